@@ -1,0 +1,289 @@
+// Demo origin site for reflinks: a fake product ("Acme Notes") that the worker sits in front of.
+// Run it alone with `node demo/origin.mjs`; `npm start` runs it behind the worker.
+
+import fs from "node:fs";
+import http from "node:http";
+import { fileURLToPath } from "node:url";
+
+const MAX_BODY = 64 * 1024;
+const MAX_DOWNLOAD_MB = 1024;
+const SESSION_COOKIE = "demo_session";
+// Usernames travel in the Reflinks-User header, so keep them to characters that are safe there.
+const USERNAME = /^[A-Za-z0-9_.@-]{1,50}$/;
+const ZEROS = Buffer.alloc(64 * 1024);
+const HTML = { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" };
+// Known paths answer 405 (not 404) to other methods.
+const PATHS = new Set("/ /pricing /cookies /signup /login /logout /account /download /health".split(" "));
+
+const HOME = `<p>Notes that take themselves. Try it:</p>
+<ul><li><a href="/pricing">See pricing</a></li><li><a href="/signup">Sign up</a></li>
+<li><a href="/cookies">Inspect your cookies</a> (look for <code>reflinks_rk</code>)</li></ul>`;
+const PRICING = `<table><tr><th>Plan</th><th>Price</th></tr>
+<tr><td>Free</td><td>$0</td></tr><tr><td>Pro</td><td>$8 / month</td></tr></table>
+<p><a href="/signup">Start now</a></p>`;
+const SIGNED_OUT = `<p>You are not signed in. <a href="/signup">Sign up</a> or
+<a href="/login">log in</a>.</p>`;
+
+class HttpError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+const escapeHtml = (value) =>
+  String(value).replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c],
+  );
+
+function layout(title, user, body) {
+  const who = user
+    ? `Signed in as <b>${escapeHtml(user)}</b>
+       <form method="post" action="/logout" style="display:inline"><button>Log out</button></form>`
+    : `<a href="/login">Log in</a> · <a href="/signup">Sign up</a>`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} · Acme Notes</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem}
+nav{display:flex;gap:1rem;justify-content:space-between;border-bottom:1px solid #ddd;padding-bottom:.5rem}
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}
+code,td{font-family:ui-monospace,monospace;word-break:break-all}</style></head>
+<body><nav><span><a href="/">Acme Notes</a> · <a href="/pricing">Pricing</a> · <a href="/cookies">Cookies</a> ·
+<a href="/account">Account</a></span><span>${who}</span></nav>
+<h1>${escapeHtml(title)}</h1>
+${body}
+</body></html>
+`;
+}
+
+function parseCookies(header) {
+  const cookies = [];
+  for (const part of (header ?? "").split(";")) {
+    const eq = part.indexOf("=");
+    if (eq === -1) continue;
+    cookies.push([part.slice(0, eq).trim(), part.slice(eq + 1).trim()]);
+  }
+  return cookies;
+}
+
+// Strict on purpose: URLSearchParams silently turns bad %-escapes into U+FFFD, hiding client bugs.
+function parseForm(body) {
+  const fields = new Map();
+  for (const pair of body.split("&")) {
+    if (!pair) continue;
+    const eq = pair.indexOf("=");
+    const [name, value] = eq === -1 ? [pair, ""] : [pair.slice(0, eq), pair.slice(eq + 1)];
+    try {
+      const decode = (s) => decodeURIComponent(s.replace(/\+/g, " "));
+      if (!fields.has(decode(name))) fields.set(decode(name), decode(value));
+    } catch {
+      throw new HttpError(400, "The form data is not valid URL encoding.");
+    }
+  }
+  return fields;
+}
+
+async function readForm(req) {
+  const type = (req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
+  if (type !== "application/x-www-form-urlencoded") {
+    throw new HttpError(415, "Send the form as application/x-www-form-urlencoded.");
+  }
+  if (Number(req.headers["content-length"]) > MAX_BODY) throw new HttpError(413, "Body too large.");
+  // Not `for await`: breaking out of it destroys the socket before the 413 can be sent.
+  const chunks = await new Promise((resolve, reject) => {
+    const parts = [];
+    let size = 0;
+    req.on("data", (chunk) => {
+      size += chunk.length;
+      if (size <= MAX_BODY) return parts.push(chunk);
+      req.removeAllListeners("data").pause();
+      reject(new HttpError(413, "Body too large."));
+    });
+    req.on("end", () => resolve(parts));
+    req.on("error", reject);
+  });
+  let text;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new HttpError(400, "The form data is not valid UTF-8.");
+  }
+  return parseForm(text);
+}
+
+function formPage(kind, user, error = "", username = "") {
+  const title = kind === "signup" ? "Sign up" : "Log in";
+  const other =
+    kind === "signup"
+      ? `Already have an account? <a href="/login">Log in</a>.`
+      : `New here? <a href="/signup">Sign up</a>.`;
+  return layout(
+    title,
+    user,
+    `${error ? `<p style="color:#b00">${escapeHtml(error)}</p>` : ""}
+<form method="post" action="/${kind}">
+<label>Username <input name="username" value="${escapeHtml(username)}" required maxlength="50"
+ pattern="[A-Za-z0-9_.@\\-]{1,50}" autofocus></label> <button>${title}</button></form>
+<p>No password: this is a demo. ${other}</p>`,
+  );
+}
+
+export function createOriginServer() {
+  const users = new Set();
+  const sessions = new Map(); // session token -> username
+
+  function send(res, status, html, headers = {}) {
+    res.writeHead(status, { ...HTML, ...headers }).end(html);
+  }
+
+  function redirect(res, location, headers = {}) {
+    res.writeHead(303, { Location: location, "Cache-Control": "no-store", ...headers });
+    res.end();
+  }
+
+  function sessionCookie(req, value, maxAge) {
+    // Behind the worker on https the browser only sees https, so the cookie can be Secure there.
+    const secure = req.headers["x-forwarded-proto"] === "https" ? "; Secure" : "";
+    const age = maxAge === undefined ? "" : `; Max-Age=${maxAge}`;
+    return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Lax${age}${secure}`;
+  }
+
+  function signIn(req, res, username) {
+    const token = crypto.randomUUID();
+    sessions.set(token, username);
+    // Reflinks-User is how the origin tells the worker "this browser is now this user".
+    redirect(res, "/account", {
+      "Set-Cookie": sessionCookie(req, token),
+      "Reflinks-User": username,
+    });
+  }
+
+  async function handle(req, res) {
+    let url;
+    try {
+      url = new URL(req.url.startsWith("/") ? `http://origin${req.url}` : req.url);
+    } catch {
+      throw new HttpError(400, "Bad request URL.");
+    }
+    const token = parseCookies(req.headers.cookie).find(([n]) => n === SESSION_COOKIE)?.[1];
+    const user = token ? sessions.get(token) : undefined;
+    const method = req.method === "HEAD" ? "GET" : req.method;
+    const route = `${method} ${url.pathname}`;
+    const page = (title, body) => send(res, 200, layout(title, user, body));
+
+    switch (route) {
+      case "GET /":
+        return page("Acme Notes", HOME);
+      case "GET /pricing":
+        return page("Pricing", PRICING);
+      case "GET /cookies": {
+        const rows = parseCookies(req.headers.cookie)
+          .map(([n, v]) => `<tr><td>${escapeHtml(n)}</td><td>${escapeHtml(v)}</td></tr>`)
+          .join("");
+        const fwd = ["x-forwarded-host", "x-forwarded-proto", "x-forwarded-for"]
+          .map((h) => `<tr><td>${h}</td><td>${escapeHtml(req.headers[h] ?? "(not set)")}</td></tr>`)
+          .join("");
+        return page(
+          "Cookies",
+          `<h2>Cookies this request carried</h2>
+${rows ? `<table><tr><th>Name</th><th>Value</th></tr>${rows}</table>` : "<p>None.</p>"}
+<h2>Forwarding headers</h2><table><tr><th>Header</th><th>Value</th></tr>${fwd}</table>`,
+        );
+      }
+      case "GET /signup":
+      case "GET /login":
+        return send(res, 200, formPage(url.pathname.slice(1), user));
+      case "POST /signup":
+      case "POST /login": {
+        const kind = url.pathname.slice(1);
+        const username = (await readForm(req)).get("username")?.trim() ?? "";
+        if (!USERNAME.test(username)) {
+          const error = "Username: 1–50 letters, digits, or . _ @ -";
+          return send(res, 400, formPage(kind, user, error, username));
+        }
+        if (kind === "signup" && users.has(username)) {
+          return send(res, 409, formPage(kind, user, "That username is taken.", username));
+        }
+        if (kind === "login" && !users.has(username)) {
+          return send(res, 401, formPage(kind, user, "No such user: sign up first.", username));
+        }
+        users.add(username);
+        return signIn(req, res, username);
+      }
+      case "POST /logout":
+        if (token) sessions.delete(token);
+        // An empty Reflinks-User tells the worker the browser signed out.
+        return redirect(res, "/", { "Set-Cookie": sessionCookie(req, "", 0), "Reflinks-User": "" });
+      case "GET /account":
+        return page("Account", user ? `<p>You are signed in as <b>${escapeHtml(user)}</b>.</p>` : SIGNED_OUT);
+      case "GET /download": {
+        const raw = url.searchParams.get("mb") ?? "1";
+        const mb = /^\d{1,4}$/.test(raw) ? Number(raw) : Number.NaN;
+        if (!(mb <= MAX_DOWNLOAD_MB)) {
+          throw new HttpError(400, `mb must be an integer from 0 to ${MAX_DOWNLOAD_MB}.`);
+        }
+        res.writeHead(200, { "Content-Type": "application/octet-stream" });
+        if (req.method === "HEAD") return res.end();
+        // Respect backpressure so a slow client never makes us hold the whole file in memory.
+        let left = mb * 16; // 64 KiB chunks
+        const pump = () => {
+          while (left > 0 && !res.destroyed) {
+            left--;
+            if (!res.write(ZEROS)) return res.once("drain", pump);
+          }
+          if (!res.destroyed) res.end();
+        };
+        return pump();
+      }
+      case "GET /health":
+        return res.writeHead(200, { "Content-Type": "text/plain; charset=utf-8" }).end("ok");
+      default:
+        if (PATHS.has(url.pathname)) throw new HttpError(405, `${req.method} is not allowed here.`);
+        throw new HttpError(404, `Nothing at ${url.pathname}.`);
+    }
+  }
+
+  return http.createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      const status = err instanceof HttpError ? err.status : 500;
+      if (status === 500) console.error("demo origin:", err);
+      if (res.headersSent) return res.destroy();
+      // An unread oversized body would otherwise keep the connection busy: close it after answering.
+      const headers = status === 413 ? { Connection: "close" } : {};
+      const body = `<p>${escapeHtml(status === 500 ? "Something went wrong." : err.message)}</p>`;
+      send(res, status, layout(`Error ${status}`, undefined, body), headers);
+    });
+  });
+}
+
+function isMain() {
+  try {
+    return fs.realpathSync(process.argv[1]) === fs.realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  const raw = process.env.DEMO_ORIGIN_PORT ?? "8000";
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port > 65535) {
+    console.error(`DEMO_ORIGIN_PORT must be a port number (0-65535), got "${raw}".`);
+    process.exit(1);
+  }
+  const server = createOriginServer();
+  server.on("error", (err) => {
+    console.error(`Demo origin could not listen on 127.0.0.1:${port}: ${err.message}`);
+    process.exit(1);
+  });
+  server.listen(port, "127.0.0.1", () => {
+    console.log(`Demo origin listening on http://127.0.0.1:${server.address().port}`);
+  });
+  const stop = () => {
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}

@@ -1,0 +1,224 @@
+// `npm start`: the whole demo on this machine, no Cloudflare account and no network needed.
+// Local D1 migrated and seeded, the demo origin on :8000, `wrangler dev` in front of it on :8787.
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+// The project's own wrangler, run directly: `npx` would add a process layer and, if wrangler
+// were missing, try to download one instead of saying `npm ci` was not run.
+const WRANGLER = path.join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
+const HOST = "127.0.0.1";
+const READY_TIMEOUT_MS = 60_000;
+const now = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
+const SEED_SQL =
+  "INSERT INTO referral_links (identifier, user_id, disabled, created_at, updated_at) " +
+  `VALUES ('demo', 'alice', 0, ${now}, ${now}) ON CONFLICT(identifier) DO NOTHING`;
+
+function fail(message, details = "") {
+  console.error(`\n✖ ${message}${details ? `\n\n${details.trim()}` : ""}`);
+  process.exit(1);
+}
+
+function portFromEnv(name, fallback, min) {
+  const raw = process.env[name] ?? String(fallback);
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port < min || port > 65535) {
+    fail(`${name} must be a port number (${min}-65535), got "${raw}".`);
+  }
+  return port;
+}
+
+const originPort = portFromEnv("DEMO_ORIGIN_PORT", 8000, 0);
+const workerPort = portFromEnv("REFLINKS_PORT", 8787, 1);
+const workerUrl = `http://${HOST}:${workerPort}`;
+const token = process.env.REFLINKS_API_TOKEN ?? "demo-token";
+const secret = process.env.REFLINKS_SIGNING_SECRET ?? "demo-signing-secret-change-me-0123456789";
+const tokenShown = process.env.REFLINKS_API_TOKEN ? "$REFLINKS_API_TOKEN" : token;
+const env = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: "false",
+  // Offline, miniflare's fetch of the real `request.cf` fails with a noisy stack trace; its
+  // placeholder (country "US") is what it falls back to anyway. Set it to "true" to fetch it.
+  CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? "false",
+};
+
+if (!fs.existsSync(WRANGLER)) fail("wrangler is not installed: run `npm ci` first.");
+
+// Quiet on success; on failure the whole output is the useful part.
+function wrangler(args, extraEnv = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [WRANGLER, ...args], {
+      cwd: ROOT,
+      env: { ...env, ...extraEnv },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (d) => (output += d));
+    child.stderr.on("data", (d) => (output += d));
+    child.on("error", (err) => resolve({ code: 1, output: err.message }));
+    child.on("close", (code) => resolve({ code, output }));
+  });
+}
+
+async function step(label, args) {
+  process.stdout.write(`• ${label}… `);
+  // CI=true: `migrations apply` would otherwise stop and ask for confirmation in a terminal.
+  const { code, output } = await wrangler(args, { CI: "true" });
+  if (code !== 0) {
+    console.log("failed");
+    fail(`${label} failed (wrangler ${args.slice(0, 3).join(" ")} exited with ${code}).`, output);
+  }
+  console.log("done");
+}
+
+// Without this check a stray server on the port would answer /health and look like our worker.
+function ensurePortFree(port, name) {
+  return new Promise((resolve) => {
+    const probe = http.createServer();
+    probe.once("error", (err) =>
+      fail(`Port ${port} is not free (${err.code}): stop what uses it or set ${name}.`),
+    );
+    probe.listen(port, HOST, () => probe.close(resolve));
+  });
+}
+
+console.log("reflinks demo\n");
+await step("Applying D1 migrations (local)", ["d1", "migrations", "apply", "DB", "--local"]);
+await step('Creating the demo link "demo" (owner alice)', [
+  "d1",
+  "execute",
+  "DB",
+  "--local",
+  "--command",
+  SEED_SQL,
+]);
+await ensurePortFree(workerPort, "REFLINKS_PORT");
+
+// The demo origin calls the worker's API, so it gets the URL and token before it loads.
+process.env.REFLINKS_URL = workerUrl;
+process.env.REFLINKS_API_TOKEN = token;
+const { createOriginServer } = await import("../demo/origin.mjs");
+const origin = createOriginServer();
+await new Promise((resolve) => {
+  origin.once("error", (err) =>
+    fail(`The demo origin could not listen on ${HOST}:${originPort} (${err.code}): set DEMO_ORIGIN_PORT.`),
+  );
+  origin.listen(originPort, HOST, resolve);
+});
+const originUrl = `http://${HOST}:${origin.address().port}`;
+console.log(`• Demo origin on ${originUrl}`);
+console.log(`• Starting the worker (wrangler dev) on ${workerUrl}…\n`);
+
+// Its own process group, so that stopping it also stops workerd and anything else it started.
+const worker = spawn(
+  process.execPath,
+  [
+    WRANGLER,
+    "dev",
+    "--ip",
+    HOST,
+    "--port",
+    String(workerPort),
+    "--var",
+    `ORIGIN_URL:${originUrl}`,
+    "--var",
+    `API_TOKEN:${token}`,
+    "--var",
+    `SIGNING_SECRET:${secret}`,
+    "--show-interactive-dev-session=false",
+  ],
+  {
+    cwd: ROOT,
+    // Piped, not inherited: a background process group writing to the terminal can be stopped.
+    env: process.stdout.isTTY ? { ...env, FORCE_COLOR: "1" } : env,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  },
+);
+worker.stdout.pipe(process.stdout);
+worker.stderr.pipe(process.stderr);
+
+const workerRunning = () => worker.exitCode === null && worker.signalCode === null;
+function killWorker(signal) {
+  try {
+    process.kill(-worker.pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+let stopping = false;
+function stop(code) {
+  if (stopping) return;
+  stopping = true;
+  const done = () => {
+    origin.close();
+    origin.closeAllConnections();
+    process.exit(code);
+  };
+  if (!workerRunning()) return done();
+  killWorker("SIGTERM");
+  const force = setTimeout(() => {
+    killWorker("SIGKILL");
+    done();
+  }, 5000);
+  worker.once("exit", () => {
+    clearTimeout(force);
+    killWorker("SIGTERM"); // Whatever wrangler left behind in its group.
+    done();
+  });
+}
+
+worker.on("error", (err) => {
+  console.error(`\n✖ Could not start wrangler dev: ${err.message}`);
+  stop(1);
+});
+worker.on("exit", (code, signal) => {
+  if (stopping) return;
+  console.error(`\n✖ wrangler dev exited (${signal ?? `code ${code}`}); stopping the demo origin.`);
+  stopping = true;
+  killWorker("SIGTERM");
+  origin.close();
+  origin.closeAllConnections();
+  process.exit(code ?? 1);
+});
+process.on("SIGINT", () => stop(0));
+process.on("SIGTERM", () => stop(0));
+// Last resort if this script dies some other way: never leave a worker running.
+process.on("exit", () => workerRunning() && killWorker("SIGKILL"));
+
+// /health goes through the worker to the origin, so a 200 means both ends work.
+let last = "no answer";
+let ready = false;
+const deadline = Date.now() + READY_TIMEOUT_MS;
+while (!stopping && !ready && Date.now() < deadline) {
+  try {
+    const res = await fetch(`${workerUrl}/health`, { signal: AbortSignal.timeout(2000) });
+    ready = res.ok;
+    if (ready) break;
+    last = `HTTP ${res.status}: ${(await res.text()).slice(0, 300)}`;
+  } catch (err) {
+    last = err.cause?.code ?? err.message;
+  }
+  await new Promise((resolve) => setTimeout(resolve, 500));
+}
+if (!stopping && !ready) {
+  console.error(`\n✖ The worker did not answer ${workerUrl}/health within 60 s (last: ${last}).`);
+  stop(1);
+} else if (ready) {
+  console.log(`
+✔ reflinks is running: the worker on ${workerUrl}, in front of the demo origin on ${originUrl}.
+
+  Open:
+    ${workerUrl}/?ref=demo                   a ?ref= link on any page (one hop)
+    ${workerUrl}/ref/demo?next=/pricing      a referral link
+    ${workerUrl}/cookies                     the cookies the origin sees (reflinks_rk)
+    ${workerUrl}/signup                      sign up: the origin reports the login to the worker
+
+  API: ${workerUrl}/_reflinks/… with "Authorization: Bearer ${tokenShown}"
+  Ctrl-C stops everything.
+`);
+}

@@ -1,0 +1,14 @@
+/**
+ * The worker's bindings: what `wrangler types` generates from wrangler.toml (committed as
+ * worker-configuration.d.ts), plus what wrangler.toml cannot declare because it is optional.
+ */
+export interface AppBindings extends Env {
+  /** Base URL of the origin; unset in route mode. */
+  ORIGIN_URL?: string;
+  ORIGIN_TIMEOUT_SECONDS?: string;
+  COOKIE_DOMAIN?: string;
+  /** Secret: bearer token for `/_reflinks/*`. */
+  API_TOKEN?: string;
+  /** Secret: HMAC key of the identity cookie. */
+  SIGNING_SECRET?: string;
+}

@@ -1,0 +1,179 @@
+/**
+ * Configuration (SPEC "Configuration"): every variable read once per isolate, validated, typed.
+ * A bad value is never silently replaced: it becomes a {@link ConfigError} naming the variable,
+ * which the worker answers with a 500 at every request until the deployment is fixed.
+ */
+import { z } from "zod";
+
+export interface Config {
+  /** Base URL of the origin; null: pass the request on with `fetch(request)` (route mode). */
+  originUrl: URL | null;
+  /** How long the origin may take to send its response headers before we answer 504. */
+  originTimeoutMs: number;
+  refPath: string;
+  refParam: string;
+  cookieName: string;
+  cookieMaxAge: number;
+  cookieDomain: string | null;
+  successUrl: string;
+  attribution: "first" | "last";
+  attributionWindowDays: number;
+  storeIp: "full" | "truncated" | "none";
+  /** Lower-cased `host[:port]` values that `next` may name absolutely. */
+  allowedRedirectHosts: ReadonlySet<string>;
+  apiToken: string | null;
+  signingSecret: string | null;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
+    super(`reflinks is misconfigured: ${variable} ${detail}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** The subset of the worker's environment that configures it (all strings, as wrangler passes vars). */
+export type ConfigSource = Partial<Record<ConfigVariable, unknown>>;
+
+type ConfigVariable =
+  | "ORIGIN_URL"
+  | "ORIGIN_TIMEOUT_SECONDS"
+  | "REF_PATH"
+  | "REF_PARAM"
+  | "COOKIE_NAME"
+  | "COOKIE_MAX_AGE"
+  | "COOKIE_DOMAIN"
+  | "SUCCESS_URL"
+  | "ATTRIBUTION"
+  | "ATTRIBUTION_WINDOW_DAYS"
+  | "STORE_IP"
+  | "ALLOWED_REDIRECT_HOSTS"
+  | "API_TOKEN"
+  | "SIGNING_SECRET";
+
+/** Unset, or set to the empty string: both mean "not configured" for the optional variables. */
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === "" ? undefined : value), schema.optional());
+
+const wholeNumber = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, "must be a whole number")
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const hostPattern = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/;
+
+const httpUrl = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "http:" || url.protocol === "https:") && !url.search && !url.hash;
+  } catch {
+    return false;
+  }
+}, "must be an absolute http(s) URL without query or fragment");
+
+const schema = z.object({
+  ORIGIN_URL: optional(httpUrl),
+  ORIGIN_TIMEOUT_SECONDS: wholeNumber(1, 600).default(30),
+  REF_PATH: z
+    .string()
+    .regex(
+      /^\/([A-Za-z0-9._~-]+\/)+$/,
+      'must start and end with "/" and contain only URL-safe segments, like "/ref/"',
+    )
+    .refine((path) => !path.startsWith("/_reflinks/"), 'must not be under "/_reflinks/"')
+    .default("/ref/"),
+  REF_PARAM: z
+    .string()
+    .regex(/^[A-Za-z0-9._~-]{1,50}$/, "must be 1-50 URL-safe characters, like ref")
+    .default("ref"),
+  COOKIE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/, "must be a cookie name (1-64 token characters)")
+    .refine((name) => name !== "reflinks_uid", "must not be reflinks_uid (the identity cookie)")
+    .default("reflinks_rk"),
+  COOKIE_MAX_AGE: wholeNumber(0, 400 * 24 * 3600).default(31536000),
+  COOKIE_DOMAIN: optional(
+    z.string().regex(/^\.?[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i, "must be a domain like .example.com"),
+  ),
+  SUCCESS_URL: z
+    .string()
+    .refine(
+      (value) => (value.startsWith("/") && !/^\/[/\\]/.test(value)) || httpUrl.safeParse(value).success,
+      'must be a path starting with "/" or an absolute http(s) URL',
+    )
+    .default("/"),
+  ATTRIBUTION: z.enum(["first", "last"], "must be first or last").default("last"),
+  ATTRIBUTION_WINDOW_DAYS: wholeNumber(1, 3650).default(90),
+  STORE_IP: z.enum(["full", "truncated", "none"], "must be full, truncated or none").default("full"),
+  ALLOWED_REDIRECT_HOSTS: z
+    .string()
+    .default("")
+    .transform((list) =>
+      list
+        .split(",")
+        .map((host) => host.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .refine(
+      (hosts) => hosts.every((host) => hostPattern.test(host)),
+      "must be a comma-separated list of host names, like app.example.com,www.example.com",
+    ),
+  API_TOKEN: optional(z.string()),
+  SIGNING_SECRET: optional(z.string().min(32, "must be at least 32 characters")),
+});
+
+/**
+ * Parses and validates the configuration. Throws {@link ConfigError} naming the first bad variable.
+ */
+export function parseConfig(source: ConfigSource): Config {
+  const result = schema.safeParse(source);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const variable = String(issue?.path[0] ?? "configuration");
+    const detail = issue?.code === "invalid_type" ? "must be a string" : (issue?.message ?? "is invalid");
+    throw new ConfigError(variable, detail);
+  }
+  const vars = result.data;
+  return {
+    originUrl: vars.ORIGIN_URL ? new URL(vars.ORIGIN_URL) : null,
+    originTimeoutMs: vars.ORIGIN_TIMEOUT_SECONDS * 1000,
+    refPath: vars.REF_PATH,
+    refParam: vars.REF_PARAM,
+    cookieName: vars.COOKIE_NAME,
+    cookieMaxAge: vars.COOKIE_MAX_AGE,
+    cookieDomain: vars.COOKIE_DOMAIN ?? null,
+    successUrl: vars.SUCCESS_URL,
+    attribution: vars.ATTRIBUTION,
+    attributionWindowDays: vars.ATTRIBUTION_WINDOW_DAYS,
+    storeIp: vars.STORE_IP,
+    allowedRedirectHosts: new Set(vars.ALLOWED_REDIRECT_HOSTS),
+    apiToken: vars.API_TOKEN ?? null,
+    signingSecret: vars.SIGNING_SECRET ?? null,
+  };
+}
+
+const cache = new WeakMap<object, Config | ConfigError>();
+
+/**
+ * The configuration of this environment, parsed on first use and remembered for the isolate's
+ * life (the env object is the same across requests), so that no request pays for parsing twice.
+ */
+export function configOf(env: object): Config | ConfigError {
+  let config = cache.get(env);
+  if (config === undefined) {
+    try {
+      config = parseConfig(env as ConfigSource);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      console.error(error.message);
+      config = error;
+    }
+    cache.set(env, config);
+  }
+  return config;
+}

@@ -1,0 +1,137 @@
+/**
+ * The D1 schema: the contract of SPEC "Data". Users query these tables and views directly
+ * (`wrangler d1 execute DB --command "…"`), so names are snake_case and timestamps are ISO-8601
+ * UTC text, readable and sortable as they are.
+ */
+import { sql } from "drizzle-orm";
+import {
+  type AnySQLiteColumn,
+  index,
+  integer,
+  sqliteTable,
+  sqliteView,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
+
+const timestamps = {
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+};
+
+export const referralLinks = sqliteTable(
+  "referral_links",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    identifier: text("identifier").notNull(),
+    /** The owner: the origin's user id, as text. */
+    userId: text("user_id"),
+    disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex("referral_links_identifier_unique").on(t.identifier),
+    index("referral_links_user_id_idx").on(t.userId, t.id),
+  ],
+);
+
+export const referralHits = sqliteTable(
+  "referral_hits",
+  {
+    /** UUID v4 made at the edge, so that a retried insert is recognisably the same hit. */
+    id: text("id").primaryKey(),
+    linkId: integer("link_id")
+      .notNull()
+      .references(() => referralLinks.id, { onDelete: "cascade" }),
+    anonymousId: text("anonymous_id"),
+    authenticated: integer("authenticated", { mode: "boolean" }).notNull().default(false),
+    hitUserId: text("hit_user_id"),
+    ip: text("ip"),
+    userAgent: text("user_agent").notNull().default(""),
+    httpReferer: text("http_referer").notNull().default(""),
+    next: text("next").notNull().default(""),
+    country: text("country"),
+    confirmedAt: text("confirmed_at"),
+    ...timestamps,
+  },
+  (t) => [
+    index("referral_hits_link_created_idx").on(t.linkId, t.createdAt),
+    index("referral_hits_anonymous_id_idx").on(t.anonymousId),
+    index("referral_hits_user_created_idx").on(t.hitUserId, t.createdAt),
+  ],
+);
+
+export const confirmedReferrals = sqliteTable(
+  "confirmed_referrals",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    /** The referred user. */
+    userId: text("user_id").notNull(),
+    event: text("event").notNull(),
+    /**
+     * Set null rather than cascaded: a confirmed referral is a record of money owed or paid, and
+     * deleting a link must not erase it. `link_id` and `referrer_user_id` keep the history.
+     */
+    hitId: text("hit_id").references((): AnySQLiteColumn => referralHits.id, {
+      onDelete: "set null",
+    }),
+    linkId: integer("link_id").notNull(),
+    referrerUserId: text("referrer_user_id"),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("confirmed_referrals_user_event_unique").on(t.userId, t.event),
+    index("confirmed_referrals_link_created_idx").on(t.linkId, t.createdAt),
+  ],
+);
+
+/**
+ * A visitor is a signed-in user when the hit has one, else the browser's anonymous id; the prefixes
+ * keep a user id from ever colliding with a UUID.
+ */
+const visitorKey = sql`COALESCE('u:' || h.hit_user_id, 'a:' || h.anonymous_id)`;
+
+export const linkStats = sqliteView("link_stats", {
+  identifier: text("identifier").notNull(),
+  userId: text("user_id"),
+  hits: integer("hits").notNull(),
+  visitors: integer("visitors").notNull(),
+  users: integer("users").notNull(),
+  confirmed: integer("confirmed").notNull(),
+}).as(
+  sql`SELECT l.identifier AS identifier, l.user_id AS user_id,
+  COALESCE(h.hits, 0) AS hits, COALESCE(h.visitors, 0) AS visitors, COALESCE(h.users, 0) AS users,
+  (SELECT COUNT(*) FROM confirmed_referrals c WHERE c.link_id = l.id) AS confirmed
+FROM referral_links l
+LEFT JOIN (
+  SELECT h.link_id AS link_id, COUNT(*) AS hits, COUNT(DISTINCT ${visitorKey}) AS visitors,
+    COUNT(DISTINCT h.hit_user_id) AS users
+  FROM referral_hits h GROUP BY h.link_id
+) h ON h.link_id = l.id`,
+);
+
+/** Hits by the day they happened; confirmations by the day they were made. */
+export const dailyHits = sqliteView("daily_hits", {
+  day: text("day").notNull(),
+  identifier: text("identifier").notNull(),
+  hits: integer("hits").notNull(),
+  visitors: integer("visitors").notNull(),
+  confirmed: integer("confirmed").notNull(),
+}).as(
+  sql`SELECT d.day AS day, l.identifier AS identifier, SUM(d.hits) AS hits,
+  SUM(d.visitors) AS visitors, SUM(d.confirmed) AS confirmed
+FROM (
+  SELECT substr(h.created_at, 1, 10) AS day, h.link_id AS link_id, COUNT(*) AS hits,
+    COUNT(DISTINCT ${visitorKey}) AS visitors, 0 AS confirmed
+  FROM referral_hits h GROUP BY 1, 2
+  UNION ALL
+  SELECT substr(c.created_at, 1, 10), c.link_id, 0, 0, COUNT(*)
+  FROM confirmed_referrals c GROUP BY 1, 2
+) d JOIN referral_links l ON l.id = d.link_id
+GROUP BY d.day, d.link_id`,
+);
+
+export type ReferralLink = typeof referralLinks.$inferSelect;
+export type ReferralHit = typeof referralHits.$inferSelect;
+export type NewReferralHit = typeof referralHits.$inferInsert;
+export type ConfirmedReferral = typeof confirmedReferrals.$inferSelect;

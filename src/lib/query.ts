@@ -1,0 +1,21 @@
+/**
+ * The raw query string (without "?") minus every parameter named in `names`. The other parameters
+ * are kept exactly as sent, in order, so the origin sees what the visitor's URL said.
+ */
+export function queryWithout(search: string, names: readonly string[]): string {
+  const query = search.startsWith("?") ? search.slice(1) : search;
+  if (!query) return "";
+  return query
+    .split("&")
+    .filter((part) => part !== "" && !names.includes(paramName(part)))
+    .join("&");
+}
+
+function paramName(part: string): string {
+  const raw = part.split("=", 1)[0] ?? "";
+  try {
+    return decodeURIComponent(raw.replaceAll("+", " "));
+  } catch {
+    return raw;
+  }
+}

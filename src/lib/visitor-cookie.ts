@@ -1,0 +1,44 @@
+import { generateCookie } from "hono/cookie";
+import { parse } from "hono/utils/cookie";
+import type { Config } from "../config";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** True when `value` is a UUID (any version), the only thing an anonymous id may be. */
+export function isUuid(value: unknown): value is string {
+  return typeof value === "string" && UUID.test(value);
+}
+
+/** One cookie's value from a request, or undefined. Malformed cookie headers yield undefined. */
+export function readCookie(request: Request, name: string): string | undefined {
+  const header = request.headers.get("Cookie");
+  if (!header) return undefined;
+  return parse(header, name)[name];
+}
+
+/** The anonymous id the browser already carries, lower-cased, when its cookie holds a UUID. */
+export function anonymousIdOf(request: Request, config: Config): string | null {
+  const value = readCookie(request, config.cookieName);
+  return isUuid(value) ? value.toLowerCase() : null;
+}
+
+/** Attributes shared by the cookies reflinks sets (SPEC route 2). */
+export function cookieOptions(config: Config, requestUrl: URL, maxAge: number) {
+  return {
+    path: "/",
+    httpOnly: true,
+    sameSite: "Lax" as const,
+    secure: requestUrl.protocol === "https:",
+    maxAge,
+    ...(config.cookieDomain ? { domain: config.cookieDomain } : {}),
+  };
+}
+
+/** `Set-Cookie` value that (re)sets the anonymous visitor cookie for another `COOKIE_MAX_AGE`. */
+export function anonymousCookie(anonymousId: string, config: Config, requestUrl: URL): string {
+  return generateCookie(
+    config.cookieName,
+    anonymousId,
+    cookieOptions(config, requestUrl, config.cookieMaxAge),
+  );
+}

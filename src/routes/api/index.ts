@@ -1,0 +1,48 @@
+/**
+ * SPEC route 1: the JSON API under `/_reflinks`, spoken by the origin server.
+ */
+import { Hono } from "hono";
+import type { HonoEnv } from "../../app-env";
+import { configOf } from "../../config";
+import { database } from "../../db/client";
+import { ApiError, errorResponse } from "../../errors";
+import { errorMessage, log } from "../../lib/log";
+import { requireApiToken } from "./auth";
+
+export const API_PREFIX = "/_reflinks";
+
+export function createApiApp() {
+  const app = new Hono<HonoEnv>().basePath(API_PREFIX);
+
+  app.use(async (c, next) => {
+    const config = configOf(c.env);
+    // The worker entry answers a bad configuration before any app runs; this keeps types honest.
+    if (config instanceof Error) throw new ApiError("misconfigured", config.message);
+    c.set("config", config);
+    c.set("db", database(c.env.DB));
+    await next();
+    c.header("Cache-Control", "no-store");
+  });
+
+  app.get("/health", async (c) => {
+    try {
+      await c.env.DB.prepare("SELECT 1").first();
+    } catch (error) {
+      log("error", "health_check_failed", { error: errorMessage(error) });
+      throw new ApiError("unavailable", "The database does not answer.");
+    }
+    return c.json({ ok: true });
+  });
+
+  app.use(requireApiToken());
+
+  app.notFound((c) => errorResponse(c, new ApiError("not_found", "No such API route.")));
+
+  app.onError((error, c) => {
+    if (error instanceof ApiError) return errorResponse(c, error);
+    log("error", "api_unhandled_error", { path: c.req.path, error: errorMessage(error) });
+    return errorResponse(c, new ApiError("internal_error", "Internal error."));
+  });
+
+  return app;
+}

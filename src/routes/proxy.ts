@@ -1,0 +1,73 @@
+/**
+ * SPEC route 4: everything that is not ours goes to the origin as it came (method, headers, body
+ * streamed both ways, redirects not followed) and comes back as the origin sent it.
+ */
+import type { Config } from "../config";
+import { errorMessage, log } from "../lib/log";
+
+/**
+ * Marks requests this worker sends on. Seeing it on an incoming request means the origin (or
+ * route-mode `fetch(request)`) led back to this worker: answering 508 breaks the loop at once
+ * instead of letting it run until Cloudflare's subrequest limit.
+ */
+export const LOOP_HEADER = "X-Reflinks-Hop";
+
+export async function proxyToOrigin(request: Request, url: URL, config: Config): Promise<Response> {
+  if (request.headers.has(LOOP_HEADER)) return gatewayError(508, "Loop Detected");
+
+  const headers = new Headers(request.headers);
+  headers.set(LOOP_HEADER, "1");
+  let target: URL | null = null;
+  if (config.originUrl) {
+    target = originTarget(config.originUrl, url);
+    if (target.host === url.host) return gatewayError(508, "Loop Detected");
+    setForwardedHeaders(headers, request, url);
+  }
+
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), config.originTimeoutMs);
+  try {
+    // Route mode (no ORIGIN_URL): fetch(request), which on a Cloudflare route reaches the origin.
+    return await fetch(target ?? request, {
+      method: request.method,
+      headers,
+      body: request.body,
+      redirect: "manual",
+      signal: timeout.signal,
+    });
+  } catch (error) {
+    if (timeout.signal.aborted) {
+      log("warn", "origin_timeout", { url: (target ?? url).href, timeout_ms: config.originTimeoutMs });
+      return gatewayError(504, "Gateway Timeout");
+    }
+    log("warn", "origin_unreachable", { url: (target ?? url).href, error: errorMessage(error) });
+    return gatewayError(502, "Bad Gateway");
+  } finally {
+    // Only the wait for response headers is limited: a long download must not be cut off.
+    clearTimeout(timer);
+  }
+}
+
+/** The request's path and query on the origin, below the origin URL's own path if it has one. */
+function originTarget(origin: URL, url: URL): URL {
+  const basePath = origin.pathname.endsWith("/") ? origin.pathname.slice(0, -1) : origin.pathname;
+  return new URL(`${origin.origin}${basePath}${url.pathname}${url.search}`);
+}
+
+function setForwardedHeaders(headers: Headers, request: Request, url: URL): void {
+  headers.set("X-Forwarded-Host", url.host);
+  headers.set("X-Forwarded-Proto", url.protocol.slice(0, -1));
+  const clientIp = request.headers.get("CF-Connecting-IP");
+  if (!clientIp) return;
+  const chain = request.headers.get("X-Forwarded-For");
+  // Cloudflare may already have put the client at the end of the chain; do not name it twice.
+  const last = chain?.split(",").at(-1)?.trim();
+  headers.set("X-Forwarded-For", !chain ? clientIp : last === clientIp ? chain : `${chain}, ${clientIp}`);
+}
+
+function gatewayError(status: 502 | 504 | 508, message: string): Response {
+  return new Response(`${message}\n`, {
+    status,
+    headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" },
+  });
+}

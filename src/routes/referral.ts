@@ -1,0 +1,131 @@
+/**
+ * SPEC routes 2 (`{REF_PATH}:identifier`) and 3 (`?{REF_PARAM}=` on any GET): the redirects that
+ * record referral hits.
+ */
+import type { AppBindings } from "../bindings";
+import type { Config } from "../config";
+import { database } from "../db/client";
+import { findLinkTarget, IDENTIFIER, type LinkTarget } from "../db/queries/links";
+import { type HitDraft, saveHit } from "../hits/save-hit";
+import { storableIp } from "../lib/ip";
+import { errorMessage, log } from "../lib/log";
+import { queryWithout } from "../lib/query";
+import { appendQuery, safeNext } from "../lib/safe-next";
+import { clip } from "../lib/text";
+import { isTrackableVisit } from "../lib/trackable";
+import { anonymousCookie, anonymousIdOf } from "../lib/visitor-cookie";
+
+interface RouteContext {
+  request: Request;
+  url: URL;
+  bindings: AppBindings;
+  ctx: ExecutionContext;
+  config: Config;
+}
+
+/** Route 2: `GET|HEAD {REF_PATH}:identifier[/]`, always a redirect (405 for other methods). */
+export async function handleReferralLink({ request, url, bindings, ctx, config }: RouteContext) {
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    return new Response("Method Not Allowed", {
+      status: 405,
+      headers: { Allow: "GET, HEAD", "Cache-Control": "no-store" },
+    });
+  }
+
+  const nextParam = url.searchParams.get("next");
+  // A carried ref parameter would make the destination record a second hit.
+  const carried = queryWithout(url.search, ["next", config.refParam]);
+  const target = safeNext(nextParam, url, config.allowedRedirectHosts) ?? config.successUrl;
+  const location = appendQuery(target, carried);
+
+  const identifier = identifierFromPath(url.pathname, config.refPath);
+  if (identifier === null || !isTrackableVisit(request)) return redirect(location);
+
+  const lookup = await lookUpLink(bindings, identifier);
+  if (lookup !== "unavailable" && (!lookup || lookup.disabled)) return redirect(location);
+
+  const linkId = lookup === "unavailable" ? null : lookup.id;
+  return recordAndRedirect(
+    { request, url, bindings, ctx, config },
+    identifier,
+    linkId,
+    nextParam ?? "",
+    location,
+  );
+}
+
+/**
+ * Route 3: a GET carrying `?{REF_PARAM}=X` for an enabled link X. Returns null when the request is
+ * not a referral after all (unknown, malformed or disabled X), for the caller to proxy unchanged.
+ */
+export async function handleReferralParam(route: RouteContext): Promise<Response | null> {
+  const { url, bindings, config } = route;
+  const identifier = url.searchParams.get(config.refParam);
+  if (identifier === null || !IDENTIFIER.test(identifier)) return null;
+
+  const lookup = await lookUpLink(bindings, identifier);
+  // Unavailable: we cannot tell a referral from the origin's own parameter, so the page wins.
+  if (lookup === "unavailable" || !lookup || lookup.disabled) return null;
+
+  const query = queryWithout(url.search, [config.refParam]);
+  const location = `${url.pathname}${query ? `?${query}` : ""}`;
+  if (!isTrackableVisit(route.request)) return redirect(location);
+  return recordAndRedirect(route, identifier, lookup.id, location, location);
+}
+
+function recordAndRedirect(
+  { request, url, bindings, ctx, config }: RouteContext,
+  identifier: string,
+  linkId: number | null,
+  next: string,
+  location: string,
+): Response {
+  const anonymousId = anonymousIdOf(request, config) ?? crypto.randomUUID();
+  const now = new Date().toISOString();
+  const draft: HitDraft = {
+    id: crypto.randomUUID(),
+    anonymousId,
+    authenticated: false,
+    hitUserId: null,
+    ip: storableIp(request.headers.get("CF-Connecting-IP"), config.storeIp),
+    userAgent: clip(request.headers.get("User-Agent")),
+    httpReferer: clip(request.headers.get("Referer")),
+    next: clip(next),
+    country: countryOf(request),
+    confirmedAt: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  saveHit(bindings, ctx, identifier, linkId, draft);
+  const response = redirect(location);
+  response.headers.append("Set-Cookie", anonymousCookie(anonymousId, config, url));
+  return response;
+}
+
+/** The identifier in `{REF_PATH}identifier[/]`, or null when the rest of the path is not one. */
+export function identifierFromPath(pathname: string, refPath: string): string | null {
+  let rest = pathname.slice(refPath.length);
+  if (rest.endsWith("/")) rest = rest.slice(0, -1);
+  return IDENTIFIER.test(rest) ? rest : null;
+}
+
+async function lookUpLink(
+  bindings: AppBindings,
+  identifier: string,
+): Promise<LinkTarget | null | "unavailable"> {
+  try {
+    return await findLinkTarget(database(bindings.DB), identifier);
+  } catch (error) {
+    log("error", "link_lookup_failed", { link: identifier, error: errorMessage(error) });
+    return "unavailable";
+  }
+}
+
+function countryOf(request: Request): string | null {
+  const country = (request as { cf?: { country?: unknown } }).cf?.country;
+  return typeof country === "string" ? clip(country, 8) : null;
+}
+
+function redirect(location: string): Response {
+  return new Response(null, { status: 302, headers: { Location: location, "Cache-Control": "no-store" } });
+}

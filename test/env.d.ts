@@ -1,0 +1,14 @@
+import type { D1Migration } from "cloudflare:test";
+
+// Test-only bindings (and the optional ones the tests set), declared by augmenting the generated Env.
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      TEST_MIGRATIONS: D1Migration[];
+      ORIGIN_URL?: string;
+      ORIGIN_TIMEOUT_SECONDS?: string;
+      API_TOKEN?: string;
+      SIGNING_SECRET?: string;
+    }
+  }
+}

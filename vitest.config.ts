@@ -1,0 +1,46 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+import { createStubOrigin, listen } from "./test/node/stub-origin.ts";
+
+// The stub origin lives as long as the vitest process; the Worker reaches it over loopback.
+const stubOrigin = createStubOrigin();
+const originUrl = await listen(stubOrigin);
+stubOrigin.unref();
+const migrations = await readD1Migrations("./drizzle");
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                TEST_MIGRATIONS: migrations,
+                ORIGIN_URL: originUrl,
+                API_TOKEN: "test-api-token",
+                SIGNING_SECRET: "test-signing-secret-0123456789abcdef",
+                ORIGIN_TIMEOUT_SECONDS: "2",
+              },
+            },
+          }),
+        ],
+        test: {
+          name: "workers",
+          include: ["test/{unit,routes}/**/*.test.ts"],
+          setupFiles: ["./test/support/apply-migrations.ts"],
+        },
+      },
+      {
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ],
+  },
+});
