@@ -86,6 +86,9 @@ function ensurePortFree(port, name) {
 }
 
 console.log("reflinks demo\n");
+// Before the slow steps, so that a busy port fails in a second rather than after the migrations.
+await ensurePortFree(workerPort, "REFLINKS_PORT");
+if (originPort !== 0) await ensurePortFree(originPort, "DEMO_ORIGIN_PORT");
 await step("Applying D1 migrations (local)", ["d1", "migrations", "apply", "DB", "--local"]);
 await step('Creating the demo link "demo" (owner alice)', [
   "d1",
@@ -95,7 +98,6 @@ await step('Creating the demo link "demo" (owner alice)', [
   "--command",
   SEED_SQL,
 ]);
-await ensurePortFree(workerPort, "REFLINKS_PORT");
 
 // The demo origin calls the worker's API, so it gets the URL and token before it loads.
 process.env.REFLINKS_URL = workerUrl;
@@ -104,7 +106,9 @@ const { createOriginServer } = await import("../demo/origin.mjs");
 const origin = createOriginServer();
 await new Promise((resolve) => {
   origin.once("error", (err) =>
-    fail(`The demo origin could not listen on ${HOST}:${originPort} (${err.code}): set DEMO_ORIGIN_PORT.`),
+    fail(
+      `The demo origin could not listen on ${HOST}:${originPort} (${err.code}): set DEMO_ORIGIN_PORT.`,
+    ),
   );
   origin.listen(originPort, HOST, resolve);
 });

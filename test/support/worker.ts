@@ -7,7 +7,9 @@ export const SITE = "https://shop.example";
 export const BROWSER_UA =
   "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 
-export interface SendOptions extends RequestInit {
+export interface SendOptions extends Omit<RequestInit, "cf"> {
+  /** What Cloudflare's edge would have put on `request.cf` (country, say). */
+  cf?: Partial<IncomingRequestCfProperties>;
   /** Replaces some bindings (configuration, a failing DB) for this request only. */
   bindings?: Partial<AppBindings>;
 }
@@ -20,11 +22,11 @@ export async function send(path: string, options: SendOptions = {}): Promise<Res
   const { bindings, ...init } = options;
   const headers = new Headers(init.headers);
   if (!headers.has("User-Agent")) headers.set("User-Agent", BROWSER_UA);
-  const request = new Request<unknown, IncomingRequestCfProperties>(new URL(path, SITE), {
+  const request = new Request(new URL(path, SITE), {
     ...init,
     headers,
     redirect: "manual",
-  });
+  }) as Request<unknown, IncomingRequestCfProperties>;
   const ctx = createExecutionContext();
   const response = await worker.fetch(request, bindings ? { ...env, ...bindings } : env, ctx);
   await waitOnExecutionContext(ctx);
