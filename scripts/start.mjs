@@ -106,9 +106,7 @@ const { createOriginServer } = await import("../demo/origin.mjs");
 const origin = createOriginServer();
 await new Promise((resolve) => {
   origin.once("error", (err) =>
-    fail(
-      `The demo origin could not listen on ${HOST}:${originPort} (${err.code}): set DEMO_ORIGIN_PORT.`,
-    ),
+    fail(`The demo origin could not listen on ${HOST}:${originPort} (${err.code}): set DEMO_ORIGIN_PORT.`),
   );
   origin.listen(originPort, HOST, resolve);
 });

@@ -10,8 +10,8 @@ export interface RetryOptions {
   isPermanent?: (error: unknown) => boolean;
 }
 
-/** About 12 s in all: long enough to ride out a D1 hiccup, short of `waitUntil`'s 30 s. */
-export const DEFAULT_DELAYS_MS = [100, 300, 1000, 3000, 8000] as const;
+/** About 24 s in all: long enough to ride out a D1 hiccup, inside the 30 s `waitUntil` allows. */
+export const DEFAULT_DELAYS_MS = [100, 300, 1000, 3000, 8000, 12000] as const;
 
 /**
  * Runs `work` until it succeeds, waiting between attempts; every failure is logged. Resolves to

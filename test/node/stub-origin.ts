@@ -4,14 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-
-export interface EchoedRequest {
-  method: string;
-  url: string;
-  headers: Record<string, string | string[] | undefined>;
-  bodyBytes: number;
-  body: string;
-}
+import type { EchoedRequest } from "../support/echo.ts";
 
 async function readBody(request: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -1,0 +1,144 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { EchoedRequest } from "../support/echo";
+import { send } from "../support/worker";
+
+const originHost = new URL(env.ORIGIN_URL ?? "http://missing").host;
+
+describe("the origin proxy", () => {
+  it("passes method, path, query, headers and body through, with X-Forwarded-*", async () => {
+    const body = JSON.stringify({ hello: "world", big: "x".repeat(100_000) });
+    const response = await send("/api/items?b=2&a=1&a=3", {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/json",
+        "X-Trace": "t-1",
+        Cookie: "session=s1; theme=dark",
+        "CF-Connecting-IP": "203.0.113.9",
+      },
+      body,
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("X-Origin")).toBe("stub");
+    const echo = await response.json<EchoedRequest>();
+    expect(echo.method).toBe("POST");
+    expect(echo.url).toBe("/api/items?b=2&a=1&a=3");
+    expect(echo.bodyBytes).toBe(new TextEncoder().encode(body).length);
+    expect(echo.headers["x-trace"]).toBe("t-1");
+    expect(echo.headers.cookie).toBe("session=s1; theme=dark");
+    expect(echo.headers.host).toBe(originHost);
+    expect(echo.headers["x-forwarded-host"]).toBe("shop.example");
+    expect(echo.headers["x-forwarded-proto"]).toBe("https");
+    expect(echo.headers["x-forwarded-for"]).toBe("203.0.113.9");
+  });
+
+  it("appends the client to an existing X-Forwarded-For chain, once", async () => {
+    const appended = await send("/xff", {
+      headers: { "CF-Connecting-IP": "203.0.113.9", "X-Forwarded-For": "198.51.100.1" },
+    });
+    expect((await appended.json<EchoedRequest>()).headers["x-forwarded-for"]).toBe(
+      "198.51.100.1, 203.0.113.9",
+    );
+    const already = await send("/xff", {
+      headers: { "CF-Connecting-IP": "203.0.113.9", "X-Forwarded-For": "198.51.100.1, 203.0.113.9" },
+    });
+    expect((await already.json<EchoedRequest>()).headers["x-forwarded-for"]).toBe(
+      "198.51.100.1, 203.0.113.9",
+    );
+  });
+
+  it("keeps every Set-Cookie separate and every other header", async () => {
+    const response = await send("/cookies");
+    expect(response.status).toBe(200);
+    expect(response.headers.getSetCookie()).toEqual([
+      "session=abc; Path=/; HttpOnly",
+      "theme=dark; Path=/; Expires=Wed, 21 Oct 2037 07:28:00 GMT",
+      "csrf=x1y2; Path=/; SameSite=Strict",
+    ]);
+    expect(response.headers.get("X-Custom")).toBe("kept");
+    expect(await response.text()).toBe("cookies set");
+  });
+
+  it("does not follow the origin's redirects", async () => {
+    const response = await send("/redirect");
+    expect(response.status).toBe(301);
+    expect(response.headers.get("Location")).toBe("/elsewhere");
+    await response.body?.cancel();
+  });
+
+  it("passes the origin's errors and HEAD requests as they are", async () => {
+    const missing = await send("/missing");
+    expect(missing.status).toBe(404);
+    await missing.body?.cancel();
+    const head = await send("/anything", { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("X-Origin")).toBe("stub");
+    expect(await head.text()).toBe("");
+  });
+
+  it("streams a large download without changing a byte", async () => {
+    const response = await send("/download?mb=8");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("Content-Length")).toBe(String(8 * 1024 * 1024));
+    const reader = response.body?.getReader() as ReadableStreamDefaultReader<Uint8Array>;
+    let bytes = 0;
+    let allSevens = true;
+    for (;;) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      bytes += chunk.value.length;
+      allSevens &&= chunk.value.every((byte) => byte === 7);
+    }
+    expect(bytes).toBe(8 * 1024 * 1024);
+    expect(allSevens).toBe(true);
+  });
+
+  it("mounts the origin below ORIGIN_URL's own path", async () => {
+    const response = await send("/page?x=1", { bindings: { ORIGIN_URL: `${env.ORIGIN_URL}/base/` } });
+    expect((await response.json<EchoedRequest>()).url).toBe("/base/page?x=1");
+  });
+
+  it("touches no D1 at all on an ordinary request", async () => {
+    const untouchable = new Proxy(env.DB, {
+      get() {
+        throw new Error("the proxy path must not use D1");
+      },
+    });
+    const response = await send("/pricing?plan=pro&utm_source=x", { bindings: { DB: untouchable } });
+    expect(response.status).toBe(200);
+    expect((await response.json<EchoedRequest>()).url).toBe("/pricing?plan=pro&utm_source=x");
+  });
+});
+
+describe("when the origin fails", () => {
+  it("answers 502 when the origin refuses connections", async () => {
+    const response = await send("/", { bindings: { ORIGIN_URL: "http://127.0.0.1:9" } });
+    expect(response.status).toBe(502);
+    expect(response.headers.get("Cache-Control")).toBe("no-store");
+    expect(await response.text()).toMatch(/Bad Gateway/);
+  });
+
+  it("answers 504 when the origin sends no headers in time", async () => {
+    const response = await send("/hang", { bindings: { ORIGIN_TIMEOUT_SECONDS: "1" } });
+    expect(response.status).toBe(504);
+    expect(await response.text()).toMatch(/Gateway Timeout/);
+  });
+
+  it("answers 508 when ORIGIN_URL points back at the worker", async () => {
+    const response = await send("/", { bindings: { ORIGIN_URL: "https://shop.example" } });
+    expect(response.status).toBe(508);
+    await response.body?.cancel();
+  });
+
+  it("answers 508 when a request comes back from this worker", async () => {
+    const response = await send("/", { headers: { "X-Reflinks-Hop": "1" } });
+    expect(response.status).toBe(508);
+    await response.body?.cancel();
+  });
+
+  it("passes on what the origin sent before it closed mid-body, then ends the stream with an error", async () => {
+    const response = await send("/close-mid-body");
+    expect(response.status).toBe(200);
+    await expect(response.text()).rejects.toThrow();
+  });
+});

@@ -1,0 +1,95 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
+import { withRetries } from "../../src/lib/retry";
+import { createLink, hitsOf } from "../support/db";
+import { flakyDatabase } from "../support/faults";
+import { send, uniqueIdentifier } from "../support/worker";
+
+describe("a hit is never lost to a D1 error", () => {
+  it("retries a failed insert: the visitor is redirected and the hit is stored", async () => {
+    const link = await createLink(uniqueIdentifier());
+    // The lookup goes through; the first two insert attempts fail.
+    let failures = 2;
+    const failingInserts = new Proxy(env.DB, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target);
+        if (property !== "batch") return typeof value === "function" ? value.bind(target) : value;
+        return (statements: D1PreparedStatement[]) =>
+          failures-- > 0 ? Promise.reject(new Error("D1_ERROR: injected")) : target.batch(statements);
+      },
+    });
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const response = await send(`/ref/${link.identifier}?next=/after`, { bindings: { DB: failingInserts } });
+    expect(response.status).toBe(302);
+    expect(response.headers.get("Location")).toBe("/after");
+    expect(await hitsOf(link.id)).toHaveLength(1);
+    expect(warn.mock.calls.map(([line]) => JSON.parse(String(line)).event)).toContain("hit_write_failed");
+    warn.mockRestore();
+  });
+
+  it("when even the link lookup fails, redirects at once and stores the hit once D1 is back", async () => {
+    const link = await createLink(uniqueIdentifier());
+    const flaky = flakyDatabase(env.DB, 2);
+    const quiet = [vi.spyOn(console, "warn"), vi.spyOn(console, "error")].map((spy) =>
+      spy.mockImplementation(() => {}),
+    );
+    const response = await send(`/ref/${link.identifier}`, { bindings: { DB: flaky.db } });
+    expect(response.status).toBe(302);
+    expect(response.headers.getSetCookie()).toHaveLength(1);
+    expect(flaky.refused).toBe(2);
+    const [hit] = await hitsOf(link.id);
+    expect(hit?.anonymousId).toBe(response.headers.getSetCookie()[0]?.split(/[=;]/)[1]);
+    for (const spy of quiet) spy.mockRestore();
+  });
+
+  it("a ?ref= URL whose lookup fails shows the page rather than an error", async () => {
+    const link = await createLink(uniqueIdentifier());
+    const flaky = flakyDatabase(env.DB, 1);
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    const response = await send(`/page?ref=${link.identifier}`, { bindings: { DB: flaky.db } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("X-Origin")).toBe("stub");
+    await response.body?.cancel();
+    error.mockRestore();
+  });
+});
+
+describe("withRetries", () => {
+  it("gives up after the last delay, logging each failure, and reports it", async () => {
+    const lines: string[] = [];
+    const warn = vi.spyOn(console, "warn").mockImplementation((line) => lines.push(String(line)));
+    const error = vi.spyOn(console, "error").mockImplementation((line) => lines.push(String(line)));
+    let attempts = 0;
+    const stored = await withRetries(
+      async () => {
+        attempts += 1;
+        throw new Error("down");
+      },
+      { event: "test_work", delaysMs: [1, 1, 1] },
+    );
+    expect(stored).toBe(false);
+    expect(attempts).toBe(4);
+    expect(lines.map((line) => JSON.parse(line))).toEqual([
+      { level: "warn", event: "test_work", attempt: 1, gave_up: false, error: "down" },
+      { level: "warn", event: "test_work", attempt: 2, gave_up: false, error: "down" },
+      { level: "warn", event: "test_work", attempt: 3, gave_up: false, error: "down" },
+      { level: "error", event: "test_work", attempt: 4, gave_up: true, error: "down" },
+    ]);
+    warn.mockRestore();
+    error.mockRestore();
+  });
+
+  it("stops at once on a permanent error", async () => {
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    let attempts = 0;
+    const stored = await withRetries(
+      async () => {
+        attempts += 1;
+        throw new Error("FOREIGN KEY constraint failed");
+      },
+      { event: "test_work", delaysMs: [1, 1], isPermanent: () => true },
+    );
+    expect([stored, attempts]).toEqual([false, 1]);
+    error.mockRestore();
+  });
+});

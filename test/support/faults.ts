@@ -1,0 +1,53 @@
+/**
+ * Fault injection for D1: a binding that fails some calls the way an outage would, then recovers.
+ */
+export interface FlakyDatabase {
+  db: D1Database;
+  /** How many calls were refused so far. */
+  readonly refused: number;
+}
+
+/**
+ * Wraps `db` so that its first `failures` queries (prepared-statement runs and batches) reject
+ * with a D1-like error; every later one goes through.
+ */
+export function flakyDatabase(db: D1Database, failures: number): FlakyDatabase {
+  let refused = 0;
+  const fail = () => {
+    if (refused >= failures) return false;
+    refused += 1;
+    return true;
+  };
+  const outage = () => new Error("D1_ERROR: Network connection lost (injected fault)");
+  const wrapStatement = (statement: D1PreparedStatement): D1PreparedStatement =>
+    new Proxy(statement, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target);
+        if (property === "bind") {
+          return (...values: unknown[]) => wrapStatement(target.bind(...values));
+        }
+        if (typeof value !== "function") return value;
+        if (["first", "all", "raw", "run"].includes(String(property))) {
+          return (...args: unknown[]) => (fail() ? Promise.reject(outage()) : value.apply(target, args));
+        }
+        return value.bind(target);
+      },
+    });
+  const wrapped = new Proxy(db, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target);
+      if (property === "prepare") return (query: string) => wrapStatement(target.prepare(query));
+      if (property === "batch") {
+        return (statements: D1PreparedStatement[]) =>
+          fail() ? Promise.reject(outage()) : target.batch(statements);
+      }
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return {
+    db: wrapped,
+    get refused() {
+      return refused;
+    },
+  };
+}
