@@ -2,8 +2,10 @@
  * A stand-in for the user's origin site, run in Node beside the Workers runtime (pool-workers has
  * no fetchMock). It echoes what it received as JSON, and a few paths misbehave on purpose.
  */
+import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import type { EchoedRequest } from "../support/echo.ts";
 
 async function readBody(request: IncomingMessage): Promise<Buffer> {
@@ -12,8 +14,31 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/**
+ * Just enough of RFC 6455 to prove an upgrade passes the proxy: the handshake, then each short
+ * masked text frame from the client is answered with "echo:" and its text.
+ */
+function acceptWebSocket(request: IncomingMessage, socket: Duplex): void {
+  const key = request.headers["sec-websocket-key"];
+  const accept = createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
+  socket.write(
+    `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+  );
+  socket.on("data", (frame: Buffer) => {
+    const opcode = (frame[0] ?? 0) & 0x0f;
+    const length = (frame[1] ?? 0) & 0x7f;
+    if (opcode === 0x8) return socket.end();
+    if (opcode !== 0x1 || length > 125) return;
+    const mask = frame.subarray(2, 6);
+    const text = Buffer.from(frame.subarray(6, 6 + length).map((byte, i) => byte ^ (mask[i % 4] ?? 0)));
+    const reply = Buffer.from(`echo:${text.toString("utf8")}`);
+    socket.write(Buffer.concat([Buffer.from([0x81, reply.length]), reply]));
+  });
+  socket.on("error", () => socket.destroy());
+}
+
 export function createStubOrigin(): Server {
-  return createServer(async (request, response) => {
+  const server = createServer(async (request, response) => {
     const url = new URL(request.url ?? "/", "http://origin.test");
     try {
       switch (url.pathname) {
@@ -65,6 +90,8 @@ export function createStubOrigin(): Server {
       response.destroy();
     }
   });
+  server.on("upgrade", acceptWebSocket);
+  return server;
 }
 
 export async function listen(server: Server): Promise<string> {

@@ -142,3 +142,28 @@ describe("when the origin fails", () => {
     await expect(response.text()).rejects.toThrow();
   });
 });
+
+describe("special requests", () => {
+  it("passes a WebSocket upgrade through", async () => {
+    const response = await send("/socket", { headers: { Upgrade: "websocket" } });
+    expect(response.status).toBe(101);
+    const socket = response.webSocket;
+    if (!socket) throw new Error("no WebSocket on the 101 response");
+    socket.accept();
+    const reply = new Promise<string>((resolve) =>
+      socket.addEventListener("message", (event) => resolve(String(event.data))),
+    );
+    socket.send("hello");
+    expect(await reply).toBe("echo:hello");
+    socket.close();
+  });
+
+  it("in route mode (no ORIGIN_URL) passes the request on as it is, without X-Forwarded-*", async () => {
+    // Without ORIGIN_URL the request's own URL is fetched; here it names the stub origin.
+    const response = await send(`${env.ORIGIN_URL}/route-mode?x=1`, { bindings: { ORIGIN_URL: "" } });
+    const echo = await response.json<EchoedRequest>();
+    expect(echo.url).toBe("/route-mode?x=1");
+    expect(echo.headers["x-forwarded-host"]).toBeUndefined();
+    expect(echo.headers["x-reflinks-hop"]).toBe("1");
+  });
+});

@@ -1,0 +1,120 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
+import { ConfigError, parseConfig } from "../../src/config";
+import { send } from "../support/worker";
+
+describe("parseConfig", () => {
+  it("applies SPEC's defaults when nothing is set", () => {
+    const config = parseConfig({});
+    expect(config).toMatchObject({
+      originUrl: null,
+      refPath: "/ref/",
+      refParam: "ref",
+      cookieName: "reflinks_rk",
+      cookieMaxAge: 31536000,
+      cookieDomain: null,
+      successUrl: "/",
+      attribution: "last",
+      attributionWindowDays: 90,
+      storeIp: "full",
+      apiToken: null,
+      signingSecret: null,
+    });
+    expect([...config.allowedRedirectHosts]).toEqual([]);
+  });
+
+  it("reads every variable", () => {
+    const config = parseConfig({
+      ORIGIN_URL: "https://origin.example.com/app",
+      REF_PATH: "/r/x/",
+      REF_PARAM: "via",
+      COOKIE_NAME: "rk",
+      COOKIE_MAX_AGE: "600",
+      COOKIE_DOMAIN: ".example.com",
+      SUCCESS_URL: "https://example.com/welcome",
+      ATTRIBUTION: "first",
+      ATTRIBUTION_WINDOW_DAYS: "30",
+      STORE_IP: "truncated",
+      ALLOWED_REDIRECT_HOSTS: " App.Example.com , www.example.com:8443 ",
+      API_TOKEN: "t",
+      SIGNING_SECRET: "s".repeat(32),
+    });
+    expect(config.originUrl?.href).toBe("https://origin.example.com/app");
+    expect(config).toMatchObject({
+      refPath: "/r/x/",
+      refParam: "via",
+      cookieMaxAge: 600,
+      attribution: "first",
+    });
+    expect([...config.allowedRedirectHosts]).toEqual(["app.example.com", "www.example.com:8443"]);
+  });
+
+  it("treats empty optional variables as unset", () => {
+    const config = parseConfig({ ORIGIN_URL: "", COOKIE_DOMAIN: "", API_TOKEN: "", SIGNING_SECRET: "" });
+    expect(config).toMatchObject({
+      originUrl: null,
+      cookieDomain: null,
+      apiToken: null,
+      signingSecret: null,
+    });
+  });
+
+  it.each([
+    ["REF_PATH", "ref"],
+    ["REF_PATH", "/ref"],
+    ["REF_PATH", "/"],
+    ["REF_PATH", "//ref/"],
+    ["REF_PATH", "/_reflinks/r/"],
+    ["REF_PATH", ""],
+    ["REF_PARAM", "r f"],
+    ["REF_PARAM", ""],
+    ["COOKIE_NAME", "a;b"],
+    ["COOKIE_NAME", "reflinks_uid"],
+    ["COOKIE_MAX_AGE", "one year"],
+    ["COOKIE_MAX_AGE", "-1"],
+    ["COOKIE_MAX_AGE", "99999999999"],
+    ["COOKIE_DOMAIN", "example.com; Secure"],
+    ["SUCCESS_URL", "//evil.com"],
+    ["SUCCESS_URL", "javascript:alert(1)"],
+    ["ATTRIBUTION", "middle"],
+    ["ATTRIBUTION_WINDOW_DAYS", "0"],
+    ["ATTRIBUTION_WINDOW_DAYS", "ninety"],
+    ["STORE_IP", "partial"],
+    ["ALLOWED_REDIRECT_HOSTS", "https://app.example.com"],
+    ["ORIGIN_URL", "origin.example.com"],
+    ["ORIGIN_URL", "ftp://origin.example.com"],
+    ["ORIGIN_TIMEOUT_SECONDS", "0"],
+    ["SIGNING_SECRET", "short"],
+  ])("rejects %s=%j, naming the variable", (variable, value) => {
+    let thrown: unknown;
+    try {
+      parseConfig({ [variable]: value });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).variable).toBe(variable);
+    expect((thrown as ConfigError).message).toContain(variable);
+  });
+
+  it("rejects a variable that is not a string", () => {
+    expect(() => parseConfig({ COOKIE_MAX_AGE: 42 })).toThrow(/COOKIE_MAX_AGE must be a string/);
+  });
+});
+
+describe("a misconfigured deployment", () => {
+  it("answers every request with a 500 naming the variable, and logs it", async () => {
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    const bindings = { ...env, ATTRIBUTION: "middle" };
+    for (const path of ["/", "/ref/abc", "/?ref=abc", "/_reflinks/health"]) {
+      const response = await send(path, { bindings });
+      expect(response.status).toBe(500);
+      expect(response.headers.get("Cache-Control")).toBe("no-store");
+      const body = await response.json<{ error: { code: string; message: string } }>();
+      expect(body.error.code).toBe("misconfigured");
+      expect(body.error.message).toMatch(/ATTRIBUTION must be first or last/);
+    }
+    expect(error.mock.calls.flat().join("\n")).toMatch(/ATTRIBUTION must be first or last/);
+    error.mockRestore();
+  });
+});
