@@ -26,8 +26,10 @@ export function safeNext(
   if (next.startsWith("/")) {
     if (next.startsWith("//")) return null;
     const resolved = parse(next, requestUrl.origin);
-    // Belt and braces: whatever the parser made of it must still be on this origin.
+    // Whatever the parser made of it must still be on this origin, and its path must not have
+    // become protocol-relative: "/..//evil.com" resolves to the path "//evil.com".
     if (!resolved || resolved.origin !== requestUrl.origin) return null;
+    if (!isPlainPath(resolved.pathname)) return null;
     return resolved.pathname + resolved.search + resolved.hash;
   }
 
@@ -37,6 +39,11 @@ export function safeNext(
   const host = url.host.toLowerCase();
   if (host !== requestUrl.host.toLowerCase() && !allowedHosts.has(host)) return null;
   return url.href;
+}
+
+/** A path a browser cannot read as another host: one leading "/", not "//" or "/\\". */
+export function isPlainPath(path: string): boolean {
+  return path.startsWith("/") && path[1] !== "/" && path[1] !== "\\";
 }
 
 function parse(input: string, base?: string): URL | null {

@@ -16,10 +16,24 @@ export function readCookie(request: Request, name: string): string | undefined {
   return parse(header, name)[name];
 }
 
-/** The anonymous id the browser already carries, lower-cased, when its cookie holds a UUID. */
+/**
+ * The anonymous id the browser already carries, lower-cased, when its cookie holds a UUID. A
+ * browser may send the cookie twice (host-only and `Domain=` copies): the first UUID wins, so a
+ * stray junk copy does not cost the visitor their id.
+ */
 export function anonymousIdOf(request: Request, config: Config): string | null {
-  const value = readCookie(request, config.cookieName);
-  return isUuid(value) ? value.toLowerCase() : null;
+  const header = request.headers.get("Cookie");
+  if (!header?.includes(config.cookieName)) return null;
+  for (const pair of header.split(";")) {
+    const at = pair.indexOf("=");
+    if (at === -1 || pair.slice(0, at).trim() !== config.cookieName) continue;
+    const value = pair
+      .slice(at + 1)
+      .trim()
+      .replace(/^"(.*)"$/, "$1");
+    if (isUuid(value)) return value.toLowerCase();
+  }
+  return null;
 }
 
 /** Attributes shared by the cookies reflinks sets (SPEC route 2). */

@@ -7,10 +7,11 @@ import type { Config } from "../config";
 import { database } from "../db/client";
 import { findLinkTarget, IDENTIFIER, type LinkTarget } from "../db/queries/links";
 import { type HitDraft, saveHit } from "../hits/save-hit";
+import { verifiedUserId } from "../lib/identity";
 import { storableIp } from "../lib/ip";
 import { errorMessage, log } from "../lib/log";
 import { queryWithout } from "../lib/query";
-import { appendQuery, safeNext } from "../lib/safe-next";
+import { appendQuery, isPlainPath, safeNext } from "../lib/safe-next";
 import { clip } from "../lib/text";
 import { isTrackableVisit } from "../lib/trackable";
 import { anonymousCookie, anonymousIdOf } from "../lib/visitor-cookie";
@@ -68,25 +69,29 @@ export async function handleReferralParam(route: RouteContext): Promise<Response
   if (lookup === "unavailable" || !lookup || lookup.disabled) return null;
 
   const query = queryWithout(url.search, [config.refParam]);
-  const location = `${url.pathname}${query ? `?${query}` : ""}`;
+  // A path like "//evil.com?ref=X" would be a protocol-relative Location: keep one leading slash.
+  const path = isPlainPath(url.pathname) ? url.pathname : `/${url.pathname.replace(/^[/\\]+/, "")}`;
+  const location = `${path}${query ? `?${query}` : ""}`;
   if (!isTrackableVisit(route.request)) return redirect(location);
   return recordAndRedirect(route, identifier, lookup.id, location, location);
 }
 
-function recordAndRedirect(
+async function recordAndRedirect(
   { request, url, bindings, ctx, config }: RouteContext,
   identifier: string,
   linkId: number | null,
   next: string,
   location: string,
-): Response {
-  const anonymousId = anonymousIdOf(request, config) ?? crypto.randomUUID();
+): Promise<Response> {
+  // A signed-in browser's hit names its user; anyone else's is tied to the anonymous cookie.
+  const userId = await verifiedUserId(request, config);
+  const anonymousId = userId === null ? (anonymousIdOf(request, config) ?? crypto.randomUUID()) : null;
   const now = new Date().toISOString();
   const draft: HitDraft = {
     id: crypto.randomUUID(),
     anonymousId,
-    authenticated: false,
-    hitUserId: null,
+    authenticated: userId !== null,
+    hitUserId: userId,
     ip: storableIp(request.headers.get("CF-Connecting-IP"), config.storeIp),
     userAgent: clip(request.headers.get("User-Agent")),
     httpReferer: clip(request.headers.get("Referer")),
@@ -98,7 +103,7 @@ function recordAndRedirect(
   };
   saveHit(bindings, ctx, identifier, linkId, draft);
   const response = redirect(location);
-  response.headers.append("Set-Cookie", anonymousCookie(anonymousId, config, url));
+  if (anonymousId) response.headers.append("Set-Cookie", anonymousCookie(anonymousId, config, url));
   return response;
 }
 
@@ -106,6 +111,13 @@ function recordAndRedirect(
 export function identifierFromPath(pathname: string, refPath: string): string | null {
   let rest = pathname.slice(refPath.length);
   if (rest.endsWith("/")) rest = rest.slice(0, -1);
+  if (rest.includes("%")) {
+    try {
+      rest = decodeURIComponent(rest);
+    } catch {
+      return null;
+    }
+  }
   return IDENTIFIER.test(rest) ? rest : null;
 }
 
