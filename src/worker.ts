@@ -7,6 +7,7 @@ import type { AppBindings } from "./bindings";
 import { ConfigError, configOf } from "./config";
 import { plainErrorResponse } from "./errors";
 import { API_PREFIX, createApiApp } from "./routes/api";
+import { applyLoginReport, USER_HEADER } from "./routes/login-report";
 import { proxyToOrigin } from "./routes/proxy";
 import { handleReferralLink, handleReferralParam } from "./routes/referral";
 
@@ -33,5 +34,7 @@ export async function handleRequest(
     const response = await handleReferralParam({ request, url, bindings, ctx, config });
     if (response) return response;
   }
-  return proxyToOrigin(request, url, config);
+  const response = await proxyToOrigin(request, url, config);
+  if (!response.headers.has(USER_HEADER)) return response;
+  return applyLoginReport(response, request, url, config, bindings, ctx);
 }

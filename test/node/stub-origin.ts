@@ -49,6 +49,14 @@ export function createStubOrigin(): Server {
           response.write("partial ");
           setTimeout(() => response.socket?.destroy(), 20);
           return;
+        case "/login-as":
+          // An origin reporting a login the zero-code way.
+          response.writeHead(303, {
+            Location: "/account",
+            "Reflinks-User": url.searchParams.get("user") ?? "",
+            "Set-Cookie": ["session=new; Path=/; HttpOnly", "flash=welcome; Path=/"],
+          });
+          return response.end();
         case "/redirect":
           response.writeHead(301, { Location: "/elsewhere" });
           return response.end();

@@ -1,5 +1,6 @@
+import { and, desc, eq, isNull, lt, or } from "drizzle-orm";
 import type { Database } from "../client";
-import { type NewReferralHit, referralHits } from "../schema";
+import { type NewReferralHit, type ReferralHit, referralHits } from "../schema";
 
 /** D1 binds at most 100 parameters per statement; a hit row binds 13. */
 const HITS_PER_STATEMENT = 7;
@@ -22,4 +23,48 @@ export async function insertHits(db: Database, hits: NewReferralHit[]): Promise<
   const [first, ...rest] = statements;
   if (!first) return;
   await db.batch([first, ...rest]);
+}
+
+/**
+ * Gives every hit of this anonymous visitor that has no user yet the user (a login). A hit's user
+ * is set at most once: hits that already have one keep it. Returns how many hits changed.
+ */
+export async function reconcileHits(
+  db: Database,
+  anonymousId: string,
+  userId: string,
+  now = new Date().toISOString(),
+): Promise<number> {
+  const updated = await db
+    .update(referralHits)
+    .set({ hitUserId: userId, updatedAt: now })
+    .where(and(eq(referralHits.anonymousId, anonymousId), isNull(referralHits.hitUserId)))
+    .returning({ id: referralHits.id });
+  return updated.length;
+}
+
+export interface HitCursor {
+  createdAt: string;
+  id: string;
+}
+
+/** One page of a link's hits, newest first, strictly after `cursor` in that order. */
+export async function listHits(
+  db: Database,
+  linkId: number,
+  options: { cursor?: HitCursor; limit: number },
+): Promise<ReferralHit[]> {
+  const { cursor } = options;
+  const after = cursor
+    ? or(
+        lt(referralHits.createdAt, cursor.createdAt),
+        and(eq(referralHits.createdAt, cursor.createdAt), lt(referralHits.id, cursor.id)),
+      )
+    : undefined;
+  return db
+    .select()
+    .from(referralHits)
+    .where(and(eq(referralHits.linkId, linkId), after))
+    .orderBy(desc(referralHits.createdAt), desc(referralHits.id))
+    .limit(options.limit);
 }

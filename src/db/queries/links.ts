@@ -1,6 +1,6 @@
-import { eq } from "drizzle-orm";
+import { and, asc, eq, gt, type SQL } from "drizzle-orm";
 import type { Database } from "../client";
-import { referralLinks } from "../schema";
+import { linkStats, type ReferralLink, referralLinks } from "../schema";
 
 /** What the referral routes need to know of a link. */
 export interface LinkTarget {
@@ -19,4 +19,87 @@ export async function findLinkTarget(db: Database, identifier: string): Promise<
     .where(eq(referralLinks.identifier, identifier))
     .limit(1);
   return link ?? null;
+}
+
+export async function findLink(db: Database, identifier: string): Promise<ReferralLink | null> {
+  const [link] = await db
+    .select()
+    .from(referralLinks)
+    .where(eq(referralLinks.identifier, identifier))
+    .limit(1);
+  return link ?? null;
+}
+
+/** Inserts a link; null when the identifier is taken (the unique index decides, not a read). */
+export async function insertLink(
+  db: Database,
+  link: { identifier: string; userId: string | null },
+  now = new Date().toISOString(),
+): Promise<ReferralLink | null> {
+  const [created] = await db
+    .insert(referralLinks)
+    .values({ ...link, disabled: false, createdAt: now, updatedAt: now })
+    .onConflictDoNothing({ target: referralLinks.identifier })
+    .returning();
+  return created ?? null;
+}
+
+/** One page of links in creation order, after the link with id `afterId`. */
+export async function listLinks(
+  db: Database,
+  options: { userId?: string; afterId?: number; limit: number },
+): Promise<ReferralLink[]> {
+  const conditions: SQL[] = [];
+  if (options.userId !== undefined) conditions.push(eq(referralLinks.userId, options.userId));
+  if (options.afterId !== undefined) conditions.push(gt(referralLinks.id, options.afterId));
+  return db
+    .select()
+    .from(referralLinks)
+    .where(and(...conditions))
+    .orderBy(asc(referralLinks.id))
+    .limit(options.limit);
+}
+
+export async function updateLink(
+  db: Database,
+  identifier: string,
+  changes: { disabled?: boolean; userId?: string | null },
+  now = new Date().toISOString(),
+): Promise<ReferralLink | null> {
+  const [updated] = await db
+    .update(referralLinks)
+    .set({ ...changes, updatedAt: now })
+    .where(eq(referralLinks.identifier, identifier))
+    .returning();
+  return updated ?? null;
+}
+
+/** Deletes a link and, by the foreign key's cascade, its hits. False when there was none. */
+export async function deleteLink(db: Database, identifier: string): Promise<boolean> {
+  const deleted = await db
+    .delete(referralLinks)
+    .where(eq(referralLinks.identifier, identifier))
+    .returning({ id: referralLinks.id });
+  return deleted.length > 0;
+}
+
+export interface LinkStats {
+  hits: number;
+  visitors: number;
+  users: number;
+  confirmed: number;
+}
+
+/** A link's numbers, from the same `link_stats` view users query. */
+export async function linkStatsOf(db: Database, identifier: string): Promise<LinkStats> {
+  const [row] = await db
+    .select({
+      hits: linkStats.hits,
+      visitors: linkStats.visitors,
+      users: linkStats.users,
+      confirmed: linkStats.confirmed,
+    })
+    .from(linkStats)
+    .where(eq(linkStats.identifier, identifier));
+  return row ?? { hits: 0, visitors: 0, users: 0, confirmed: 0 };
 }

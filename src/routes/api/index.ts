@@ -2,12 +2,16 @@
  * SPEC route 1: the JSON API under `/_reflinks`, spoken by the origin server.
  */
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { HonoEnv } from "../../app-env";
 import { configOf } from "../../config";
 import { database } from "../../db/client";
 import { ApiError, errorResponse } from "../../errors";
 import { errorMessage, log } from "../../lib/log";
 import { requireApiToken } from "./auth";
+import { MAX_BODY_BYTES } from "./input";
+import { links } from "./links";
+import { referrals } from "./referrals";
 
 export const API_PREFIX = "/_reflinks";
 
@@ -35,6 +39,15 @@ export function createApiApp() {
   });
 
   app.use(requireApiToken());
+  app.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => errorResponse(c, new ApiError("payload_too_large", "The body is over 64 KiB.")),
+    }),
+  );
+
+  app.route("/links", links);
+  app.route("/", referrals);
 
   app.notFound((c) => errorResponse(c, new ApiError("not_found", "No such API route.")));
 

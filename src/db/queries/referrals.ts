@@ -1,0 +1,135 @@
+import { and, asc, desc, eq, exists, gte, isNull, ne, or, sql } from "drizzle-orm";
+import type { Database } from "../client";
+import { confirmedReferrals, referralHits, referralLinks } from "../schema";
+
+/** A confirmed referral as the API returns it (SPEC "Confirmation"). */
+export interface Referral {
+  id: number;
+  user_id: string;
+  event: string;
+  link: string | null;
+  referrer_user_id: string | null;
+  hit_id: string | null;
+  created_at: string;
+}
+
+export interface ConfirmRequest {
+  userId: string;
+  event: string;
+  attribution: "first" | "last";
+  windowDays: number;
+  now?: Date;
+}
+
+export async function findReferral(db: Database, userId: string, event: string): Promise<Referral | null> {
+  const [row] = await db
+    .select({
+      id: confirmedReferrals.id,
+      user_id: confirmedReferrals.userId,
+      event: confirmedReferrals.event,
+      link: referralLinks.identifier,
+      referrer_user_id: confirmedReferrals.referrerUserId,
+      hit_id: confirmedReferrals.hitId,
+      created_at: confirmedReferrals.createdAt,
+    })
+    .from(confirmedReferrals)
+    .leftJoin(referralLinks, eq(referralLinks.id, confirmedReferrals.linkId))
+    .where(and(eq(confirmedReferrals.userId, userId), eq(confirmedReferrals.event, event)))
+    .limit(1);
+  return row ?? null;
+}
+
+/**
+ * The hit a confirmation would credit: the user's, made before they were signed in, on a link
+ * they do not own, inside the window; the first or the last of them.
+ */
+export async function findQualifyingHit(db: Database, request: ConfirmRequest) {
+  const now = request.now ?? new Date();
+  const since = new Date(now.getTime() - request.windowDays * 86_400_000).toISOString();
+  const order = request.attribution === "last" ? desc : asc;
+  const [hit] = await db
+    .select({
+      id: referralHits.id,
+      linkId: referralHits.linkId,
+      identifier: referralLinks.identifier,
+      ownerId: referralLinks.userId,
+    })
+    .from(referralHits)
+    .innerJoin(referralLinks, eq(referralLinks.id, referralHits.linkId))
+    .where(
+      and(
+        eq(referralHits.hitUserId, request.userId),
+        eq(referralHits.authenticated, false),
+        gte(referralHits.createdAt, since),
+        or(isNull(referralLinks.userId), ne(referralLinks.userId, request.userId)),
+      ),
+    )
+    .orderBy(order(referralHits.createdAt), order(referralHits.id))
+    .limit(1);
+  return hit ?? null;
+}
+
+/**
+ * Credits the referral of `userId` for `event`, exactly once. The unique index on (user_id, event)
+ * decides who wins when calls race, not a read before the write: the insert and the hit's
+ * `confirmed_at` go in one atomic batch, and the hit is marked only if a referral credits it.
+ * Returns null when the user has no qualifying hit.
+ */
+export async function confirmReferral(
+  db: Database,
+  request: ConfirmRequest,
+): Promise<{ created: boolean; referral: Referral } | null> {
+  const existing = await findReferral(db, request.userId, request.event);
+  if (existing) return { created: false, referral: existing };
+
+  const hit = await findQualifyingHit(db, request);
+  if (!hit) return null;
+
+  const now = (request.now ?? new Date()).toISOString();
+  const [inserted] = await db.batch([
+    db
+      .insert(confirmedReferrals)
+      .values({
+        userId: request.userId,
+        event: request.event,
+        hitId: hit.id,
+        linkId: hit.linkId,
+        referrerUserId: hit.ownerId,
+        createdAt: now,
+      })
+      .onConflictDoNothing({ target: [confirmedReferrals.userId, confirmedReferrals.event] })
+      .returning(),
+    db
+      .update(referralHits)
+      .set({ confirmedAt: now, updatedAt: now })
+      .where(
+        and(
+          eq(referralHits.id, hit.id),
+          isNull(referralHits.confirmedAt),
+          exists(
+            db.select({ one: sql`1` }).from(confirmedReferrals).where(eq(confirmedReferrals.hitId, hit.id)),
+          ),
+        ),
+      ),
+  ]);
+
+  const row = inserted[0];
+  if (row) {
+    return {
+      created: true,
+      referral: {
+        id: row.id,
+        user_id: row.userId,
+        event: row.event,
+        link: hit.identifier,
+        referrer_user_id: row.referrerUserId,
+        hit_id: row.hitId,
+        created_at: row.createdAt,
+      },
+    };
+  }
+  // Another call won the race between our read and our write: answer with its referral.
+  const winner = await findReferral(db, request.userId, request.event);
+  if (!winner) throw new Error("confirmation lost: no referral after a conflicting insert");
+  return { created: false, referral: winner };
+}

@@ -1,0 +1,60 @@
+/**
+ * Reading API input: JSON bodies (400 when not JSON), validated with zod (422 naming the field),
+ * and the pagination parameters every list shares.
+ */
+import type { Context } from "hono";
+import { z } from "zod";
+import { ApiError } from "../../errors";
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** Parses and validates the JSON body; an empty body counts as `{}` so optional-only bodies work. */
+export async function jsonBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.output<T>> {
+  const text = await c.req.text();
+  let value: unknown = {};
+  if (text.trim() !== "") {
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new ApiError("bad_json", "The request body is not valid JSON.");
+    }
+  }
+  return validate(schema, value);
+}
+
+export function validate<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue?.path.length ? issue.path.join(".") : "body";
+  const message =
+    issue?.code === "invalid_type" && issue.input === undefined
+      ? "is required"
+      : (issue?.message ?? "is invalid");
+  throw new ApiError("validation_failed", `${field} ${message}`);
+}
+
+/** `limit` as lists take it: 1-200, 50 when absent. */
+export const limitSchema = z
+  .string()
+  .regex(/^\d+$/, "must be a whole number from 1 to 200")
+  .transform(Number)
+  .pipe(z.number().min(1, "must be at least 1").max(200, "must be at most 200"))
+  .optional()
+  .transform((limit) => limit ?? 50);
+
+/** Cursors are opaque to clients: base64url of a JSON value the list chose. */
+export function encodeCursor(value: unknown): string {
+  return btoa(JSON.stringify(value)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+export function decodeCursor<T extends z.ZodType>(cursor: string, schema: T): z.output<T> {
+  try {
+    const json = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
+    const result = schema.safeParse(JSON.parse(json));
+    if (result.success) return result.data;
+  } catch {
+    // falls through to the error below
+  }
+  throw new ApiError("validation_failed", "cursor is not a cursor this list gave out");
+}

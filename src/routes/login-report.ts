@@ -1,0 +1,75 @@
+/**
+ * Zero-code login reporting (SPEC route 4): the origin says who logged in with a `Reflinks-User`
+ * response header instead of calling the API. The header never reaches the browser.
+ */
+
+import { generateCookie } from "hono/cookie";
+import type { AppBindings } from "../bindings";
+import type { Config } from "../config";
+import { database } from "../db/client";
+import { reconcileHits } from "../db/queries/hits";
+import { clearIdentityCookie, identityCookie } from "../lib/identity";
+import { log } from "../lib/log";
+import { withRetries } from "../lib/retry";
+import { userIdFromHeader } from "../lib/user-id";
+import { anonymousIdOf, cookieOptions, readCookie } from "../lib/visitor-cookie";
+
+export const USER_HEADER = "Reflinks-User";
+
+/**
+ * Acts on an origin response that carries `Reflinks-User`. A user id: the browser's anonymous hits
+ * get that user, the anonymous cookie is cleared and (with `SIGNING_SECRET`) the signed identity
+ * cookie set. An empty value (a logout): the identity cookie is cleared.
+ */
+export async function applyLoginReport(
+  response: Response,
+  request: Request,
+  url: URL,
+  config: Config,
+  bindings: AppBindings,
+  ctx: ExecutionContext,
+): Promise<Response> {
+  const reported = (response.headers.get(USER_HEADER) ?? "").trim();
+  const answer = new Response(response.body, response);
+  answer.headers.delete(USER_HEADER);
+
+  if (reported === "") {
+    answer.headers.append("Set-Cookie", clearIdentityCookie(config, url));
+    return answer;
+  }
+  const userId = userIdFromHeader(reported);
+  if (userId === null) {
+    log("warn", "login_report_ignored", { reason: "not a usable user id", length: reported.length });
+    return answer;
+  }
+
+  const anonymousId = anonymousIdOf(request, config);
+  if (anonymousId) await reconcileSoon(bindings, ctx, anonymousId, userId);
+  if (readCookie(request, config.cookieName) !== undefined) {
+    answer.headers.append("Set-Cookie", generateCookie(config.cookieName, "", cookieOptions(config, url, 0)));
+  }
+  const identity = await identityCookie(userId, config, url);
+  if (identity) answer.headers.append("Set-Cookie", identity);
+  return answer;
+}
+
+/**
+ * The first attempt is awaited, so the browser's next request (a purchase that confirms, say)
+ * already finds its hits reconciled; if D1 fails, the retries go on after the response.
+ */
+async function reconcileSoon(
+  bindings: AppBindings,
+  ctx: ExecutionContext,
+  anonymousId: string,
+  userId: string,
+) {
+  const db = database(bindings.DB);
+  const reconcile = () => reconcileHits(db, anonymousId, userId);
+  try {
+    await reconcile();
+  } catch {
+    ctx.waitUntil(
+      withRetries(reconcile, { event: "login_reconcile_failed", fields: { anonymous_id: anonymousId } }),
+    );
+  }
+}
