@@ -13,7 +13,9 @@ const USERNAME = /^[A-Za-z0-9_.@-]{1,50}$/;
 const ZEROS = Buffer.alloc(64 * 1024);
 const HTML = { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" };
 // Known paths answer 405 (not 404) to other methods.
-const PATHS = new Set("/ /pricing /cookies /signup /login /logout /account /download /health".split(" "));
+const PATHS = new Set(
+  "/ /pricing /cookies /signup /login /logout /account /purchase /download /health".split(" "),
+);
 
 const HOME = `<p>Notes that take themselves. Try it:</p>
 <ul><li><a href="/pricing">See pricing</a></li><li><a href="/signup">Sign up</a></li>
@@ -129,9 +131,48 @@ function formPage(kind, user, error = "", username = "") {
   );
 }
 
-export function createOriginServer() {
+/**
+ * @param {{ reflinksUrl?: string, apiToken?: string }} [options] where the worker's API is and its
+ *   token; default: the REFLINKS_URL and REFLINKS_API_TOKEN environment variables.
+ */
+export function createOriginServer(options = {}) {
+  const reflinksUrl = options.reflinksUrl ?? process.env.REFLINKS_URL ?? "http://127.0.0.1:8787";
+  const apiToken = options.apiToken ?? process.env.REFLINKS_API_TOKEN ?? "demo-token";
   const users = new Set();
   const sessions = new Map(); // session token -> username
+  // The referrer rewards this site has paid, keyed by referral id: crediting twice is impossible
+  // even if the confirm call is retried, which is how a real origin should do it.
+  const credits = new Map(); // referral id -> { referrer, user, event, link }
+
+  /** Asks the worker to credit the referral of `user` for `event` (SPEC "Confirmation"). */
+  async function confirm(user, event) {
+    const response = await fetch(`${reflinksUrl}/_reflinks/confirm`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${apiToken}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ user_id: user, event }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const body = await response.json().catch(() => ({}));
+    if (response.status === 404 && body.error?.code === "no_referral") return { credited: null };
+    if (!response.ok)
+      throw new HttpError(502, `reflinks answered ${response.status}: ${body.error?.message ?? ""}`);
+    const { referral, created } = body;
+    if (!credits.has(referral.id)) {
+      credits.set(referral.id, { referrer: referral.referrer_user_id, user, event, link: referral.link });
+    }
+    return { credited: referral, created };
+  }
+
+  function accountPage(user, notice = "") {
+    if (!user) return SIGNED_OUT;
+    const mine = [...credits.entries()].filter(([, credit]) => credit.referrer === user);
+    const earned = mine.length
+      ? `<p>You referred ${mine.length} customer(s): ${mine.map(([, c]) => escapeHtml(c.user)).join(", ")}.</p>`
+      : "<p>No one you referred has purchased yet.</p>";
+    return `${notice}<p>You are signed in as <b>${escapeHtml(user)}</b>.</p>
+<form method="post" action="/purchase"><button>Complete purchase (Pro, $8)</button></form>
+<h2>Your referrals</h2>${earned}`;
+  }
 
   function send(res, status, html, headers = {}) {
     res.writeHead(status, { ...HTML, ...headers }).end(html);
@@ -216,7 +257,17 @@ ${rows ? `<table><tr><th>Name</th><th>Value</th></tr>${rows}</table>` : "<p>None
         // An empty Reflinks-User tells the worker the browser signed out.
         return redirect(res, "/", { "Set-Cookie": sessionCookie(req, "", 0), "Reflinks-User": "" });
       case "GET /account":
-        return page("Account", user ? `<p>You are signed in as <b>${escapeHtml(user)}</b>.</p>` : SIGNED_OUT);
+        return page("Account", accountPage(user));
+      case "POST /purchase": {
+        if (!user) return send(res, 401, layout("Account", user, SIGNED_OUT));
+        const { credited, created } = await confirm(user, "purchase");
+        const notice = !credited
+          ? "<p><b>Thank you!</b> No referral to credit: you did not arrive through a referral link.</p>"
+          : `<p><b>Thank you!</b> ${created ? "This purchase credited" : "Already credited earlier:"}
+<b>${escapeHtml(credited.referrer_user_id ?? "(no owner)")}</b> for referral #${escapeHtml(credited.id)}
+(link <code>${escapeHtml(credited.link ?? "deleted")}</code>).</p>`;
+        return page("Account", accountPage(user, notice));
+      }
       case "GET /download": {
         const raw = url.searchParams.get("mb") ?? "1";
         const mb = /^\d{1,4}$/.test(raw) ? Number(raw) : Number.NaN;

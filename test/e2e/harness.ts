@@ -1,0 +1,344 @@
+/**
+ * End-to-end harness: the real stack on this machine, over real HTTP.
+ *
+ * `startStack()` makes a fresh temporary D1 (never the developer's `.wrangler/state`), applies the
+ * migrations, seeds links, starts the demo origin in this process and `wrangler dev` in front of it
+ * in its own process group, and waits until the worker answers `/_reflinks/health`. `stop()` undoes
+ * all of it. No Cloudflare account, no network: wrangler only ever runs with `--local`.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { createOriginServer } from "../../demo/origin.mjs";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+const WRANGLER = path.join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
+const HOST = "127.0.0.1";
+const READY_TIMEOUT_MS = 90_000;
+const READY_POLL_MS = 250;
+const STOP_TIMEOUT_MS = 10_000;
+/** How much of wrangler's output is kept for error messages. */
+const OUTPUT_TAIL_CHARS = 16_000;
+
+/** A real desktop browser: `isbot` lets it through, so its referral visits record hits. */
+export const BROWSER_UA =
+  "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+
+/** Offline and private: no metrics, no fetch of the real `request.cf`. */
+const WRANGLER_ENV: NodeJS.ProcessEnv = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  FORCE_COLOR: "0",
+  NO_COLOR: "1",
+};
+
+export interface SeedLink {
+  identifier: string;
+  userId?: string | null;
+  disabled?: boolean;
+}
+
+export interface StackOptions {
+  /** Links inserted into `referral_links` before the worker starts. */
+  links?: SeedLink[];
+  /** Extra `--var NAME:value` pairs for `wrangler dev` (e.g. `{ STORE_IP: "none" }`). */
+  vars?: Record<string, string>;
+}
+
+export type Row = Record<string, unknown>;
+
+export interface Stack {
+  /** `http://127.0.0.1:<port>`: the worker, in front of the origin. */
+  workerUrl: string;
+  /** `http://127.0.0.1:<port>`: the demo origin, directly. */
+  originUrl: string;
+  /** Bearer token of the `/_reflinks/*` API. */
+  apiToken: string;
+  /** Runs SQL on the stack's local D1 (`wrangler d1 execute --local`): the last statement's rows. */
+  query<T extends Row = Row>(sql: string): Promise<T[]>;
+  /** Stops the worker's process group and the origin, and removes the temporary D1. */
+  stop(): Promise<void>;
+}
+
+/** SQL text literal. */
+export function sqlString(value: string | null | undefined): string {
+  return value == null ? "NULL" : `'${value.replaceAll("'", "''")}'`;
+}
+
+interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs wrangler to completion (never through a shell), collecting its output. */
+function runWrangler(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [WRANGLER, ...args], {
+      cwd: ROOT,
+      env: { ...WRANGLER_ENV, ...extraEnv },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+    });
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function wranglerOk(label: string, args: string[], extraEnv?: NodeJS.ProcessEnv): Promise<string> {
+  const result = await runWrangler(args, extraEnv);
+  if (result.code !== 0) {
+    throw new Error(
+      `${label} failed: wrangler ${args.join(" ")} exited with ${result.code}\n` +
+        `--- stdout ---\n${result.stdout}\n--- stderr ---\n${result.stderr}`,
+    );
+  }
+  return result.stdout;
+}
+
+async function d1Execute(persistDir: string, sql: string): Promise<Row[]> {
+  const args = ["d1", "execute", "DB", "--local", "--persist-to", persistDir, "--json", "--command", sql];
+  const stdout = await wranglerOk("d1 execute", args);
+  // With --json, stdout is the JSON array of results, one per statement.
+  const start = stdout.search(/[[{]/);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(start === -1 ? stdout : stdout.slice(start));
+  } catch {
+    throw new Error(`d1 execute printed no JSON for ${JSON.stringify(sql)}:\n${stdout}`);
+  }
+  if (!Array.isArray(parsed)) throw new Error(`d1 execute: unexpected output ${stdout}`);
+  const last = parsed.at(-1) as { results?: Row[]; success?: boolean } | undefined;
+  if (!last || last.success === false) throw new Error(`d1 execute failed: ${stdout}`);
+  return last.results ?? [];
+}
+
+/** A port that was free a moment ago (the usual listen-on-0-and-close trick). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.unref();
+    probe.once("error", reject);
+    probe.listen(0, HOST, () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, HOST, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  return `http://${HOST}:${(server.address() as AddressInfo).port}`;
+}
+
+async function closeServer(server: Server): Promise<void> {
+  if (!server.listening) return;
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Whether any process of the group `pgid` is still alive. */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but is not ours to signal (cannot happen for our own group, but it is alive).
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function killGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Ends wrangler dev and everything it started (workerd), waiting until the whole group is gone. */
+async function stopGroup(child: ChildProcess): Promise<void> {
+  const pgid = child.pid;
+  if (pgid === undefined) return;
+  const exited =
+    child.exitCode !== null || child.signalCode !== null
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  killGroup(pgid, "SIGTERM");
+  const deadline = Date.now() + STOP_TIMEOUT_MS;
+  await Promise.race([exited, sleep(STOP_TIMEOUT_MS)]);
+  while (groupAlive(pgid) && Date.now() < deadline) await sleep(100);
+  if (groupAlive(pgid)) {
+    killGroup(pgid, "SIGKILL");
+    await Promise.race([exited, sleep(2_000)]);
+  }
+}
+
+/** Keeps the last `OUTPUT_TAIL_CHARS` characters of a child's stdout and stderr, interleaved. */
+function captureOutput(child: ChildProcess): () => string {
+  let tail = "";
+  const append = (chunk: string) => {
+    tail = (tail + chunk).slice(-OUTPUT_TAIL_CHARS);
+  };
+  child.stdout?.setEncoding("utf8").on("data", append);
+  child.stderr?.setEncoding("utf8").on("data", append);
+  return () => tail;
+}
+
+async function waitUntilReady(workerUrl: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let last = "no answer yet";
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(
+        `wrangler dev exited (${child.signalCode ?? `code ${child.exitCode}`}) before it was ready.\n` +
+          `--- wrangler output ---\n${output()}`,
+      );
+    }
+    let misconfigured = "";
+    try {
+      const response = await fetch(`${workerUrl}/_reflinks/health`, {
+        headers: { "User-Agent": BROWSER_UA },
+        signal: AbortSignal.timeout(2_000),
+      });
+      const text = await response.text();
+      let body: { ok?: unknown; error?: { code?: unknown } } | undefined;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // Not JSON yet: keep polling.
+      }
+      if (response.ok && body?.ok === true) return;
+      if (body?.error?.code === "misconfigured") misconfigured = text;
+      last = `HTTP ${response.status}: ${text.slice(0, 300)}`;
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause;
+      last = cause?.code ?? (error as Error).message;
+    }
+    // A bad `--var` does not get better by waiting.
+    if (misconfigured) {
+      throw new Error(`The worker is misconfigured: ${misconfigured}\n--- wrangler output ---\n${output()}`);
+    }
+    await sleep(READY_POLL_MS);
+  }
+  throw new Error(
+    `wrangler dev did not answer ${workerUrl}/_reflinks/health with {"ok":true} within ` +
+      `${READY_TIMEOUT_MS / 1000} s (last: ${last}).\n--- wrangler output ---\n${output()}`,
+  );
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const apiToken = `e2e-token-${randomBytes(12).toString("hex")}`;
+  const signingSecret = `e2e-signing-secret-${randomBytes(24).toString("hex")}`;
+  const persistDir = await mkdtemp(path.join(tmpdir(), "reflinks-e2e-"));
+  const origin: Server = createOriginServer();
+  let worker: ChildProcess | undefined;
+  // Last resort if the test process dies without calling stop(): never leave workerd behind.
+  const onExit = () => {
+    if (worker?.pid !== undefined) killGroup(worker.pid, "SIGKILL");
+  };
+  process.once("exit", onExit);
+
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= (async () => {
+      try {
+        if (worker) await stopGroup(worker);
+      } finally {
+        process.off("exit", onExit);
+        await closeServer(origin);
+        await rm(persistDir, { recursive: true, force: true, maxRetries: 3 });
+      }
+    })();
+    return stopped;
+  };
+
+  try {
+    // CI=true: `migrations apply` would otherwise ask for confirmation.
+    await wranglerOk(
+      "d1 migrations apply",
+      ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir],
+      { CI: "true" },
+    );
+    const links = options.links ?? [];
+    if (links.length > 0) {
+      const now = sqlString(new Date().toISOString());
+      const values = links
+        .map(
+          (link) =>
+            `(${sqlString(link.identifier)}, ${sqlString(link.userId)}, ${link.disabled ? 1 : 0}, ${now}, ${now})`,
+        )
+        .join(", ");
+      await d1Execute(
+        persistDir,
+        `INSERT INTO referral_links (identifier, user_id, disabled, created_at, updated_at) VALUES ${values}`,
+      );
+    }
+
+    const originUrl = await listen(origin);
+    const port = await freePort();
+    const workerUrl = `http://${HOST}:${port}`;
+    const vars = {
+      ...options.vars,
+      ORIGIN_URL: originUrl,
+      API_TOKEN: apiToken,
+      SIGNING_SECRET: signingSecret,
+    };
+    const args = [
+      WRANGLER,
+      "dev",
+      "--ip",
+      HOST,
+      "--port",
+      String(port),
+      "--persist-to",
+      persistDir,
+      "--show-interactive-dev-session=false",
+      ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+    ];
+    // Its own process group, so that stop() ends workerd along with wrangler.
+    worker = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: WRANGLER_ENV,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    const output = captureOutput(worker);
+    const spawnError = new Promise<never>((_, reject) => worker?.once("error", reject));
+    await Promise.race([waitUntilReady(workerUrl, worker, output), spawnError]);
+
+    return {
+      workerUrl,
+      originUrl,
+      apiToken,
+      query: <T extends Row = Row>(sql: string) => d1Execute(persistDir, sql) as Promise<T[]>,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
