@@ -254,7 +254,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const apiToken = `e2e-token-${randomBytes(12).toString("hex")}`;
   const signingSecret = `e2e-signing-secret-${randomBytes(24).toString("hex")}`;
   const persistDir = await mkdtemp(path.join(tmpdir(), "reflinks-e2e-"));
-  const origin: Server = createOriginServer();
+  const port = await freePort();
+  const workerUrl = `http://${HOST}:${port}`;
+  // The demo origin calls the worker's API (its purchase confirms a referral).
+  const origin: Server = createOriginServer({ reflinksUrl: workerUrl, apiToken });
   let worker: ChildProcess | undefined;
   // Last resort if the test process dies without calling stop(): never leave workerd behind.
   const onExit = () => {
@@ -299,8 +302,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     }
 
     const originUrl = await listen(origin);
-    const port = await freePort();
-    const workerUrl = `http://${HOST}:${port}`;
     const vars = {
       ...options.vars,
       ORIGIN_URL: originUrl,

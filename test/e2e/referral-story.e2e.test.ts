@@ -1,0 +1,115 @@
+/**
+ * The whole referral story over real HTTP, as a newcomer walks it in the demo: a visitor arrives
+ * through alice's link, signs up (the origin reports the login with `Reflinks-User`), completes a
+ * purchase (the origin calls `/_reflinks/confirm`), and alice is credited exactly once.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BROWSER_UA, type Stack, sqlString, startStack } from "./harness.ts";
+
+const LINK = "story-link";
+const REFERRER = "alice";
+const NEWCOMER = `bob-${Date.now()}`;
+
+let stack: Stack;
+const jar = new Map<string, string>();
+
+beforeAll(async () => {
+  stack = await startStack({ links: [{ identifier: LINK, userId: REFERRER }] });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+/** A browser: keeps cookies across requests, never follows redirects. */
+async function browse(path: string, init: { method?: string; form?: Record<string, string> } = {}) {
+  const headers: Record<string, string> = { "User-Agent": BROWSER_UA };
+  if (jar.size > 0) headers.Cookie = [...jar].map(([name, value]) => `${name}=${value}`).join("; ");
+  let body: string | undefined;
+  if (init.form) {
+    headers["Content-Type"] = "application/x-www-form-urlencoded";
+    body = new URLSearchParams(init.form).toString();
+  }
+  const response = await fetch(`${stack.workerUrl}${path}`, {
+    method: init.method ?? "GET",
+    headers,
+    body,
+    redirect: "manual",
+    signal: AbortSignal.timeout(15_000),
+  });
+  for (const line of response.headers.getSetCookie()) {
+    const [pair = ""] = line.split(";");
+    const at = pair.indexOf("=");
+    const [name, value] = [pair.slice(0, at), pair.slice(at + 1)];
+    if (/Max-Age=0/i.test(line) || value === "") jar.delete(name);
+    else jar.set(name, value);
+  }
+  return response;
+}
+
+describe("the referral story in the demo", () => {
+  it("1. the visitor arrives through the referrer's ?ref= link and gets an anonymous id", async () => {
+    const response = await browse(`/pricing?ref=${LINK}`);
+    expect(response.status).toBe(302);
+    expect(response.headers.get("Location")).toBe("/pricing");
+    expect(jar.get("reflinks_rk")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("2. signs up: the worker gives the hit to the new user and remembers the browser", async () => {
+    const response = await browse("/signup", { method: "POST", form: { username: NEWCOMER } });
+    expect(response.status).toBe(303);
+    expect(response.headers.has("Reflinks-User")).toBe(false);
+    expect(jar.has("reflinks_rk")).toBe(false);
+    expect(jar.has("reflinks_uid")).toBe(true);
+    expect(jar.has("demo_session")).toBe(true);
+  });
+
+  it("3. completes a purchase: the origin confirms, and the page names the referrer", async () => {
+    const response = await browse("/purchase", { method: "POST" });
+    expect(response.status).toBe(200);
+    const page = await response.text();
+    expect(page).toContain("This purchase credited");
+    expect(page).toContain(`<b>${REFERRER}</b>`);
+  });
+
+  it("4. a second purchase does not credit the referrer again", async () => {
+    const page = await (await browse("/purchase", { method: "POST" })).text();
+    expect(page).toContain("Already credited earlier");
+  });
+
+  it("5. D1 holds one confirmed referral for the referrer, and the credited hit is marked", async () => {
+    const rows = await stack.query(
+      "SELECT c.user_id, c.event, c.referrer_user_id, h.confirmed_at IS NOT NULL AS marked, h.hit_user_id " +
+        "FROM confirmed_referrals c JOIN referral_hits h ON h.id = c.hit_id " +
+        `WHERE c.user_id = ${sqlString(NEWCOMER)}`,
+    );
+    expect(rows).toEqual([
+      { user_id: NEWCOMER, event: "purchase", referrer_user_id: REFERRER, marked: 1, hit_user_id: NEWCOMER },
+    ]);
+  });
+
+  it("6. the API answers a repeated confirm with the same referral, and 50 racing confirms credit once", async () => {
+    const confirm = (event: string) =>
+      fetch(`${stack.workerUrl}/_reflinks/confirm`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${stack.apiToken}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ user_id: NEWCOMER, event }),
+        signal: AbortSignal.timeout(30_000),
+      });
+    const again = await confirm("purchase");
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ created: false, referral: { referrer_user_id: REFERRER } });
+
+    const answers = await Promise.all(Array.from({ length: 50 }, () => confirm("signup")));
+    const bodies = await Promise.all(
+      answers.map((answer) => answer.json() as Promise<{ referral: { id: number } }>),
+    );
+    expect(answers.filter((answer) => answer.status === 201)).toHaveLength(1);
+    expect(answers.filter((answer) => answer.status === 200)).toHaveLength(49);
+    expect(new Set(bodies.map((body) => body.referral.id)).size).toBe(1);
+    const rows = await stack.query(
+      `SELECT COUNT(*) AS n FROM confirmed_referrals WHERE user_id = ${sqlString(NEWCOMER)}`,
+    );
+    expect(rows).toEqual([{ n: 2 }]);
+  });
+});
