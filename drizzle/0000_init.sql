@@ -25,7 +25,8 @@ CREATE TABLE `referral_hits` (
 	`confirmed_at` text,
 	`created_at` text NOT NULL,
 	`updated_at` text NOT NULL,
-	FOREIGN KEY (`link_id`) REFERENCES `referral_links`(`id`) ON UPDATE no action ON DELETE cascade
+	FOREIGN KEY (`link_id`) REFERENCES `referral_links`(`id`) ON UPDATE no action ON DELETE cascade,
+	CONSTRAINT "referral_hits_authenticated_bool" CHECK("referral_hits"."authenticated" IN (0, 1))
 );
 --> statement-breakpoint
 CREATE INDEX `referral_hits_link_created_idx` ON `referral_hits` (`link_id`,`created_at`);--> statement-breakpoint
@@ -37,7 +38,9 @@ CREATE TABLE `referral_links` (
 	`user_id` text,
 	`disabled` integer DEFAULT false NOT NULL,
 	`created_at` text NOT NULL,
-	`updated_at` text NOT NULL
+	`updated_at` text NOT NULL,
+	CONSTRAINT "referral_links_identifier_format" CHECK(length("referral_links"."identifier") BETWEEN 1 AND 50 AND "referral_links"."identifier" NOT GLOB '*[^A-Za-z0-9_-]*'),
+	CONSTRAINT "referral_links_disabled_bool" CHECK("referral_links"."disabled" IN (0, 1))
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `referral_links_identifier_unique` ON `referral_links` (`identifier`);--> statement-breakpoint

@@ -6,6 +6,7 @@
 import { sql } from "drizzle-orm";
 import {
   type AnySQLiteColumn,
+  check,
   index,
   integer,
   sqliteTable,
@@ -32,6 +33,12 @@ export const referralLinks = sqliteTable(
   (t) => [
     uniqueIndex("referral_links_identifier_unique").on(t.identifier),
     index("referral_links_user_id_idx").on(t.userId, t.id),
+    // The API checks this too; the constraint keeps hand-written SQL to the same rule.
+    check(
+      "referral_links_identifier_format",
+      sql`length(${t.identifier}) BETWEEN 1 AND 50 AND ${t.identifier} NOT GLOB '*[^A-Za-z0-9_-]*'`,
+    ),
+    check("referral_links_disabled_bool", sql`${t.disabled} IN (0, 1)`),
   ],
 );
 
@@ -55,6 +62,7 @@ export const referralHits = sqliteTable(
     ...timestamps,
   },
   (t) => [
+    check("referral_hits_authenticated_bool", sql`${t.authenticated} IN (0, 1)`),
     index("referral_hits_link_created_idx").on(t.linkId, t.createdAt),
     index("referral_hits_anonymous_id_idx").on(t.anonymousId),
     index("referral_hits_user_created_idx").on(t.hitUserId, t.createdAt),
