@@ -23,6 +23,10 @@ export default defineConfig({
                 SIGNING_SECRET: "test-signing-secret-0123456789abcdef",
                 ORIGIN_TIMEOUT_SECONDS: "2",
               },
+              // A real (miniflare) queue, bound under another name so that only the tests that
+              // pass it as HITS_QUEUE use queue mode; its consumer is the worker's own handler.
+              queueProducers: { TEST_HITS_QUEUE: { queueName: "reflinks-hits-test" } },
+              queueConsumers: { "reflinks-hits-test": { maxBatchSize: 10, maxBatchTimeout: 0.05 } },
             },
           }),
         ],

@@ -1,3 +1,5 @@
+import type { QueuedHit } from "./hits/save-hit";
+
 /**
  * The worker's bindings: what `wrangler types` generates from wrangler.toml (committed as
  * worker-configuration.d.ts), plus what wrangler.toml cannot declare because it is optional.
@@ -6,6 +8,9 @@ export interface AppBindings extends Env {
   /** Base URL of the origin; unset in route mode. */
   ORIGIN_URL?: string;
   ORIGIN_TIMEOUT_SECONDS?: string;
+  LINK_CACHE_SECONDS?: string;
+  /** Optional Cloudflare Queue: hits are sent there and batch-inserted by this worker's consumer. */
+  HITS_QUEUE?: Queue<QueuedHit>;
   COOKIE_DOMAIN?: string;
   /** Secret: bearer token for `/_reflinks/*`. */
   API_TOKEN?: string;

@@ -10,6 +10,8 @@ export interface Config {
   originUrl: URL | null;
   /** How long the origin may take to send its response headers before we answer 504. */
   originTimeoutMs: number;
+  /** How long a link lookup (found or not) is remembered in the isolate; 0: never. */
+  linkCacheMs: number;
   refPath: string;
   refParam: string;
   cookieName: string;
@@ -41,6 +43,7 @@ export type ConfigSource = Partial<Record<ConfigVariable, unknown>>;
 type ConfigVariable =
   | "ORIGIN_URL"
   | "ORIGIN_TIMEOUT_SECONDS"
+  | "LINK_CACHE_SECONDS"
   | "REF_PATH"
   | "REF_PARAM"
   | "COOKIE_NAME"
@@ -79,6 +82,7 @@ const httpUrl = z.string().refine((value) => {
 const schema = z.object({
   ORIGIN_URL: optional(httpUrl),
   ORIGIN_TIMEOUT_SECONDS: wholeNumber(1, 600).default(30),
+  LINK_CACHE_SECONDS: wholeNumber(0, 3600).default(30),
   REF_PATH: z
     .string()
     .regex(
@@ -142,6 +146,7 @@ export function parseConfig(source: ConfigSource): Config {
   return {
     originUrl: vars.ORIGIN_URL ? new URL(vars.ORIGIN_URL) : null,
     originTimeoutMs: vars.ORIGIN_TIMEOUT_SECONDS * 1000,
+    linkCacheMs: vars.LINK_CACHE_SECONDS * 1000,
     refPath: vars.REF_PATH,
     refParam: vars.REF_PARAM,
     cookieName: vars.COOKIE_NAME,

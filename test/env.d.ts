@@ -5,6 +5,7 @@ declare global {
   namespace Cloudflare {
     interface Env {
       TEST_MIGRATIONS: D1Migration[];
+      TEST_HITS_QUEUE: Queue<import("../src/hits/save-hit").QueuedHit>;
       ORIGIN_URL?: string;
       ORIGIN_TIMEOUT_SECONDS?: string;
       API_TOKEN?: string;

@@ -63,7 +63,12 @@ export const referralHits = sqliteTable(
   },
   (t) => [
     check("referral_hits_authenticated_bool", sql`${t.authenticated} IN (0, 1)`),
-    index("referral_hits_link_created_idx").on(t.linkId, t.createdAt),
+    // The report indexes carry the visitor columns, so that counting hits and distinct visitors
+    // reads the index alone, never the wide rows (user agent, referer: up to 1 KiB each).
+    // By link and time: one link's numbers, its hits page, and `link_stats` per link.
+    index("referral_hits_link_created_idx").on(t.linkId, t.createdAt, t.hitUserId, t.anonymousId),
+    // By time: reports over a period across every link, and the newest hits.
+    index("referral_hits_created_idx").on(t.createdAt, t.linkId, t.hitUserId, t.anonymousId),
     index("referral_hits_anonymous_id_idx").on(t.anonymousId),
     index("referral_hits_user_created_idx").on(t.hitUserId, t.createdAt),
   ],
@@ -99,6 +104,11 @@ export const confirmedReferrals = sqliteTable(
  */
 const visitorKey = sql`COALESCE('u:' || h.hit_user_id, 'a:' || h.anonymous_id)`;
 
+/**
+ * One row per link. Each number is a correlated subquery on `referral_hits_link_created_idx`, so
+ * `WHERE identifier = …` reads only that link's index entries; a join to a grouped subquery would
+ * aggregate every hit of every link first.
+ */
 export const linkStats = sqliteView("link_stats", {
   identifier: text("identifier").notNull(),
   userId: text("user_id"),
@@ -108,14 +118,11 @@ export const linkStats = sqliteView("link_stats", {
   confirmed: integer("confirmed").notNull(),
 }).as(
   sql`SELECT l.identifier AS identifier, l.user_id AS user_id,
-  COALESCE(h.hits, 0) AS hits, COALESCE(h.visitors, 0) AS visitors, COALESCE(h.users, 0) AS users,
+  (SELECT COUNT(*) FROM referral_hits h WHERE h.link_id = l.id) AS hits,
+  (SELECT COUNT(DISTINCT ${visitorKey}) FROM referral_hits h WHERE h.link_id = l.id) AS visitors,
+  (SELECT COUNT(DISTINCT h.hit_user_id) FROM referral_hits h WHERE h.link_id = l.id) AS users,
   (SELECT COUNT(*) FROM confirmed_referrals c WHERE c.link_id = l.id) AS confirmed
-FROM referral_links l
-LEFT JOIN (
-  SELECT h.link_id AS link_id, COUNT(*) AS hits, COUNT(DISTINCT ${visitorKey}) AS visitors,
-    COUNT(DISTINCT h.hit_user_id) AS users
-  FROM referral_hits h GROUP BY h.link_id
-) h ON h.link_id = l.id`,
+FROM referral_links l`,
 );
 
 /** Hits by the day they happened; confirmations by the day they were made. */

@@ -3,25 +3,50 @@ import { database } from "../db/client";
 import { insertHits } from "../db/queries/hits";
 import { findLinkTarget } from "../db/queries/links";
 import type { NewReferralHit } from "../db/schema";
-import { errorMessage } from "../lib/log";
+import { errorMessage, log } from "../lib/log";
 import { withRetries } from "../lib/retry";
 
 /** A hit as the referral routes make it: complete but for the link, which may not be known yet. */
 export type HitDraft = Omit<NewReferralHit, "linkId">;
 
+/** What goes on `HITS_QUEUE`: the hit, and its link's id or (if the lookup failed) only its name. */
+export interface QueuedHit {
+  identifier: string;
+  linkId: number | null;
+  hit: HitDraft;
+}
+
+/** The link was deleted between the click and the write: its hits are deleted with it anyway. */
+export const isGoneLink = (error: unknown) => /FOREIGN KEY constraint/i.test(errorMessage(error));
+
 /**
- * Stores a hit without holding up the visitor's redirect: the write runs in `waitUntil`, retried
- * with backoff and logged, so a D1 error never becomes the visitor's error page. When the link
- * lookup itself failed (`linkId` null), the lookup is retried too and the hit stored if the link
- * turns out to exist and be enabled.
+ * Stores a hit without holding up the visitor's redirect for D1.
+ *
+ * With `HITS_QUEUE` bound, the hit is handed to the queue (awaited: once `send` resolves the hit
+ * is durable) and this worker's consumer batch-inserts it. Otherwise, or if the queue refuses it,
+ * the write runs in `waitUntil`, retried with backoff and logged, so a D1 error never becomes the
+ * visitor's error page. When the link lookup itself failed (`linkId` null), the lookup is retried
+ * too and the hit stored if the link exists and is enabled.
  */
-export function saveHit(
+export async function saveHit(
   bindings: AppBindings,
   ctx: ExecutionContext,
   identifier: string,
   linkId: number | null,
   draft: HitDraft,
-): void {
+): Promise<void> {
+  if (bindings.HITS_QUEUE) {
+    try {
+      await bindings.HITS_QUEUE.send({ identifier, linkId, hit: draft });
+      return;
+    } catch (error) {
+      log("warn", "hit_queue_send_failed", {
+        hit_id: draft.id,
+        link: identifier,
+        error: errorMessage(error),
+      });
+    }
+  }
   const db = database(bindings.DB);
   let resolvedLinkId = linkId;
   const store = async () => {
@@ -36,8 +61,7 @@ export function saveHit(
     withRetries(store, {
       event: "hit_write_failed",
       fields: { hit_id: draft.id, link: identifier },
-      // The link was deleted between lookup and insert: its hits are deleted with it anyway.
-      isPermanent: (error) => /FOREIGN KEY constraint/i.test(errorMessage(error)),
+      isPermanent: isGoneLink,
     }),
   );
 }

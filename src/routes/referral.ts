@@ -4,8 +4,8 @@
  */
 import type { AppBindings } from "../bindings";
 import type { Config } from "../config";
-import { database } from "../db/client";
-import { findLinkTarget, IDENTIFIER, type LinkTarget } from "../db/queries/links";
+import { IDENTIFIER, type LinkTarget } from "../db/queries/links";
+import { cachedLinkTarget } from "../hits/link-cache";
 import { type HitDraft, saveHit } from "../hits/save-hit";
 import { verifiedUserId } from "../lib/identity";
 import { storableIp } from "../lib/ip";
@@ -42,7 +42,7 @@ export async function handleReferralLink({ request, url, bindings, ctx, config }
   const identifier = identifierFromPath(url.pathname, config.refPath);
   if (identifier === null || !isTrackableVisit(request)) return redirect(location);
 
-  const lookup = await lookUpLink(bindings, identifier);
+  const lookup = await lookUpLink(bindings, config, identifier);
   if (lookup !== "unavailable" && (!lookup || lookup.disabled)) return redirect(location);
 
   const linkId = lookup === "unavailable" ? null : lookup.id;
@@ -64,7 +64,7 @@ export async function handleReferralParam(route: RouteContext): Promise<Response
   const identifier = url.searchParams.get(config.refParam);
   if (identifier === null || !IDENTIFIER.test(identifier)) return null;
 
-  const lookup = await lookUpLink(bindings, identifier);
+  const lookup = await lookUpLink(bindings, config, identifier);
   // Unavailable: we cannot tell a referral from the origin's own parameter, so the page wins.
   if (lookup === "unavailable" || !lookup || lookup.disabled) return null;
 
@@ -101,7 +101,7 @@ async function recordAndRedirect(
     createdAt: now,
     updatedAt: now,
   };
-  saveHit(bindings, ctx, identifier, linkId, draft);
+  await saveHit(bindings, ctx, identifier, linkId, draft);
   const response = redirect(location);
   if (anonymousId) response.headers.append("Set-Cookie", anonymousCookie(anonymousId, config, url));
   return response;
@@ -123,10 +123,11 @@ export function identifierFromPath(pathname: string, refPath: string): string | 
 
 async function lookUpLink(
   bindings: AppBindings,
+  config: Config,
   identifier: string,
 ): Promise<LinkTarget | null | "unavailable"> {
   try {
-    return await findLinkTarget(database(bindings.DB), identifier);
+    return await cachedLinkTarget(bindings.DB, identifier, config.linkCacheMs);
   } catch (error) {
     log("error", "link_lookup_failed", { link: identifier, error: errorMessage(error) });
     return "unavailable";

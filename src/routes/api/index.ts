@@ -37,6 +37,10 @@ export function createApiApp() {
     }
     return c.json({ ok: true });
   });
+  app.all("/health", (c) => {
+    c.header("Allow", "GET, HEAD");
+    throw new ApiError("method_not_allowed", `${c.req.method} is not allowed here; use GET.`);
+  });
 
   app.use(requireApiToken());
   app.use(

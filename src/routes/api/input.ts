@@ -26,6 +26,12 @@ export function validate<T extends z.ZodType>(schema: T, value: unknown): z.outp
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
+  if (issue?.code === "unrecognized_keys") {
+    throw new ApiError(
+      "validation_failed",
+      `${[...issue.path, issue.keys[0]].join(".")} is not a known field`,
+    );
+  }
   const field = issue?.path.length ? issue.path.join(".") : "body";
   const message =
     issue?.code === "invalid_type" && issue.input === undefined

@@ -13,6 +13,7 @@ import {
   updateLink,
 } from "../../db/queries/links";
 import { ApiError } from "../../errors";
+import { forgetLink } from "../../hits/link-cache";
 import { randomIdentifier } from "../../lib/random-identifier";
 import { userIdSchema } from "../../lib/user-id";
 import { decodeCursor, encodeCursor, jsonBody, limitSchema, validate } from "./input";
@@ -20,10 +21,13 @@ import { hitJson, linkJson } from "./serialize";
 
 const identifierSchema = z.string().regex(IDENTIFIER, "must be 1-50 characters of A-Z, a-z, 0-9, _ and -");
 
-const createSchema = z.object({
-  identifier: identifierSchema.optional(),
-  user_id: userIdSchema.nullable().optional(),
-});
+// Strict: a misspelt key ({"identifer": …}) must not quietly create a link with a random name.
+const createSchema = z
+  .object({
+    identifier: identifierSchema.optional(),
+    user_id: userIdSchema.nullable().optional(),
+  })
+  .strict();
 
 const patchSchema = z
   .object({
@@ -55,6 +59,8 @@ links.post("/", async (c) => {
     }
     if (!created) throw new Error("could not generate a free identifier");
   }
+  // This isolate may remember the identifier as unknown.
+  forgetLink(c.env.DB, created.identifier);
   return c.json(linkJson(created, new URL(c.req.url), c.var.config), 201);
 });
 
@@ -82,12 +88,14 @@ links.patch("/:identifier", async (c) => {
   const body = await jsonBody(c, patchSchema);
   const updated = await updateLink(c.var.db, identifier, { disabled: body.disabled, userId: body.user_id });
   if (!updated) throw notFound(identifier);
+  forgetLink(c.env.DB, identifier);
   return c.json(linkJson(updated, new URL(c.req.url), c.var.config));
 });
 
 links.delete("/:identifier", async (c) => {
   const identifier = c.req.param("identifier");
   if (!(await deleteLink(c.var.db, identifier))) throw notFound(identifier);
+  forgetLink(c.env.DB, identifier);
   return c.body(null, 204);
 });
 
