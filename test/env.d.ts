@@ -5,6 +5,8 @@ declare global {
   namespace Cloudflare {
     interface Env {
       TEST_MIGRATIONS: D1Migration[];
+      /** Runs per property test (optional; default 200). */
+      FC_RUNS?: string;
       TEST_HITS_QUEUE: Queue<import("../src/hits/save-hit").QueuedHit>;
       ORIGIN_URL?: string;
       ORIGIN_TIMEOUT_SECONDS?: string;
