@@ -12,6 +12,7 @@ import { requireApiToken } from "./auth";
 import { MAX_BODY_BYTES } from "./input";
 import { links } from "./links";
 import { referrals } from "./referrals";
+import { reports } from "./reports";
 
 export const API_PREFIX = "/_reflinks";
 
@@ -52,6 +53,7 @@ export function createApiApp() {
 
   app.route("/links", links);
   app.route("/", referrals);
+  app.route("/reports", reports);
 
   app.notFound((c) => errorResponse(c, new ApiError("not_found", "No such API route.")));
 
