@@ -8,6 +8,7 @@ import { configOf } from "../../config";
 import { database } from "../../db/client";
 import { ApiError, errorResponse } from "../../errors";
 import { errorMessage, log } from "../../lib/log";
+import { dashboard } from "../dashboard/dashboard";
 import { requireApiToken } from "./auth";
 import { MAX_BODY_BYTES } from "./input";
 import { links } from "./links";
@@ -15,6 +16,8 @@ import { referrals } from "./referrals";
 import { reports } from "./reports";
 
 export const API_PREFIX = "/_reflinks";
+/** The dashboard is opened by a browser, which can send the token only as Basic credentials. */
+const DASHBOARD_PATH = `${API_PREFIX}/dashboard`;
 
 export function createApiApp() {
   const app = new Hono<HonoEnv>().basePath(API_PREFIX);
@@ -43,7 +46,13 @@ export function createApiApp() {
     throw new ApiError("method_not_allowed", `${c.req.method} is not allowed here; use GET.`);
   });
 
-  app.use(requireApiToken());
+  const apiAuth = requireApiToken();
+  const dashboardAuth = requireApiToken({ basic: true });
+  app.use((c, next) => {
+    const path = c.req.path;
+    const isDashboard = path === DASHBOARD_PATH || path.startsWith(`${DASHBOARD_PATH}/`);
+    return (isDashboard ? dashboardAuth : apiAuth)(c, next);
+  });
   app.use(
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
@@ -54,6 +63,7 @@ export function createApiApp() {
   app.route("/links", links);
   app.route("/", referrals);
   app.route("/reports", reports);
+  app.route("/dashboard", dashboard);
 
   app.notFound((c) => errorResponse(c, new ApiError("not_found", "No such API route.")));
 

@@ -1,0 +1,103 @@
+/**
+ * The dashboard's chart, hits (bars) and confirmations (line) per day, as inline SVG drawn on the
+ * server: no script, no image request, readable without CSS. Every day also carries a `<title>`
+ * (the browser's tooltip) and `data-*` attributes with its numbers.
+ */
+import type { FC } from "hono/jsx";
+
+export interface ChartDay {
+  day: string;
+  hits: number;
+  confirmed: number;
+}
+
+const WIDTH = 760;
+const HEIGHT = 240;
+const MARGIN = { top: 12, right: 12, bottom: 28, left: 44 };
+const PLOT_WIDTH = WIDTH - MARGIN.left - MARGIN.right;
+const PLOT_HEIGHT = HEIGHT - MARGIN.top - MARGIN.bottom;
+/** How many dates the x axis names at most; the others are in the tooltips. */
+const X_LABELS = 6;
+
+/** The smallest of 1, 2, 5, 10, 20, 50… that is at least `value`: a round top for the y axis. */
+export function niceCeiling(value: number): number {
+  if (value <= 1) return 1;
+  const magnitude = 10 ** Math.floor(Math.log10(value));
+  for (const step of [1, 2, 5, 10]) {
+    if (step * magnitude >= value) return step * magnitude;
+  }
+  return 10 * magnitude;
+}
+
+/** Short label of a day: `Jun 3`. */
+function dayLabel(day: string): string {
+  const date = new Date(`${day}T00:00:00Z`);
+  return date.toLocaleDateString("en-US", { month: "short", day: "numeric", timeZone: "UTC" });
+}
+
+export const DailyChart: FC<{ days: ChartDay[] }> = ({ days }) => {
+  const top = niceCeiling(Math.max(1, ...days.map((d) => Math.max(d.hits, d.confirmed))));
+  const slot = PLOT_WIDTH / Math.max(days.length, 1);
+  const barWidth = Math.max(1, slot * 0.7);
+  const x = (index: number) => MARGIN.left + index * slot;
+  const y = (value: number) => MARGIN.top + PLOT_HEIGHT - (value / top) * PLOT_HEIGHT;
+  const labelEvery = Math.max(1, Math.ceil(days.length / X_LABELS));
+  const line = days.map((d, i) => `${(x(i) + slot / 2).toFixed(1)},${y(d.confirmed).toFixed(1)}`).join(" ");
+  const totalHits = days.reduce((sum, d) => sum + d.hits, 0);
+  const totalConfirmed = days.reduce((sum, d) => sum + d.confirmed, 0);
+  const first = days[0]?.day ?? "";
+  const last = days.at(-1)?.day ?? "";
+
+  return (
+    <svg
+      class="chart"
+      data-chart="daily"
+      viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
+      role="img"
+      aria-labelledby="chart-title chart-desc"
+      preserveAspectRatio="xMidYMid meet"
+    >
+      <title id="chart-title">Hits and confirmations per day</title>
+      <desc id="chart-desc">
+        {`From ${first} to ${last}: ${totalHits} hits and ${totalConfirmed} confirmations in all.`}
+      </desc>
+      <g class="axis">
+        {[0, top / 2, top].map((tick) => (
+          <g>
+            <line x1={MARGIN.left} x2={WIDTH - MARGIN.right} y1={y(tick)} y2={y(tick)} class="grid" />
+            <text x={MARGIN.left - 6} y={y(tick) + 4} text-anchor="end">
+              {Number.isInteger(tick) ? String(tick) : tick.toFixed(1)}
+            </text>
+          </g>
+        ))}
+        {days.map((d, i) =>
+          i % labelEvery === 0 ? (
+            <text x={x(i) + slot / 2} y={HEIGHT - 8} text-anchor="middle">
+              {dayLabel(d.day)}
+            </text>
+          ) : null,
+        )}
+      </g>
+      {days.map((d, i) => (
+        <g class="day" data-day={d.day} data-hits={d.hits} data-confirmed={d.confirmed}>
+          <title>{`${d.day}: ${d.hits} ${d.hits === 1 ? "hit" : "hits"}, ${d.confirmed} confirmed`}</title>
+          {/* A transparent full-height target, so the tooltip works on empty days too. */}
+          <rect class="hover" x={x(i)} y={MARGIN.top} width={slot} height={PLOT_HEIGHT} />
+          <rect
+            class="bar"
+            x={x(i) + (slot - barWidth) / 2}
+            y={y(d.hits)}
+            width={barWidth}
+            height={y(0) - y(d.hits)}
+          />
+        </g>
+      ))}
+      <polyline class="confirmed" points={line} />
+      {days.map((d, i) =>
+        d.confirmed > 0 ? (
+          <circle class="confirmed-dot" cx={x(i) + slot / 2} cy={y(d.confirmed)} r={3} />
+        ) : null,
+      )}
+    </svg>
+  );
+};

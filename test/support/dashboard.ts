@@ -1,0 +1,86 @@
+/**
+ * Helpers for the dashboard tests: requests with HTTP Basic credentials, and reading the page with
+ * the runtime's own HTML parser (HTMLRewriter). Text comes back as it is in the HTML, entities
+ * and all, which is what the escaping tests want to see.
+ */
+import { API_TOKEN } from "./api";
+import { type SendOptions, send } from "./worker";
+
+export const DASHBOARD = "/_reflinks/dashboard";
+
+/** `Authorization: Basic base64(user:password)` (RFC 7617), UTF-8. */
+export function basic(user: string, password: string): string {
+  const bytes = new TextEncoder().encode(`${user}:${password}`);
+  return `Basic ${btoa(String.fromCharCode(...bytes))}`;
+}
+
+/** GETs the dashboard with `?query`, signed in as a browser would be unless headers say otherwise. */
+export function openDashboard(query = "", options: SendOptions = {}): Promise<Response> {
+  const headers = new Headers(options.headers);
+  if (!headers.has("Authorization")) headers.set("Authorization", basic("me", API_TOKEN));
+  return send(`${DASHBOARD}${query ? `?${query}` : ""}`, { ...options, headers });
+}
+
+export interface Element {
+  tagName: string;
+  attributes: Record<string, string>;
+  /** The text inside the element (and its descendants), as written in the HTML. */
+  text: string;
+}
+
+/** Every element matching `selector`, in document order. */
+export async function select(html: string, selector: string): Promise<Element[]> {
+  const found: Element[] = [];
+  const open: Element[] = [];
+  await new HTMLRewriter()
+    .on(selector, {
+      element(element) {
+        const entry: Element = {
+          tagName: element.tagName,
+          attributes: Object.fromEntries(element.attributes),
+          text: "",
+        };
+        found.push(entry);
+        open.push(entry);
+        // A void element (<input>) has no end tag: onEndTag throws, and the element holds no text.
+        try {
+          element.onEndTag(() => {
+            open.splice(open.indexOf(entry), 1);
+          });
+        } catch {
+          open.splice(open.indexOf(entry), 1);
+        }
+      },
+      text(chunk) {
+        for (const entry of open) entry.text += chunk.text;
+      },
+    })
+    .transform(new Response(html))
+    .text();
+  return found;
+}
+
+/** The trimmed texts of the elements matching `selector`. */
+export async function texts(html: string, selector: string): Promise<string[]> {
+  return (await select(html, selector)).map((element) => element.text.trim());
+}
+
+/** A count as the page writes it (`1,234`), as a number. */
+export const count = (text: string | undefined) => Number((text ?? "").replaceAll(",", ""));
+
+/** The rows of the links table: identifier and the numbers of each `data-col`. */
+export async function linkRows(html: string): Promise<({ identifier?: string } & Record<string, number>)[]> {
+  const rows = await select(html, "table[data-table=links] tbody tr");
+  const cells = await select(html, "table[data-table=links] tbody td[data-col]");
+  const perRow = cells.length / Math.max(rows.length, 1);
+  return rows.map((row, index) => {
+    const numbers: Record<string, number> = {};
+    for (const cell of cells.slice(index * perRow, (index + 1) * perRow)) {
+      numbers[cell.attributes["data-col"] ?? "?"] = count(cell.text.trim());
+    }
+    return { ...numbers, identifier: row.attributes["data-link"] } as { identifier?: string } & Record<
+      string,
+      number
+    >;
+  });
+}
