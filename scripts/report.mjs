@@ -1,0 +1,198 @@
+// `npm run report`: the link report (the `link_stats` numbers, or a period's) as a table in the
+// terminal, read from D1 with `wrangler d1 execute`. The SQL is the API's own (report-sql.js).
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { inlineParams, isDay, linkReportQuery } from "../src/db/queries/report-sql.js";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const WRANGLER = path.join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
+const MAX_TEXT = 32;
+
+const USAGE = `Usage: npm run report [-- options]
+
+The link report: per link, hits, visitors, users and confirmed referrals, most hits first.
+
+  --remote             read the deployed database (needs \`wrangler login\` or CLOUDFLARE_API_TOKEN)
+  --local              read the local database of \`wrangler dev\` / \`npm start\` (the default)
+  --persist-to <dir>   the local database's directory, as for wrangler (default .wrangler/state)
+  --from <YYYY-MM-DD>  count only hits and confirmations from this UTC day on
+  --to <YYYY-MM-DD>    ... up to this UTC day, included
+  --json               print {"rows": [...]} as GET /_reflinks/reports/links does
+  -h, --help           this help
+
+Examples:
+  npm run report
+  npm run report -- --remote --from 2026-11-01 --to 2026-11-30
+  npm run report -- --json | jq '.rows[0]'`;
+
+function usageError(message) {
+  console.error(`✖ ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+function fail(message) {
+  console.error(`✖ ${message}`);
+  process.exit(1);
+}
+
+let options;
+try {
+  ({ values: options } = parseArgs({
+    options: {
+      remote: { type: "boolean", default: false },
+      local: { type: "boolean", default: false },
+      "persist-to": { type: "string" },
+      from: { type: "string" },
+      to: { type: "string" },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  }));
+} catch (error) {
+  usageError(error.message);
+}
+
+if (options.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (options.remote && options.local) usageError("Choose --remote or --local, not both.");
+if (options.remote && options["persist-to"]) usageError("--persist-to is for the local database only.");
+for (const name of ["from", "to"]) {
+  if (options[name] !== undefined && !isDay(options[name])) {
+    usageError(`--${name} must be a date written YYYY-MM-DD (got "${options[name]}").`);
+  }
+}
+if (options.from && options.to && options.from > options.to) usageError("--to must not be before --from.");
+if (!fs.existsSync(WRANGLER)) fail("wrangler is not installed: run `npm ci` first.");
+
+const where = options.remote ? "remote" : "local";
+const sql = inlineParams(linkReportQuery({ from: options.from, to: options.to }));
+const args = ["d1", "execute", "DB", `--${where}`, "--json", "--command", sql];
+if (options["persist-to"]) args.push("--persist-to", path.resolve(options["persist-to"]));
+
+/** Runs wrangler without a shell; its output is ours to read, not the terminal's. */
+function wrangler(wranglerArgs) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [WRANGLER, ...wranglerArgs], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        WRANGLER_SEND_METRICS: process.env.WRANGLER_SEND_METRICS ?? "false",
+        CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? "false",
+        NO_COLOR: "1",
+        FORCE_COLOR: "0",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk) => {
+      stderr += chunk;
+    });
+    child.on("error", (error) => resolve({ code: 1, stdout, stderr: error.message }));
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** wrangler --json prints the results array, or `{"error": {"text": …}}`, after any banner. */
+function parseOutput(stdout) {
+  const start = stdout.search(/^[[{]/m);
+  if (start === -1) return null;
+  try {
+    return JSON.parse(stdout.slice(start));
+  } catch {
+    return null;
+  }
+}
+
+const result = await wrangler(args);
+const output = parseOutput(result.stdout);
+const errorText =
+  output?.error?.text ?? (result.code === 0 ? null : `${result.stderr}\n${result.stdout}`.trim());
+
+if (errorText !== null || !Array.isArray(output)) {
+  const text = errorText ?? "wrangler printed no results.";
+  if (/no such (table|view): (link_stats|referral_links|referral_hits|confirmed_referrals)/.test(text)) {
+    fail(
+      `The ${where} database is not migrated: it has no reflinks tables yet.\n` +
+        `  Run: npx wrangler d1 migrations apply DB --${where}` +
+        (options["persist-to"] ? ` --persist-to ${options["persist-to"]}` : "") +
+        (where === "local" ? "\n  (npm start does it too.)" : "\n  (npm run deploy does it too.)"),
+    );
+  }
+  fail(`Could not read the ${where} database (wrangler d1 execute exited with ${result.code}):\n${text}`);
+}
+
+const rows = (output.at(-1)?.results ?? []).map((row) => ({
+  identifier: row.identifier,
+  user_id: row.user_id,
+  hits: row.hits,
+  visitors: row.visitors,
+  users: row.users,
+  confirmed: row.confirmed,
+}));
+
+if (options.json) {
+  console.log(JSON.stringify({ rows }, null, 2));
+  process.exit(0);
+}
+
+/** Stored text made safe for a terminal (no escape sequences) and short enough for a column. */
+function cell(value) {
+  if (value === null || value === undefined) return "—";
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes.
+  const text = String(value).replace(/[\u0000-\u001f\u007f-\u009f]/g, "�");
+  return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text;
+}
+
+const number = new Intl.NumberFormat("en-US");
+const conversion = (row) =>
+  row.visitors === 0 ? "—" : `${((100 * row.confirmed) / row.visitors).toFixed(1)}%`;
+const period =
+  options.from || options.to
+    ? `${options.from ?? "the beginning"} to ${options.to ?? "today"} (UTC days)`
+    : "all time (the link_stats view)";
+
+console.log(`reflinks link report · ${where} database · ${period}\n`);
+if (rows.length === 0) {
+  console.log("No links yet. Create one with POST /_reflinks/links.");
+  process.exit(0);
+}
+
+const columns = [
+  { title: "link", value: (row) => cell(row.identifier) },
+  { title: "owner", value: (row) => cell(row.user_id) },
+  { title: "hits", value: (row) => number.format(row.hits), right: true },
+  { title: "visitors", value: (row) => number.format(row.visitors), right: true },
+  { title: "users", value: (row) => number.format(row.users), right: true },
+  { title: "confirmed", value: (row) => number.format(row.confirmed), right: true },
+  { title: "conversion", value: conversion, right: true },
+];
+const table = rows.map((row) => columns.map((column) => column.value(row)));
+const widths = columns.map((column, i) =>
+  Math.max(column.title.length, ...table.map((line) => line[i].length)),
+);
+const format = (line) =>
+  line
+    .map((text, i) => (columns[i].right ? text.padStart(widths[i]) : text.padEnd(widths[i])))
+    .join("  ")
+    .trimEnd();
+
+console.log(format(columns.map((column) => column.title)));
+console.log(format(widths.map((width) => "-".repeat(width))));
+for (const line of table) console.log(format(line));
+const hits = rows.reduce((sum, row) => sum + row.hits, 0);
+const confirmed = rows.reduce((sum, row) => sum + row.confirmed, 0);
+console.log(
+  `\n${number.format(rows.length)} ${rows.length === 1 ? "link" : "links"} · ${number.format(hits)} hits · ` +
+    `${number.format(confirmed)} confirmed referrals. Conversion: confirmed per visitor.`,
+);
