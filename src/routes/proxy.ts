@@ -24,28 +24,47 @@ export async function proxyToOrigin(request: Request, url: URL, config: Config):
     setForwardedHeaders(headers, request, url);
   }
 
-  const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(), config.originTimeoutMs);
+  const upstream = new AbortController();
+  const timer = setTimeout(() => upstream.abort(ORIGIN_TIMED_OUT), config.originTimeoutMs);
   try {
     // Route mode (no ORIGIN_URL): fetch(request), which on a Cloudflare route reaches the origin.
     return await fetch(target ?? request, {
       method: request.method,
       headers,
-      body: request.body,
+      body: request.body && abortOnUploadError(request.body, upstream),
       redirect: "manual",
-      signal: timeout.signal,
+      signal: upstream.signal,
     });
   } catch (error) {
-    if (timeout.signal.aborted) {
-      log("warn", "origin_timeout", { url: (target ?? url).href, timeout_ms: config.originTimeoutMs });
+    const where = (target ?? url).href;
+    if (upstream.signal.reason === ORIGIN_TIMED_OUT) {
+      log("warn", "origin_timeout", { url: where, timeout_ms: config.originTimeoutMs });
       return gatewayError(504, "Gateway Timeout");
     }
-    log("warn", "origin_unreachable", { url: (target ?? url).href, error: errorMessage(error) });
+    if (upstream.signal.reason === UPLOAD_FAILED) {
+      log("warn", "client_upload_failed", { url: where });
+      return gatewayError(502, "Bad Gateway");
+    }
+    log("warn", "origin_unreachable", { url: where, error: errorMessage(error) });
     return gatewayError(502, "Bad Gateway");
   } finally {
     // Only the wait for response headers is limited: a long download must not be cut off.
     clearTimeout(timer);
   }
+}
+
+const ORIGIN_TIMED_OUT = "origin timed out";
+const UPLOAD_FAILED = "client upload failed";
+
+/**
+ * The request body, streamed on; if the client's upload breaks off, the origin request is aborted.
+ * Without this, the runtime ends the chunked upload as if it were complete, and the origin would
+ * take a truncated file or form for the whole one.
+ */
+function abortOnUploadError(body: ReadableStream, upstream: AbortController): ReadableStream {
+  const { readable, writable } = new TransformStream();
+  body.pipeTo(writable).catch(() => upstream.abort(UPLOAD_FAILED));
+  return readable;
 }
 
 /** The request's path and query on the origin, below the origin URL's own path if it has one. */

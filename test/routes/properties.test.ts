@@ -14,6 +14,8 @@ import { SITE, send, uniqueIdentifier } from "../support/worker";
 
 const SITE_URL = new URL(SITE);
 const ALLOWED = new Set(["app.example"]);
+/** Property runs make hundreds of requests: allow for a busy 2-core machine. */
+const SLOW = { timeout: 120_000 };
 /** Runs per property; FC_RUNS raises it for a long local soak. */
 const RUNS = Number(env.FC_RUNS ?? 0) || 200;
 
@@ -76,7 +78,7 @@ describe("properties of redirects", () => {
     );
   });
 
-  it("/ref/ and ?ref=: for any next and any path, the Location stays on an allowed host", async () => {
+  it("/ref/ and ?ref=: for any next and any path, the Location stays on an allowed host", SLOW, async () => {
     const link = await createLink(uniqueIdentifier("prop"));
     await fc.assert(
       fc.asyncProperty(nextLike, nextLike, async (next, path) => {
@@ -113,7 +115,7 @@ const headerValue = fc.string({
 });
 
 describe("properties of hostile input", () => {
-  it("for any identifier, query, cookie and header value: never a 500, never a throw", async () => {
+  it("for any identifier, query, cookie and header value: never a 500, never a throw", SLOW, async () => {
     const link = await createLink(uniqueIdentifier("prop"));
     await fc.assert(
       fc.asyncProperty(
@@ -184,7 +186,7 @@ interface HitRow {
 }
 
 describe("properties of the referral model", () => {
-  it("for any sequence of visits, logins and confirmations, the invariants hold", async () => {
+  it("for any sequence of visits, logins and confirmations, the invariants hold", SLOW, async () => {
     let run = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(operation, { minLength: 1, maxLength: 14 }), async (operations) => {

@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { EchoedRequest } from "../support/echo";
 import { send } from "../support/worker";
 
@@ -165,5 +165,30 @@ describe("special requests", () => {
     expect(echo.url).toBe("/route-mode?x=1");
     expect(echo.headers["x-forwarded-host"]).toBeUndefined();
     expect(echo.headers["x-reflinks-hop"]).toBe("1");
+  });
+});
+
+describe("when the client fails", () => {
+  it("a client that aborts mid-upload gets a gateway error, not an exception, and the worker carries on", async () => {
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 3) controller.enqueue(new Uint8Array(16 * 1024).fill(1));
+        else controller.error(new Error("the client went away"));
+      },
+    });
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const response = await send("/upload", {
+      method: "POST",
+      body,
+      headers: { "Content-Type": "text/plain" },
+    });
+    warn.mockRestore();
+    expect(response.status).toBe(502);
+    await response.body?.cancel();
+
+    const after = await send("/after-abort");
+    expect(after.status).toBe(200);
+    await after.body?.cancel();
   });
 });
