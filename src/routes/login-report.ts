@@ -32,6 +32,9 @@ export async function applyLoginReport(
   const reported = (response.headers.get(USER_HEADER) ?? "").trim();
   const answer = new Response(response.body, response);
   answer.headers.delete(USER_HEADER);
+  // This answer is about to carry one browser's identity: no shared cache may keep it, whatever
+  // the origin said.
+  answer.headers.set("Cache-Control", "no-store");
 
   if (reported === "") {
     answer.headers.append("Set-Cookie", clearIdentityCookie(config, url));

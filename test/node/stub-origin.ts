@@ -54,6 +54,8 @@ export function createStubOrigin(): Server {
           response.writeHead(303, {
             Location: "/account",
             "Reflinks-User": url.searchParams.get("user") ?? "",
+            // A careless origin: the worker must not let a shared cache keep a login answer.
+            "Cache-Control": "public, max-age=600",
             "Set-Cookie": ["session=new; Path=/; HttpOnly", "flash=welcome; Path=/"],
           });
           return response.end();

@@ -34,6 +34,7 @@ describe("the Reflinks-User response header (zero-code login reporting)", () => 
     expect(login.status).toBe(303);
     expect(login.headers.get("Location")).toBe("/account");
     expect(login.headers.has("Reflinks-User")).toBe(false);
+    expect(login.headers.get("Cache-Control")).toBe("no-store");
     const cookies = setCookies(login);
     expect(cookies.get("session")).toBe("new; Path=/; HttpOnly");
     expect(cookies.get("flash")).toBe("welcome; Path=/");
