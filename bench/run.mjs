@@ -8,7 +8,7 @@
 // driven by autocannon with a real browser's User-Agent. Then a 200 MiB download goes through the
 // project and through (a) while the workerd process's memory is sampled.
 //
-//   npm run bench                       3 rounds of 5 s per worker and scenario (about 4 minutes)
+//   npm run bench                       6 rounds of 3 s per worker and scenario (about 4 minutes)
 //   npm run bench -- --quick            1 round of 2 s (about 40 s): the smoke test's run
 //   npm run bench -- --rounds 5 --seconds 10 --connections 32 --download-mb 500
 //
@@ -59,8 +59,8 @@ function positive(name, raw, fallback) {
   return value;
 }
 
-const ROUNDS = Math.round(positive("rounds", args.rounds, args.quick ? 1 : 3));
-const SECONDS = positive("seconds", args.seconds, args.quick ? 2 : 5);
+const ROUNDS = Math.round(positive("rounds", args.rounds, args.quick ? 1 : 6));
+const SECONDS = positive("seconds", args.seconds, args.quick ? 2 : 3);
 const WARMUP_SECONDS = args.quick ? 0.5 : 1;
 const CONNECTIONS = Math.round(positive("connections", args.connections, 16));
 const DOWNLOAD_MB = Math.round(positive("download-mb", args["download-mb"], 200));
@@ -225,7 +225,7 @@ async function startOrigin() {
 }
 
 async function startWorker(label, options) {
-  const child = startChild(label, [path.join(HERE, "serve.mjs"), JSON.stringify(options)]);
+  const child = startChild(label, [path.join(HERE, "serve.mjs"), JSON.stringify(options)], WRANGLER_ENV);
   const ready = await waitForLine(label, child, (line) => {
     try {
       const value = JSON.parse(line);
@@ -480,7 +480,7 @@ async function main() {
       }
     }
   }
-  const hits = await hitLedger(project);
+  const hits = SELECTED.some((scenario) => scenario.hits) ? await hitLedger(project) : null;
 
   const results = {};
   for (const scenario of SELECTED) {
@@ -495,7 +495,7 @@ async function main() {
       if (run.problems) throw new Error(`${worker.label} on ${scenario.path}: ${run.problems}`);
       // Hits are written after the response (waitUntil): let them land before the next round, so
       // that no one else's round pays for them, and check that none was lost.
-      if (name === "project" && scenario.hits) drainMs = Math.max(drainMs, await hits.drain(run));
+      if (hits && name === "project" && scenario.hits) drainMs = Math.max(drainMs, await hits.drain(run));
       // The CPU its workerd used per request (D1 included): other load on the machine disturbs it
       // much less than it disturbs throughput.
       run.cpuUs = ((cpuMs(worker.workerdPid) - cpuBefore) * 1000) / run.answered;
@@ -520,6 +520,14 @@ async function main() {
       ]),
     );
     results[scenario.key].drainMs = scenario.hits ? drainMs : null;
+    // Each round's project and baseline ran minutes apart at most: their ratio, round by round,
+    // cancels most of what the rest of the machine was doing then.
+    results[scenario.key].ratios = Object.fromEntries(
+      scenario.against.map((base) => [
+        base,
+        runs.project.map((run, round) => run.rps / runs[base][round].rps),
+      ]),
+    );
   }
 
   let dl = null;
@@ -531,16 +539,22 @@ async function main() {
         downloads[name].push(await download(workers[name], DOWNLOAD_MB));
       }
     }
-    dl = Object.fromEntries(
-      Object.entries(downloads).map(([name, list]) => [
-        name,
-        {
-          mibps: median(list.map((d) => d.mibps)),
-          seconds: median(list.map((d) => d.seconds)),
-          beforeMiB: list[0].beforeMiB,
-          deltaMiB: Math.max(...list.map((d) => d.deltaMiB)),
-        },
-      ]),
+    dl = {
+      ratios: downloads.project.map((d, round) => d.mibps / downloads.a[round].mibps),
+    };
+    Object.assign(
+      dl,
+      Object.fromEntries(
+        Object.entries(downloads).map(([name, list]) => [
+          name,
+          {
+            mibps: median(list.map((d) => d.mibps)),
+            seconds: median(list.map((d) => d.seconds)),
+            beforeMiB: list[0].beforeMiB,
+            deltaMiB: Math.max(...list.map((d) => d.deltaMiB)),
+          },
+        ]),
+      ),
     );
   }
 
@@ -554,7 +568,9 @@ const fixed = (value, digits) => (Number.isFinite(value) ? value.toFixed(digits)
 const pad = (text, width) => String(text).padStart(width);
 
 function report(results, dl, elapsedMs) {
-  const ratio = (key, base) => results[key] && results[key].project.rps / results[key][base].rps;
+  const ratio = (key, base) => results[key] && median(results[key].ratios[base]);
+  const spread = (list) =>
+    list.length > 1 ? ` (${fixed(Math.min(...list), 2)}–${fixed(Math.max(...list), 2)})` : "";
   const rows = [];
   for (const scenario of SELECTED) {
     const r = results[scenario.key];
@@ -566,7 +582,7 @@ function report(results, dl, elapsedMs) {
           ? scenario.against
               .map(
                 (base) =>
-                  `${fixed(ratio(scenario.key, base), 2)} of (${base}) ` +
+                  `${fixed(ratio(scenario.key, base), 2)}${spread(r.ratios[base])} of (${base}) ` +
                   `[CPU ×${fixed(r.project.cpuUs / r[base].cpuUs, 2)}]`,
               )
               .join(", ")
@@ -611,7 +627,7 @@ function report(results, dl, elapsedMs) {
     "ref-hit/c": ratio("ref-hit", "c"),
     "param-hit/c": ratio("param-hit", "c"),
     "ref-hit/b": ratio("ref-hit", "b"),
-    download: dl && dl.project.mibps / dl.a.mibps,
+    download: dl && median(dl.ratios),
   };
   const targets = [
     ["passthrough ≥ 0.90 of (a)", ratios.passthrough, (v) => v >= 0.9],
