@@ -36,7 +36,8 @@ export async function proxyToOrigin(request: Request, url: URL, config: Config):
       signal: upstream.signal,
     });
   } catch (error) {
-    const where = (target ?? url).href;
+    // Path only: query strings can carry personal data (emails, tokens) that logs must not keep.
+    const where = `${(target ?? url).origin}${(target ?? url).pathname}`;
     if (upstream.signal.reason === ORIGIN_TIMED_OUT) {
       log("warn", "origin_timeout", { url: where, timeout_ms: config.originTimeoutMs });
       return gatewayError(504, "Gateway Timeout");
