@@ -36,17 +36,27 @@ const API_TOKEN = "bench-token";
 const READY_TIMEOUT_MS = 90_000;
 const MiB = 1024 * 1024;
 
-const { values: args } = parseArgs({
-  options: {
-    quick: { type: "boolean", default: false },
-    rounds: { type: "string" },
-    seconds: { type: "string" },
-    connections: { type: "string" },
-    "download-mb": { type: "string" },
-    only: { type: "string" },
-    help: { type: "boolean", short: "h", default: false },
-  },
-});
+// Child processes: each in its own process group, all of them stopped however this one ends.
+/** @type {Set<import("node:child_process").ChildProcess>} */
+const children = new Set();
+let tmp = null;
+let shuttingDown = false;
+
+const OPTIONS = {
+  quick: { type: "boolean", default: false },
+  rounds: { type: "string" },
+  seconds: { type: "string" },
+  connections: { type: "string" },
+  "download-mb": { type: "string" },
+  only: { type: "string" },
+  help: { type: "boolean", short: "h", default: false },
+};
+let args = {};
+try {
+  args = parseArgs({ options: OPTIONS }).values;
+} catch (error) {
+  fail(`${error.message} (npm run bench -- --help)`);
+}
 if (args.help) {
   console.log(fs.readFileSync(fileURLToPath(import.meta.url), "utf8").split("\nimport ")[0]);
   process.exit(0);
@@ -77,13 +87,10 @@ const WRANGLER_ENV = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Child processes: each in its own process group, all of them stopped however this one ends.
-
-/** @type {Set<import("node:child_process").ChildProcess>} */
-const children = new Set();
-let tmp = null;
 
 function fail(message) {
+  // Once stopping (Ctrl-C), what fails next is only the consequence.
+  if (shuttingDown) return;
   console.error(`\n✖ ${message}`);
   process.exitCode = 1;
   shutdown();
@@ -99,7 +106,6 @@ function killGroups(signal) {
   }
 }
 
-let shuttingDown = false;
 function shutdown() {
   if (shuttingDown) return;
   shuttingDown = true;
@@ -136,6 +142,7 @@ process.on("exit", () => {
 
 /** Starts a long-running child in its own group; keeps the tail of its output for errors. */
 function startChild(label, argv, env = process.env) {
+  if (shuttingDown) throw new Error("stopping");
   const child = spawn(process.execPath, argv, {
     cwd: ROOT,
     env,
@@ -183,6 +190,7 @@ function waitForLine(label, child, parse) {
 /** Runs wrangler to completion; throws with its output when it fails. */
 function wrangler(argv) {
   return new Promise((resolve, reject) => {
+    if (shuttingDown) return reject(new Error("stopping"));
     const child = spawn(process.execPath, [WRANGLER, ...argv], {
       cwd: ROOT,
       env: WRANGLER_ENV,
