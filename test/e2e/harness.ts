@@ -69,6 +69,8 @@ export interface Stack {
   apiToken: string;
   /** Runs SQL on the stack's local D1 (`wrangler d1 execute --local`): the last statement's rows. */
   query<T extends Row = Row>(sql: string): Promise<T[]>;
+  /** The local D1's directory, for other tools' `--persist-to` (`npm run report`). */
+  persistDir: string;
   /** Stops the worker's process group and the origin, and removes the temporary D1. */
   stop(): Promise<void>;
 }
@@ -354,6 +356,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         originUrl,
         apiToken,
         query: <T extends Row = Row>(sql: string) => d1Execute(persistDir, sql) as Promise<T[]>,
+        persistDir,
         stop,
       };
     }
@@ -385,6 +388,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       originUrl,
       apiToken,
       query: <T extends Row = Row>(sql: string) => d1Execute(persistDir, sql) as Promise<T[]>,
+      persistDir,
       stop,
     };
   } catch (error) {

@@ -19,11 +19,11 @@ const PLOT_HEIGHT = HEIGHT - MARGIN.top - MARGIN.bottom;
 /** How many dates the x axis names at most; the others are in the tooltips. */
 const X_LABELS = 6;
 
-/** The smallest of 1, 2, 5, 10, 20, 50… that is at least `value`: a round top for the y axis. */
+/** The smallest of 1, 2, 3, 4, 5, 6, 8, 10, 20, 30… that is at least `value`: the y axis's top. */
 export function niceCeiling(value: number): number {
   if (value <= 1) return 1;
   const magnitude = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 5, 10]) {
+  for (const step of [1, 2, 3, 4, 5, 6, 8, 10]) {
     if (step * magnitude >= value) return step * magnitude;
   }
   return 10 * magnitude;

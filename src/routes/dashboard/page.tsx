@@ -110,6 +110,8 @@ export const DashboardPage: FC<{ view: DashboardView }> = ({ view }) => {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="robots" content="noindex" />
+        {/* No icon: else the browser asks the origin for /favicon.ico on every visit. */}
+        <link rel="icon" href="data:," />
         <title>reflinks dashboard</title>
         {/* A constant of this file: raw, since JSX would escape its quotes inside <style>. */}
         <style>{raw(STYLE)}</style>

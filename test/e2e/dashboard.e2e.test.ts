@@ -1,0 +1,225 @@
+/**
+ * The reports three ways on one seeded database, end to end: the SQL views, the API and
+ * `npm run report` give the same numbers, and the dashboard, opened in a real browser (Debian's
+ * Chromium driven by playwright-core) on `wrangler dev`, shows them, with its chart. A screenshot
+ * is saved under test/artifacts/ (git-ignored) for a person to look at.
+ */
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { promisify } from "node:util";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  DATASET_PERIOD,
+  DATASET_SQL,
+  EXPECTED_LINKS,
+  EXPECTED_LINKS_NARROW,
+  EXPECTED_TOTALS,
+  HOSTILE,
+  NARROW_PERIOD,
+} from "../support/report-dataset.ts";
+import { type Stack, startStack } from "./harness.ts";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+/** Headless, and quiet: no network of its own, nothing but the page under test. */
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+const ARTIFACTS = path.resolve("test", "artifacts");
+const execFileAsync = promisify(execFile);
+
+type Row = Record<string, unknown>;
+
+let stack: Stack;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `No Chromium at ${CHROMIUM}: apt-get install chromium (as .ci/run does), or set CHROMIUM_PATH.`,
+    );
+  }
+  [stack, browser] = await Promise.all([
+    startStack(),
+    chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true }),
+  ]);
+  await stack.query(DATASET_SQL.join(";\n"));
+  await mkdir(ARTIFACTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+const search = (period: { from?: string; to?: string }) => new URLSearchParams(period).toString();
+
+async function api(pathAndQuery: string): Promise<Row[]> {
+  const response = await fetch(`${stack.workerUrl}/_reflinks${pathAndQuery}`, {
+    headers: { Authorization: `Bearer ${stack.apiToken}` },
+    signal: AbortSignal.timeout(15_000),
+  });
+  expect(response.status, pathAndQuery).toBe(200);
+  return ((await response.json()) as { rows: Row[] }).rows;
+}
+
+async function report(...args: string[]): Promise<Row[]> {
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    ["scripts/report.mjs", "--json", "--persist-to", stack.persistDir, ...args],
+    { env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } },
+  );
+  return (JSON.parse(stdout) as { rows: Row[] }).rows;
+}
+
+/** The links table as the browser shows it: identifier, owner and the numbers, per row. */
+function shownLinks(page: Page) {
+  return page.locator("table[data-table=links] tbody tr").evaluateAll((rows) =>
+    rows.map((row) => {
+      const number = (col: string) =>
+        Number((row.querySelector(`[data-col=${col}]`)?.textContent ?? "").replaceAll(",", ""));
+      return {
+        identifier: row.getAttribute("data-link"),
+        user_id:
+          row.querySelector("td.text")?.textContent === "—"
+            ? null
+            : row.querySelector("td.text")?.textContent,
+        hits: number("hits"),
+        visitors: number("visitors"),
+        users: number("users"),
+        confirmed: number("confirmed"),
+      };
+    }),
+  );
+}
+
+describe("the same seeded data, three ways", () => {
+  it("the views, the API and npm run report agree, with and without a period", async () => {
+    const view = await stack.query("SELECT * FROM link_stats ORDER BY hits DESC, identifier");
+    expect(view).toEqual(EXPECTED_LINKS);
+
+    const [apiAll, apiPeriod, apiNarrow, cliAll, cliNarrow] = await Promise.all([
+      api("/reports/links"),
+      api(`/reports/links?${search(DATASET_PERIOD)}`),
+      api(`/reports/links?${search(NARROW_PERIOD)}`),
+      report(),
+      report("--from", NARROW_PERIOD.from, "--to", NARROW_PERIOD.to),
+    ]);
+    expect(apiAll).toEqual(view);
+    expect(apiPeriod).toEqual(view);
+    expect(cliAll).toEqual(view);
+    expect(apiNarrow).toEqual(EXPECTED_LINKS_NARROW);
+    expect(cliNarrow).toEqual(apiNarrow);
+
+    const alphaDays = await stack.query(
+      "SELECT day, hits, visitors, confirmed FROM daily_hits WHERE identifier = 'rep-alpha' ORDER BY day",
+    );
+    expect(await api("/reports/daily?link=rep-alpha")).toEqual(alphaDays);
+  });
+});
+
+describe("the dashboard in a browser", () => {
+  it("shows the views' numbers, the chart and the recent hits; runs nothing stored; screenshot", async () => {
+    const context = await browser.newContext({
+      httpCredentials: { username: "reflinks", password: stack.apiToken },
+      viewport: { width: 1280, height: 900 },
+    });
+    const page = await context.newPage();
+    const dialogs: string[] = [];
+    const problems: string[] = [];
+    page.on("dialog", async (dialog) => {
+      dialogs.push(dialog.message());
+      await dialog.dismiss();
+    });
+    page.on("console", (message) => {
+      if (message.type() === "error") problems.push(message.text());
+    });
+    page.on("pageerror", (error) => problems.push(error.message));
+
+    try {
+      const response = await page.goto(`${stack.workerUrl}/_reflinks/dashboard?${search(DATASET_PERIOD)}`);
+      expect(response?.status()).toBe(200);
+      await expect(page.title()).resolves.toBe("reflinks dashboard");
+
+      // Totals, and every link's numbers: those of link_stats.
+      const totals = await page
+        .locator("[data-total]")
+        .evaluateAll((cards) =>
+          Object.fromEntries(cards.map((c) => [c.getAttribute("data-total"), c.textContent])),
+        );
+      expect(totals).toEqual({
+        hits: String(EXPECTED_TOTALS.hits),
+        visitors: String(EXPECTED_TOTALS.visitors),
+        confirmed: String(EXPECTED_TOTALS.confirmed),
+        conversion: "42.9%",
+      });
+      const view = await stack.query("SELECT * FROM link_stats ORDER BY hits DESC, identifier");
+      expect(await shownLinks(page)).toEqual(view);
+
+      // The chart is drawn: one group a day, bars as tall as their hits, the confirmations' line.
+      const chart = page.locator("svg[data-chart=daily]");
+      await expect(chart.isVisible()).resolves.toBe(true);
+      const box = await chart.boundingBox();
+      expect(box?.width).toBeGreaterThan(600);
+      expect(box?.height).toBeGreaterThan(150);
+      const bars = await page.locator("svg[data-chart=daily] g.day").evaluateAll((days) =>
+        days.map((day) => ({
+          day: day.getAttribute("data-day"),
+          hits: Number(day.getAttribute("data-hits")),
+          height: (day.querySelector("rect.bar") as SVGGraphicsElement).getBBox().height,
+        })),
+      );
+      expect(bars).toHaveLength(12);
+      const tallest = bars.reduce((a, b) => (b.height > a.height ? b : a));
+      expect(tallest).toMatchObject({ day: "2025-06-01", hits: 6 });
+      for (const bar of bars) expect(bar.height > 0, bar.day ?? "").toBe(bar.hits > 0);
+      expect(await page.locator("svg[data-chart=daily] polyline.confirmed").count()).toBe(1);
+      expect(await page.locator("svg[data-chart=daily] circle.confirmed-dot").count()).toBe(3);
+
+      // Recent hits, newest first; the hostile strings are shown as text and run nothing.
+      expect(await page.locator("table[data-table=hits] tbody tr").count()).toBe(12);
+      await expect(page.getByText(HOSTILE.owner, { exact: true }).isVisible()).resolves.toBe(true);
+      await expect(page.getByText(HOSTILE.userAgent, { exact: true }).isVisible()).resolves.toBe(true);
+      expect(await page.locator("script, img, iframe").count()).toBe(0);
+
+      await page.screenshot({ path: path.join(ARTIFACTS, "dashboard.png"), fullPage: true });
+
+      // Narrowing to a link through the page's own link.
+      await page.locator("table[data-table=links] a", { hasText: "rep-alpha" }).click();
+      await page.waitForURL(/link=rep-alpha/);
+      expect(await page.locator("[data-total=hits]").textContent()).toBe("8");
+      expect(await page.locator("table[data-table=hits] tbody tr").count()).toBe(8);
+      await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-rep-alpha.png"), fullPage: true });
+
+      expect(dialogs).toEqual([]);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("asks for the token: without credentials the browser gets a 401 Basic challenge", async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      const url = `${stack.workerUrl}/_reflinks/dashboard`;
+      // Headless Chromium has no password prompt: the navigation fails once the 401 has arrived.
+      const challenge = page.waitForResponse(url);
+      await page.goto(url).catch(() => null);
+      const response = await challenge;
+      expect(response.status()).toBe(401);
+      expect(await response.headerValue("www-authenticate")).toBe('Basic realm="reflinks"');
+    } finally {
+      await context.close();
+    }
+  });
+});
