@@ -3,7 +3,7 @@
  * migrations, then the known dataset's numbers as a table and as JSON, with and without a period.
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -139,6 +139,29 @@ describe("a local database", () => {
       for (const line of body) expect(line.length).toBe(lines[header]?.length);
       expect(result.stdout).toContain("4 links · 12 hits · 3 confirmed referrals.");
       expect(result.stdout).toContain(HOSTILE.owner); // text in a terminal is harmless: no escape sequence
+    });
+
+    it("every ready-to-paste query of docs/reports.md runs (here on the local database)", async () => {
+      const docs = await readFile("docs/reports.md", "utf8");
+      const commands = [...docs.matchAll(/^npx wrangler d1 execute DB --remote --command "(.+)"$/gm)].map(
+        (match) => match[1] ?? "",
+      );
+      expect(commands.length).toBeGreaterThanOrEqual(9);
+      const result = await wrangler(
+        "d1",
+        "execute",
+        "DB",
+        "--local",
+        "--persist-to",
+        persist,
+        "--json",
+        "--command",
+        commands.join(";\n"),
+      );
+      expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
+      const outputs = JSON.parse(result.stdout.slice(result.stdout.indexOf("["))) as { success: boolean }[];
+      expect(outputs).toHaveLength(commands.length);
+      expect(outputs.every((output) => output.success)).toBe(true);
     });
 
     it("stored text cannot drive the terminal: control characters are replaced", async () => {
