@@ -8,7 +8,7 @@
 // driven by autocannon with a real browser's User-Agent. Then a 200 MiB download goes through the
 // project and through (a) while the workerd process's memory is sampled.
 //
-//   npm run bench                       6 rounds of 3 s per worker and scenario (about 4 minutes)
+//   npm run bench                       6 rounds of 3 s per worker and scenario (about 3½ minutes)
 //   npm run bench -- --quick            1 round of 2 s (about 40 s): the smoke test's run
 //   npm run bench -- --rounds 5 --seconds 10 --connections 32 --download-mb 500
 //
@@ -242,6 +242,8 @@ async function startWorker(label, options) {
       return undefined;
     }
   });
+  // Its CPU time and memory are what the table reports.
+  if (!ready.workerd) throw new Error(`${label}: no workerd process found among its children`);
   return { label, url: ready.url, workerdPid: ready.workerd };
 }
 
