@@ -1,6 +1,6 @@
 import type { AppBindings } from "../bindings";
 import { database } from "../db/client";
-import { insertHits } from "../db/queries/hits";
+import { insertHit } from "../db/queries/hits";
 import { findLinkTarget } from "../db/queries/links";
 import type { NewReferralHit } from "../db/schema";
 import { errorMessage, log } from "../lib/log";
@@ -47,15 +47,14 @@ export async function saveHit(
       });
     }
   }
-  const db = database(bindings.DB);
   let resolvedLinkId = linkId;
   const store = async () => {
     if (resolvedLinkId === null) {
-      const link = await findLinkTarget(db, identifier);
+      const link = await findLinkTarget(database(bindings.DB), identifier);
       if (!link || link.disabled) return;
       resolvedLinkId = link.id;
     }
-    await insertHits(db, [{ ...draft, linkId: resolvedLinkId }]);
+    await insertHit(bindings.DB, { ...draft, linkId: resolvedLinkId });
   };
   ctx.waitUntil(
     withRetries(store, {

@@ -9,15 +9,7 @@ describe("a hit is never lost to a D1 error", () => {
   it("retries a failed insert: the visitor is redirected and the hit is stored", async () => {
     const link = await createLink(uniqueIdentifier());
     // The lookup goes through; the first two insert attempts fail.
-    let failures = 2;
-    const failingInserts = new Proxy(env.DB, {
-      get(target, property) {
-        const value = Reflect.get(target, property, target);
-        if (property !== "batch") return typeof value === "function" ? value.bind(target) : value;
-        return (statements: D1PreparedStatement[]) =>
-          failures-- > 0 ? Promise.reject(new Error("D1_ERROR: injected")) : target.batch(statements);
-      },
-    });
+    const failingInserts = flakyDatabase(env.DB, 2, { only: /^insert/i }).db;
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     const response = await send(`/ref/${link.identifier}?next=/after`, { bindings: { DB: failingInserts } });
     expect(response.status).toBe(302);

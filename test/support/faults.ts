@@ -9,9 +9,14 @@ export interface FlakyDatabase {
 
 /**
  * Wraps `db` so that its first `failures` queries (prepared-statement runs and batches) reject
- * with a D1-like error; every later one goes through.
+ * with a D1-like error; every later one goes through. With `only`, just the statements whose SQL
+ * matches count (and fail); batches then go through.
  */
-export function flakyDatabase(db: D1Database, failures: number): FlakyDatabase {
+export function flakyDatabase(
+  db: D1Database,
+  failures: number,
+  options: { only?: RegExp } = {},
+): FlakyDatabase {
   let refused = 0;
   const fail = () => {
     if (refused >= failures) return false;
@@ -19,15 +24,16 @@ export function flakyDatabase(db: D1Database, failures: number): FlakyDatabase {
     return true;
   };
   const outage = () => new Error("D1_ERROR: Network connection lost (injected fault)");
-  const wrapStatement = (statement: D1PreparedStatement): D1PreparedStatement =>
+  const wrapStatement = (statement: D1PreparedStatement, query: string): D1PreparedStatement =>
     new Proxy(statement, {
       get(target, property) {
         const value = Reflect.get(target, property, target);
         if (property === "bind") {
-          return (...values: unknown[]) => wrapStatement(target.bind(...values));
+          return (...values: unknown[]) => wrapStatement(target.bind(...values), query);
         }
         if (typeof value !== "function") return value;
-        if (["first", "all", "raw", "run"].includes(String(property))) {
+        const targeted = !options.only || options.only.test(query);
+        if (targeted && ["first", "all", "raw", "run"].includes(String(property))) {
           return (...args: unknown[]) => (fail() ? Promise.reject(outage()) : value.apply(target, args));
         }
         return value.bind(target);
@@ -36,8 +42,8 @@ export function flakyDatabase(db: D1Database, failures: number): FlakyDatabase {
   const wrapped = new Proxy(db, {
     get(target, property) {
       const value = Reflect.get(target, property, target);
-      if (property === "prepare") return (query: string) => wrapStatement(target.prepare(query));
-      if (property === "batch") {
+      if (property === "prepare") return (query: string) => wrapStatement(target.prepare(query), query);
+      if (property === "batch" && !options.only) {
         return (statements: D1PreparedStatement[]) =>
           fail() ? Promise.reject(outage()) : target.batch(statements);
       }

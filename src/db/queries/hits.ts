@@ -26,6 +26,38 @@ export async function insertHits(db: Database, hits: NewReferralHit[]): Promise<
 }
 
 /**
+ * The one-row insert the referral routes make for every visit, as a plain prepared statement: on
+ * the hot path Drizzle's query building and batch cost about 400 µs of CPU per hit (measured by
+ * the benchmark: /ref/ hits went from 0.89 to 1.00 of a bare 302 with an awaited insert). The
+ * column list is checked against the schema by test/unit/insert-hit.test.ts.
+ */
+export const INSERT_HIT_SQL =
+  "INSERT INTO referral_hits (id, link_id, anonymous_id, authenticated, hit_user_id, ip, user_agent, " +
+  "http_referer, next, country, confirmed_at, created_at, updated_at) " +
+  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING";
+
+export async function insertHit(d1: D1Database, hit: NewReferralHit): Promise<void> {
+  await d1
+    .prepare(INSERT_HIT_SQL)
+    .bind(
+      hit.id,
+      hit.linkId,
+      hit.anonymousId ?? null,
+      hit.authenticated ? 1 : 0,
+      hit.hitUserId ?? null,
+      hit.ip ?? null,
+      hit.userAgent ?? "",
+      hit.httpReferer ?? "",
+      hit.next ?? "",
+      hit.country ?? null,
+      hit.confirmedAt ?? null,
+      hit.createdAt,
+      hit.updatedAt,
+    )
+    .run();
+}
+
+/**
  * Gives every hit of this anonymous visitor that has no user yet the user (a login). A hit's user
  * is set at most once: hits that already have one keep it. Returns how many hits changed.
  */
