@@ -8,6 +8,12 @@ import { z } from "zod";
 export interface Config {
   /** Base URL of the origin; null: pass the request on with `fetch(request)` (route mode). */
   originUrl: URL | null;
+  /**
+   * The origin's scheme, host and path prefix without a trailing slash, ready to put a request's
+   * path after (`https://origin.example.com/app`); null in route mode. Precomputed: every page view
+   * uses it.
+   */
+  originBase: string | null;
   /** How long the origin may take to send its response headers before we answer 504. */
   originTimeoutMs: number;
   /** How long a link lookup (found or not) is remembered in the isolate; 0: never. */
@@ -145,6 +151,7 @@ export function parseConfig(source: ConfigSource): Config {
   const vars = result.data;
   return {
     originUrl: vars.ORIGIN_URL ? new URL(vars.ORIGIN_URL) : null,
+    originBase: vars.ORIGIN_URL ? originBaseOf(new URL(vars.ORIGIN_URL)) : null,
     originTimeoutMs: vars.ORIGIN_TIMEOUT_SECONDS * 1000,
     linkCacheMs: vars.LINK_CACHE_SECONDS * 1000,
     refPath: vars.REF_PATH,
@@ -160,6 +167,11 @@ export function parseConfig(source: ConfigSource): Config {
     apiToken: vars.API_TOKEN ?? null,
     signingSecret: vars.SIGNING_SECRET ?? null,
   };
+}
+
+function originBaseOf(origin: URL): string {
+  const path = origin.pathname.endsWith("/") ? origin.pathname.slice(0, -1) : origin.pathname;
+  return `${origin.origin}${path}`;
 }
 
 const cache = new WeakMap<object, Config | ConfigError>();

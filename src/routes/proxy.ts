@@ -17,10 +17,10 @@ export async function proxyToOrigin(request: Request, url: URL, config: Config):
 
   const headers = new Headers(request.headers);
   headers.set(LOOP_HEADER, "1");
-  let target: URL | null = null;
-  if (config.originUrl) {
-    target = originTarget(config.originUrl, url);
-    if (target.host === url.host) return gatewayError(508, "Loop Detected");
+  let target: string | null = null;
+  if (config.originUrl && config.originBase) {
+    if (config.originUrl.host === url.host) return gatewayError(508, "Loop Detected");
+    target = `${config.originBase}${url.pathname}${url.search}`;
     setForwardedHeaders(headers, request, url);
   }
 
@@ -37,7 +37,7 @@ export async function proxyToOrigin(request: Request, url: URL, config: Config):
     });
   } catch (error) {
     // Path only: query strings can carry personal data (emails, tokens) that logs must not keep.
-    const where = `${(target ?? url).origin}${(target ?? url).pathname}`;
+    const where = `${config.originBase ?? url.origin}${url.pathname}`;
     if (upstream.signal.reason === ORIGIN_TIMED_OUT) {
       log("warn", "origin_timeout", { url: where, timeout_ms: config.originTimeoutMs });
       return gatewayError(504, "Gateway Timeout");
@@ -66,12 +66,6 @@ function abortOnUploadError(body: ReadableStream, upstream: AbortController): Re
   const { readable, writable } = new TransformStream();
   body.pipeTo(writable).catch(() => upstream.abort(UPLOAD_FAILED));
   return readable;
-}
-
-/** The request's path and query on the origin, below the origin URL's own path if it has one. */
-function originTarget(origin: URL, url: URL): URL {
-  const basePath = origin.pathname.endsWith("/") ? origin.pathname.slice(0, -1) : origin.pathname;
-  return new URL(`${origin.origin}${basePath}${url.pathname}${url.search}`);
 }
 
 function setForwardedHeaders(headers: Headers, request: Request, url: URL): void {
