@@ -97,12 +97,10 @@ export function linkReportQuery(options = {}) {
 }
 
 /**
- * Hits, visitors and confirmations per day, oldest first; only days with a hit or a confirmation.
- * For one link (`linkId`) the rows are that link's rows of the `daily_hits` view. Across every link,
- * `hits` and `confirmed` are the sums of the view's rows of the day, and `visitors` counts each
- * visitor once that day, whichever links they used.
+ * The WHERE conditions on hits (`h`) and confirmations (`c`) for a link (`linkId`) and a period,
+ * with their bound parameters.
  */
-export function dailyReportQuery(options = {}) {
+function scopeConditions(options) {
   const params = [];
   const hitConditions = [];
   const confirmedConditions = [];
@@ -117,6 +115,17 @@ export function dailyReportQuery(options = {}) {
   const period = periodConditions("h.created_at", options, params);
   hitConditions.push(...period);
   confirmedConditions.push(...period.map((c) => c.replace("h.created_at", "c.created_at")));
+  return { params, hitConditions, confirmedConditions };
+}
+
+/**
+ * Hits, visitors and confirmations per day, oldest first; only days with a hit or a confirmation.
+ * For one link (`linkId`) the rows are that link's rows of the `daily_hits` view. Across every link,
+ * `hits` and `confirmed` are the sums of the view's rows of the day, and `visitors` counts each
+ * visitor once that day, whichever links they used.
+ */
+export function dailyReportQuery(options = {}) {
+  const { params, hitConditions, confirmedConditions } = scopeConditions(options);
   const sql =
     "SELECT day, SUM(hits) AS hits, SUM(visitors) AS visitors, SUM(confirmed) AS confirmed FROM (" +
     `SELECT substr(h.created_at, 1, 10) AS day, COUNT(*) AS hits, COUNT(DISTINCT ${VISITOR}) AS visitors, ` +
@@ -132,19 +141,7 @@ export function dailyReportQuery(options = {}) {
  * period, and confirmations, as one `link_stats` row would count them.
  */
 export function totalsQuery(options = {}) {
-  const params = [];
-  const hitConditions = [];
-  const confirmedConditions = [];
-  if (options.linkId !== undefined) {
-    params.push(options.linkId);
-    hitConditions.push(`h.link_id = ?${params.length}`);
-    confirmedConditions.push(`c.link_id = ?${params.length}`);
-  } else {
-    confirmedConditions.push("c.link_id IN (SELECT id FROM referral_links)");
-  }
-  const period = periodConditions("h.created_at", options, params);
-  hitConditions.push(...period);
-  confirmedConditions.push(...period.map((c) => c.replace("h.created_at", "c.created_at")));
+  const { params, hitConditions, confirmedConditions } = scopeConditions(options);
   const hits = `FROM referral_hits h${where(hitConditions)}`;
   const sql =
     `SELECT (SELECT COUNT(*) ${hits}) AS hits, (SELECT COUNT(DISTINCT ${VISITOR}) ${hits}) AS visitors, ` +
