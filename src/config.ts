@@ -20,6 +20,8 @@ export interface Config {
   linkCacheMs: number;
   refPath: string;
   refParam: string;
+  /** `REF_PARAM=`, what the dispatcher looks for in a query string (built once, not per request). */
+  refParamMarker: string;
   cookieName: string;
   cookieMaxAge: number;
   cookieDomain: string | null;
@@ -156,6 +158,7 @@ export function parseConfig(source: ConfigSource): Config {
     linkCacheMs: vars.LINK_CACHE_SECONDS * 1000,
     refPath: vars.REF_PATH,
     refParam: vars.REF_PARAM,
+    refParamMarker: `${vars.REF_PARAM}=`,
     cookieName: vars.COOKIE_NAME,
     cookieMaxAge: vars.COOKIE_MAX_AGE,
     cookieDomain: vars.COOKIE_DOMAIN ?? null,

@@ -12,6 +12,7 @@ import { proxyToOrigin } from "./routes/proxy";
 import { handleReferralLink, handleReferralParam } from "./routes/referral";
 
 const api = createApiApp();
+const API_PREFIX_SLASH = `${API_PREFIX}/`;
 
 export async function handleRequest(
   request: Request,
@@ -24,13 +25,15 @@ export async function handleRequest(
   const url = new URL(request.url);
   const path = url.pathname;
 
-  if (path === API_PREFIX || path.startsWith(`${API_PREFIX}/`)) {
+  if (path === API_PREFIX || path.startsWith(API_PREFIX_SLASH)) {
     return api.fetch(request, bindings, ctx);
   }
-  if (path.startsWith(config.refPath) || `${path}/` === config.refPath) {
+  // `/ref` without its slash counts too; compared without building a string per page view.
+  const refPath = config.refPath;
+  if (path.startsWith(refPath) || (path.length === refPath.length - 1 && refPath.startsWith(path))) {
     return handleReferralLink({ request, url, bindings, ctx, config });
   }
-  if (request.method === "GET" && url.search.includes(`${config.refParam}=`)) {
+  if (request.method === "GET" && url.search.includes(config.refParamMarker)) {
     const response = await handleReferralParam({ request, url, bindings, ctx, config });
     if (response) return response;
   }

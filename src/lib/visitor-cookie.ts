@@ -56,3 +56,8 @@ export function anonymousCookie(anonymousId: string, config: Config, requestUrl:
     cookieOptions(config, requestUrl, config.cookieMaxAge),
   );
 }
+
+/** `Set-Cookie` that removes the anonymous visitor cookie (after a reported login). */
+export function clearAnonymousCookie(config: Config, requestUrl: URL): string {
+  return generateCookie(config.cookieName, "", cookieOptions(config, requestUrl, 0));
+}

@@ -3,16 +3,15 @@
  * response header instead of calling the API. The header never reaches the browser.
  */
 
-import { generateCookie } from "hono/cookie";
 import type { AppBindings } from "../bindings";
 import type { Config } from "../config";
 import { database } from "../db/client";
 import { reconcileHits } from "../db/queries/hits";
 import { clearIdentityCookie, identityCookie } from "../lib/identity";
-import { log } from "../lib/log";
+import { errorMessage, log } from "../lib/log";
 import { withRetries } from "../lib/retry";
 import { userIdFromHeader } from "../lib/user-id";
-import { anonymousIdOf, cookieOptions, readCookie } from "../lib/visitor-cookie";
+import { anonymousIdOf, clearAnonymousCookie, readCookie } from "../lib/visitor-cookie";
 
 export const USER_HEADER = "Reflinks-User";
 
@@ -49,7 +48,7 @@ export async function applyLoginReport(
   const anonymousId = anonymousIdOf(request, config);
   if (anonymousId) await reconcileSoon(bindings, ctx, anonymousId, userId);
   if (readCookie(request, config.cookieName) !== undefined) {
-    answer.headers.append("Set-Cookie", generateCookie(config.cookieName, "", cookieOptions(config, url, 0)));
+    answer.headers.append("Set-Cookie", clearAnonymousCookie(config, url));
   }
   const identity = await identityCookie(userId, config, url);
   if (identity) answer.headers.append("Set-Cookie", identity);
@@ -68,11 +67,11 @@ async function reconcileSoon(
 ) {
   const db = database(bindings.DB);
   const reconcile = () => reconcileHits(db, anonymousId, userId);
+  const fields = { anonymous_id: anonymousId };
   try {
     await reconcile();
-  } catch {
-    ctx.waitUntil(
-      withRetries(reconcile, { event: "login_reconcile_failed", fields: { anonymous_id: anonymousId } }),
-    );
+  } catch (error) {
+    log("warn", "login_reconcile_failed", { ...fields, attempt: 0, error: errorMessage(error) });
+    ctx.waitUntil(withRetries(reconcile, { event: "login_reconcile_failed", fields }));
   }
 }

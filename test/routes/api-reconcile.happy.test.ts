@@ -3,7 +3,7 @@
  * gives every hit of the browser's anonymous id that has no user yet the user.
  */
 import { describe, expect, it } from "vitest";
-import { apiError, apiJson, daysAgo, hitById, seedHit, uniqueUser } from "../support/api";
+import { api, apiError, apiJson, daysAgo, hitById, seedHit, uniqueUser } from "../support/api";
 import { createLink, hitsOf } from "../support/db";
 import { send, uniqueIdentifier } from "../support/worker";
 
@@ -138,5 +138,16 @@ describe("POST /reconcile", () => {
       expect(answer.body).toEqual(apiError("validation_failed", /\buser_id\b/));
     }
     expect(await hitById(hit.id)).toMatchObject({ hitUserId: null });
+  });
+});
+
+describe("junk anonymous ids", () => {
+  it("a very long one is harmless too: {updated: 0}, not an error", async () => {
+    const response = await api("/reconcile", {
+      method: "POST",
+      json: { user_id: uniqueUser(), anonymous_id: "x".repeat(5000) },
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ updated: 0 });
   });
 });

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createLink, hitsOf } from "../support/db";
+import { flakyDatabase } from "../support/faults";
 import { send, uniqueIdentifier } from "../support/worker";
 
 function setCookies(response: Response): Map<string, string> {
@@ -94,5 +95,24 @@ describe("the Reflinks-User response header (zero-code login reporting)", () => 
     const [hit] = await hitsOf(link.id);
     expect(hit).toMatchObject({ authenticated: false, hitUserId: null });
     expect(env.SIGNING_SECRET).toBeTruthy();
+  });
+});
+
+describe("when D1 fails during a reported login", () => {
+  it("the login answer goes out, the failure is logged, and the hits are reconciled by the retry", async () => {
+    const link = await createLink(uniqueIdentifier());
+    const anonymous = cookiePair(await send(`/ref/${link.identifier}`), "reflinks_rk");
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const login = await send("/login-as?user=retried-user", {
+      headers: { Cookie: anonymous },
+      bindings: { DB: flakyDatabase(env.DB, 1, { only: /^update/i }).db },
+    });
+    expect(login.status).toBe(303);
+    expect(setCookies(login).has("reflinks_uid")).toBe(true);
+    expect(warn.mock.calls.map(([line]) => JSON.parse(String(line)).event)).toContain(
+      "login_reconcile_failed",
+    );
+    warn.mockRestore();
+    expect((await hitsOf(link.id))[0]?.hitUserId).toBe("retried-user");
   });
 });

@@ -175,3 +175,17 @@ describe("requests that follow the link but leave no hit", () => {
     expect(await hitsOf(link.id)).toHaveLength(0);
   });
 });
+
+describe("the REF_PATH prefix itself", () => {
+  it("/ref and /ref/ redirect like an unknown link; /refund is the origin's", async () => {
+    for (const path of ["/ref", "/ref/", "/ref?next=/x"]) {
+      const response = await send(path);
+      expect(response.status).toBe(302);
+      expect(response.headers.getSetCookie()).toEqual([]);
+    }
+    const page = await send("/refund");
+    expect(page.status).toBe(200);
+    expect(page.headers.get("X-Origin")).toBe("stub");
+    await page.body?.cancel();
+  });
+});

@@ -12,7 +12,7 @@ import { jsonBody } from "./input";
 const reconcileSchema = z.object({
   user_id: userIdSchema,
   // Whatever the origin read from the cookie: anything that is not a UUID simply matches nothing.
-  anonymous_id: z.string("must be a string").max(1024, "must be at most 1024 characters"),
+  anonymous_id: z.string("must be a string"),
 });
 
 const confirmSchema = z.object({
