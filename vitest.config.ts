@@ -22,6 +22,8 @@ export default defineConfig({
                 API_TOKEN: "test-api-token",
                 SIGNING_SECRET: "test-signing-secret-0123456789abcdef",
                 ORIGIN_TIMEOUT_SECONDS: "2",
+                // `FC_RUNS=5000 npm run test:workers` soaks the property tests.
+                ...(process.env.FC_RUNS ? { FC_RUNS: process.env.FC_RUNS } : {}),
               },
               // A real (miniflare) queue, bound under another name so that only the tests that
               // pass it as HITS_QUEUE use queue mode; its consumer is the worker's own handler.

@@ -37,9 +37,22 @@ function acceptWebSocket(request: IncomingMessage, socket: Duplex): void {
   socket.on("error", () => socket.destroy());
 }
 
+/**
+ * The request target as a URL. It is appended to the base rather than resolved against it: a
+ * target such as `//@%09?x` is a path to an origin, not a protocol-relative URL (which would not
+ * even parse).
+ */
+function requestTarget(request: IncomingMessage): URL {
+  try {
+    return new URL(`http://origin.test${request.url ?? "/"}`);
+  } catch {
+    return new URL("http://origin.test/unparsable-target");
+  }
+}
+
 export function createStubOrigin(): Server {
   const server = createServer(async (request, response) => {
-    const url = new URL(request.url ?? "/", "http://origin.test");
+    const url = requestTarget(request);
     try {
       switch (url.pathname) {
         case "/hang":

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import type { EchoedRequest } from "../support/echo";
-import { send } from "../support/worker";
+import { SITE, send } from "../support/worker";
 
 const originHost = new URL(env.ORIGIN_URL ?? "http://missing").host;
 
@@ -30,6 +30,15 @@ describe("the origin proxy", () => {
     expect(echo.headers["x-forwarded-host"]).toBe("shop.example");
     expect(echo.headers["x-forwarded-proto"]).toBe("https");
     expect(echo.headers["x-forwarded-for"]).toBe("203.0.113.9");
+  });
+
+  it("passes an odd path through as it is: //@%09 with a query of ?ref= that is not ref=", async () => {
+    // Found by the property test: the origin must get exactly this target, not a parse of it.
+    const response = await send(`${SITE}//@%09??ref=someone`);
+    expect(response.status).toBe(200);
+    const echo = await response.json<EchoedRequest>();
+    expect(echo.url).toBe("//@%09??ref=someone");
+    expect(response.headers.get("Set-Cookie")).toBeNull();
   });
 
   it("appends the client to an existing X-Forwarded-For chain, once", async () => {
