@@ -1,9 +1,9 @@
 /**
- * Smoke test of `npm run bench -- --quick`: the benchmark starts everything, measures every
+ * Smoke tests of the benchmark tools. `npm run bench -- --quick` starts everything, measures every
  * scenario (which includes checking that each worker answers as expected and that every hit is
- * stored), stops everything, and ends with its ratio line. The figures themselves are not judged
- * here: on a shared machine a test on throughput would be flaky, so the targets live in the
- * benchmark's output and the README.
+ * stored), stops everything, and ends with its ratio line; `npm run bench:profile` attributes the
+ * worker's CPU to functions. The figures themselves are not judged here: on a shared machine a
+ * test on throughput would be flaky, so the targets live in the benchmark's output and the README.
  */
 import { spawn } from "node:child_process";
 import path from "node:path";
@@ -18,9 +18,9 @@ const RATIO_LINE = new RegExp(
   "m",
 );
 
-function runQuickBench(): Promise<{ code: number | null; output: string }> {
+function runNode(args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, "bench", "run.mjs"), "--quick"], {
+    const child = spawn(process.execPath, args, {
       cwd: ROOT,
       env: { ...process.env, FORCE_COLOR: "0", NO_COLOR: "1" },
       stdio: ["ignore", "pipe", "pipe"],
@@ -38,10 +38,26 @@ function runQuickBench(): Promise<{ code: number | null; output: string }> {
 }
 
 it("npm run bench -- --quick measures every scenario and prints the ratio line", async () => {
-  const { code, output } = await runQuickBench();
+  const { code, output } = await runNode([path.join(ROOT, "bench", "run.mjs"), "--quick"]);
   expect(code, output).toBe(0);
   expect(output).toMatch(RATIO_LINE);
   for (const scenario of ["GET /pricing", "/ref/bench", "?ref=bench", "?ref=nobody", "/download?mb=200"]) {
     expect(output).toContain(scenario);
   }
 }, 180_000);
+
+it("npm run bench:profile names the worker's own functions with their share of its CPU", async () => {
+  const { code, output } = await runNode([
+    "--experimental-websocket",
+    path.join(ROOT, "bench", "profile.mjs"),
+    ...["--path", "/pricing?ref=nobody", "--seconds", "2", "--top", "40"],
+  ]);
+  expect(code, output).toBe(0);
+  // Every request proxied: an unknown ref is the origin's business.
+  expect(output).toMatch(
+    /^reflinks: GET \/pricing\?ref=nobody\n {2}\d+ req\/s over 2 s \(\d+ × 200\); \d+ samples, \d+% busy$/m,
+  );
+  expect(output).toMatch(/^\(a\) bare fetch passthrough: GET \/pricing\?ref=nobody$/m);
+  const project = output.slice(output.indexOf("reflinks: GET"), output.indexOf("(a) bare fetch"));
+  expect(project).toMatch(/^ +\d+\.\d% {2}proxyToOrigin \(bundle line \d+\)$/m);
+}, 120_000);
