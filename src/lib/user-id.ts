@@ -8,10 +8,13 @@ export const MAX_USER_ID_LENGTH = 255;
  * text (SPEC "Data").
  */
 export const userIdSchema = z
-  .union([
-    z.string().trim().min(1, "must not be empty").max(MAX_USER_ID_LENGTH, "must be at most 255 characters"),
-    z.number().int("must be an integer or a string").safe(),
-  ])
+  .union(
+    [
+      z.string().trim().min(1, "must not be empty").max(MAX_USER_ID_LENGTH, "must be at most 255 characters"),
+      z.number().int("must be an integer or a string").safe(),
+    ],
+    "must be a non-empty string or an integer",
+  )
   .transform(String);
 
 /** The user id in a `Reflinks-User` header value, or null when it is not a usable one. */

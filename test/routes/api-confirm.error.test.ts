@@ -3,12 +3,15 @@
  * `no_referral`, and nothing is written. Qualifying means `hit_user_id = user_id`,
  * `authenticated = 0`, a link the user does not own, inside `ATTRIBUTION_WINDOW_DAYS`.
  */
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { apiError, apiJson, daysAgo, hitById, referralsOf, seedHit, uniqueUser } from "../support/api";
+import type { AppBindings } from "../../src/bindings";
+import { api, apiError, apiJson, daysAgo, hitById, referralsOf, seedHit, uniqueUser } from "../support/api";
 import { createLink } from "../support/db";
+import { beforeFirstBatch } from "../support/faults";
 import { uniqueIdentifier } from "../support/worker";
 
-async function expectNoReferral(user: string, event?: string, bindings?: Record<string, string>) {
+async function expectNoReferral(user: string, event?: string, bindings?: Partial<AppBindings>) {
   const answer = await apiJson("/confirm", {
     method: "POST",
     json: event === undefined ? { user_id: user } : { user_id: user, event },
@@ -96,5 +99,39 @@ describe("422: bad input", () => {
     expect(answer.status).toBe(422);
     expect(answer.body).toEqual(apiError("validation_failed", new RegExp(`\\b${field}\\b`)));
     expect(await referralsOf("u")).toEqual([]);
+  });
+});
+
+describe("a link deleted while its hit is being credited", () => {
+  // The confirmation read the hit; the link (and with it the hit) is deleted before the write.
+  const deleting = (identifier: string) =>
+    beforeFirstBatch(env.DB, () => api(`/links/${identifier}`, { method: "DELETE" }));
+
+  it("credits the user's next qualifying hit instead: 201 with the other link", async () => {
+    const [gone, kept] = [await createLink(uniqueIdentifier()), await createLink(uniqueIdentifier())];
+    const user = uniqueUser();
+    // ATTRIBUTION is "last": the newer hit, on the link about to go, is the one read first.
+    const next = await seedHit(kept.id, { hitUserId: user, createdAt: daysAgo(2) });
+    await seedHit(gone.id, { hitUserId: user, createdAt: daysAgo(1) });
+
+    const answer = await apiJson<{ created: boolean; referral: { link: string; hit_id: string } }>(
+      "/confirm",
+      {
+        method: "POST",
+        json: { user_id: user },
+        bindings: { DB: deleting(gone.identifier) },
+      },
+    );
+    expect(answer.status).toBe(201);
+    expect(answer.body.referral).toMatchObject({ link: kept.identifier, hit_id: next.id });
+    expect(await referralsOf(user)).toHaveLength(1);
+    expect((await hitById(next.id))?.confirmedAt).not.toBeNull();
+  });
+
+  it("with no other hit: 404 no_referral, nothing written, not a 500", async () => {
+    const link = await createLink(uniqueIdentifier());
+    const user = uniqueUser();
+    await seedHit(link.id, { hitUserId: user, createdAt: daysAgo(1) });
+    await expectNoReferral(user, undefined, { DB: deleting(link.identifier) });
   });
 });

@@ -106,6 +106,16 @@ describe("POST /confirm: the first call credits, every later one answers the sam
     expect(await referralsOf(user)).toHaveLength(1);
   });
 
+  it("an event is the origin's own name: spaces and any script are fine", async () => {
+    const link = await createLink(uniqueIdentifier());
+    const user = uniqueUser();
+    await seedHit(link.id, { hitUserId: user, createdAt: daysAgo(1) });
+    const answer = await confirm({ user_id: user, event: "Erster Kauf · 初回" });
+    expect(answer.status).toBe(201);
+    expect(answer.body.referral.event).toBe("Erster Kauf · 初回");
+    expect((await referralsOf(user, "Erster Kauf · 初回")).length).toBe(1);
+  });
+
   it("event defaults to signup; another event is a separate credit", async () => {
     const link = await createLink(uniqueIdentifier(), { userId: uniqueUser("referrer") });
     const user = uniqueUser();

@@ -172,6 +172,17 @@ describe("GET /links", () => {
     expect(answer.body).toEqual({ links: [], next_cursor: null });
   });
 
+  it("empty parameters (?user_id=&limit=&cursor=) count as not given: the first page of 50", async () => {
+    for (let i = 0; i < 51; i++) await apiJson("/links", { method: "POST", json: {} });
+    const [templated, plain] = await Promise.all([
+      apiJson("/links?user_id=&limit=&cursor="),
+      apiJson("/links"),
+    ]);
+    expect(templated.status).toBe(200);
+    expect(templated.body).toEqual(plain.body);
+    expect((templated.body as { links: unknown[] }).links).toHaveLength(50);
+  });
+
   it("without a filter, lists every owner's links; limit=200 is allowed", async () => {
     const mine = await apiJson("/links", { method: "POST", json: { user_id: uniqueUser() } });
     const theirs = await apiJson("/links", { method: "POST", json: {} });

@@ -92,6 +92,23 @@ describe("POST /reconcile", () => {
     expect(await hitById(unowned.id)).toMatchObject({ hitUserId: null });
   });
 
+  it.each<[string, Record<string, unknown>]>([
+    ["null: the visitor had no cookie", { anonymous_id: null }],
+    ["absent", {}],
+    ["a number", { anonymous_id: 42 }],
+    ["an object", { anonymous_id: { $ne: null } }],
+  ])("an anonymous_id that is %s is harmless too: {updated: 0}", async (_, fields) => {
+    const link = await createLink(uniqueIdentifier());
+    const unowned = await seedHit(link.id, { anonymousId: crypto.randomUUID() });
+    const answer = await apiJson("/reconcile", {
+      method: "POST",
+      json: { user_id: uniqueUser(), ...fields },
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({ updated: 0 });
+    expect(await hitById(unowned.id)).toMatchObject({ hitUserId: null });
+  });
+
   it("a numeric user_id is stored as its decimal text", async () => {
     const link = await createLink(uniqueIdentifier());
     const browser = crypto.randomUUID();

@@ -57,3 +57,26 @@ export function flakyDatabase(
     },
   };
 }
+
+/**
+ * Wraps `db` so that `action` runs once, just before the first batch goes to D1: a way to land
+ * another request's write between a handler's reads and its atomic write.
+ */
+export function beforeFirstBatch(db: D1Database, action: () => Promise<unknown>): D1Database {
+  let done = false;
+  return new Proxy(db, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target);
+      if (property === "batch") {
+        return async (statements: D1PreparedStatement[]) => {
+          if (!done) {
+            done = true;
+            await action();
+          }
+          return target.batch(statements);
+        };
+      }
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}

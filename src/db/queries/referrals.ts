@@ -82,9 +82,35 @@ export async function confirmReferral(
   const existing = await findReferral(db, request.userId, request.event);
   if (existing) return { created: false, referral: existing };
 
-  const hit = await findQualifyingHit(db, request);
-  if (!hit) return null;
+  // A hit can vanish between the read and the write (its link deleted): then the insert breaks
+  // the hit_id foreign key, and the user's next qualifying hit, if any, is the one to credit.
+  for (let attempt = 1; ; attempt++) {
+    const hit = await findQualifyingHit(db, request);
+    if (!hit) return null;
+    try {
+      return await creditHit(db, request, hit);
+    } catch (error) {
+      if (attempt >= CREDIT_ATTEMPTS || !isForeignKeyFailure(error)) throw error;
+    }
+  }
+}
 
+const CREDIT_ATTEMPTS = 3;
+
+function isForeignKeyFailure(error: unknown): boolean {
+  const messages = [error, (error as { cause?: unknown })?.cause].map((e) =>
+    e instanceof Error ? e.message : "",
+  );
+  return messages.some((message) => message.includes("FOREIGN KEY constraint failed"));
+}
+
+type QualifyingHit = NonNullable<Awaited<ReturnType<typeof findQualifyingHit>>>;
+
+async function creditHit(
+  db: Database,
+  request: ConfirmRequest,
+  hit: QualifyingHit,
+): Promise<{ created: boolean; referral: Referral }> {
   const now = (request.now ?? new Date()).toISOString();
   const [inserted] = await db.batch([
     db

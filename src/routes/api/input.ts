@@ -22,8 +22,17 @@ export async function jsonBody<T extends z.ZodType>(c: Context, schema: T): Prom
   return validate(schema, value);
 }
 
+/**
+ * The query parameters that carry a value: `?cursor=&limit=` means "not given", as a client that
+ * fills in a URL template sends it.
+ */
+export function queryOf(c: Context): Record<string, string> {
+  return Object.fromEntries(Object.entries(c.req.query()).filter(([, value]) => value !== ""));
+}
+
 export function validate<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
-  const result = schema.safeParse(value);
+  // reportInput: without it zod leaves `issue.input` unset, and a wrong type would read as missing.
+  const result = schema.safeParse(value, { reportInput: true });
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   if (issue?.code === "unrecognized_keys") {
@@ -33,10 +42,9 @@ export function validate<T extends z.ZodType>(schema: T, value: unknown): z.outp
     );
   }
   const field = issue?.path.length ? issue.path.join(".") : "body";
-  const message =
-    issue?.code === "invalid_type" && issue.input === undefined
-      ? "is required"
-      : (issue?.message ?? "is invalid");
+  const missing =
+    (issue?.code === "invalid_type" || issue?.code === "invalid_union") && issue.input === undefined;
+  const message = missing ? "is required" : (issue?.message ?? "is invalid");
   throw new ApiError("validation_failed", `${field} ${message}`);
 }
 

@@ -16,10 +16,12 @@ import { ApiError } from "../../errors";
 import { forgetLink } from "../../hits/link-cache";
 import { randomIdentifier } from "../../lib/random-identifier";
 import { userIdSchema } from "../../lib/user-id";
-import { decodeCursor, encodeCursor, jsonBody, limitSchema, validate } from "./input";
+import { decodeCursor, encodeCursor, jsonBody, limitSchema, queryOf, validate } from "./input";
 import { hitJson, linkJson } from "./serialize";
 
-const identifierSchema = z.string().regex(IDENTIFIER, "must be 1-50 characters of A-Z, a-z, 0-9, _ and -");
+const identifierSchema = z
+  .string("must be a string")
+  .regex(IDENTIFIER, "must be 1-50 characters of A-Z, a-z, 0-9, _ and -");
 
 // Strict: a misspelt key ({"identifer": …}) must not quietly create a link with a random name.
 const createSchema = z
@@ -65,7 +67,7 @@ links.post("/", async (c) => {
 });
 
 links.get("/", async (c) => {
-  const query = validate(listQuery, c.req.query());
+  const query = validate(listQuery, queryOf(c));
   const afterId = query.cursor === undefined ? undefined : decodeCursor(query.cursor, z.number().int());
   const page = await listLinks(c.var.db, { userId: query.user_id, afterId, limit: query.limit + 1 });
   const more = page.length > query.limit;
@@ -103,7 +105,7 @@ const hitCursorSchema = z.tuple([z.string(), z.string()]);
 
 links.get("/:identifier/hits", async (c) => {
   const link = await requireLink(c.var.db, c.req.param("identifier"));
-  const query = validate(listQuery.omit({ user_id: true }), c.req.query());
+  const query = validate(listQuery.omit({ user_id: true }), queryOf(c));
   const cursor: HitCursor | undefined =
     query.cursor === undefined
       ? undefined

@@ -9,25 +9,34 @@ import { userIdSchema } from "../../lib/user-id";
 import { isUuid } from "../../lib/visitor-cookie";
 import { jsonBody } from "./input";
 
-const reconcileSchema = z.object({
-  user_id: userIdSchema,
-  // Whatever the origin read from the cookie: anything that is not a UUID simply matches nothing.
-  anonymous_id: z.string("must be a string"),
-});
+// Strict, both: a misspelt key must be refused, not ignored. `{"evnt": "purchase"}` would otherwise
+// credit the default event, and a credit cannot be taken back.
+const reconcileSchema = z
+  .object({
+    user_id: userIdSchema,
+    // Whatever the origin read from the cookie, null or absent when the visitor had none (SPEC:
+    // anything that is not a UUID is harmless and matches nothing).
+    anonymous_id: z.unknown().optional(),
+  })
+  .strict();
 
-const confirmSchema = z.object({
-  user_id: userIdSchema,
-  event: z
-    .string("must be a string")
-    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, "must be 1-64 characters of A-Z, a-z, 0-9, _ . : and -")
-    .default("signup"),
-});
+const confirmSchema = z
+  .object({
+    user_id: userIdSchema,
+    event: z
+      .string("must be a string")
+      .min(1, "must not be empty")
+      .max(64, "must be at most 64 characters")
+      .regex(/^[^\p{Cc}]*$/u, "must not contain control characters")
+      .default("signup"),
+  })
+  .strict();
 
 export const referrals = new Hono<HonoEnv>();
 
 referrals.post("/reconcile", async (c) => {
   const body = await jsonBody(c, reconcileSchema);
-  const anonymousId = body.anonymous_id.trim().toLowerCase();
+  const anonymousId = typeof body.anonymous_id === "string" ? body.anonymous_id.trim().toLowerCase() : null;
   const updated = isUuid(anonymousId) ? await reconcileHits(c.var.db, anonymousId, body.user_id) : 0;
   return c.json({ updated });
 });

@@ -9,7 +9,7 @@ import { findLinkTarget, IDENTIFIER } from "../../db/queries/links";
 import { isDay } from "../../db/queries/report-sql.js";
 import { dailyReport, linkReport, type Period } from "../../db/queries/reports";
 import { ApiError } from "../../errors";
-import { validate } from "./input";
+import { queryOf, validate } from "./input";
 
 const day = z.string().refine(isDay, "must be a date written YYYY-MM-DD").optional();
 
@@ -34,12 +34,12 @@ export function periodOf(query: Record<string, string>): Period {
 export const reports = new Hono<HonoEnv>();
 
 reports.get("/links", async (c) => {
-  const period = periodOf(c.req.query());
+  const period = periodOf(queryOf(c));
   return c.json({ rows: await linkReport(c.var.db, period) });
 });
 
 reports.get("/daily", async (c) => {
-  const query = c.req.query();
+  const query = queryOf(c);
   const { link } = validate(dailyQuery, query);
   const period = periodOf(query);
   let linkId: number | undefined;

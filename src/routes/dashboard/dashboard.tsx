@@ -20,7 +20,7 @@ import {
 } from "../../db/queries/reports";
 import { ApiError } from "../../errors";
 import { errorMessage, log } from "../../lib/log";
-import { decodeCursor, encodeCursor, validate } from "../api/input";
+import { decodeCursor, encodeCursor, queryOf, validate } from "../api/input";
 import { periodOf } from "../api/reports";
 import type { ChartDay } from "./chart";
 import { DashboardPage } from "./page";
@@ -87,7 +87,7 @@ dashboard.use(async function dashboardHeaders(c, next) {
 });
 
 dashboard.get("/", async (c) => {
-  const query = c.req.query();
+  const query = queryOf(c);
   const today = new Date().toISOString().slice(0, 10);
   const { from, to } = resolvePeriod(periodOf(query), today);
   const options = validate(dashboardQuery, query);
