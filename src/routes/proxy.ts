@@ -31,7 +31,7 @@ export async function proxyToOrigin(request: Request, url: URL, config: Config):
     return await fetch(target ?? request, {
       method: request.method,
       headers,
-      body: request.body && abortOnUploadError(request.body, upstream),
+      body: request.body && abortOnUploadError(request, request.body, upstream),
       redirect: "manual",
       signal: upstream.signal,
     });
@@ -60,10 +60,20 @@ const UPLOAD_FAILED = "client upload failed";
 /**
  * The request body, streamed on; if the client's upload breaks off, the origin request is aborted.
  * Without this, the runtime ends the chunked upload as if it were complete, and the origin would
- * take a truncated file or form for the whole one.
+ * take a truncated file or form for the whole one. A body of known length stays one (a
+ * FixedLengthStream keeps `Content-Length`): many origins (WSGI servers, Django's among them)
+ * cannot read a chunked upload.
  */
-function abortOnUploadError(body: ReadableStream, upstream: AbortController): ReadableStream {
-  const { readable, writable } = new TransformStream();
+function abortOnUploadError(
+  request: Request,
+  body: ReadableStream,
+  upstream: AbortController,
+): ReadableStream {
+  const length = request.headers.get("Content-Length");
+  const { readable, writable } =
+    length !== null && /^\d{1,15}$/.test(length)
+      ? new FixedLengthStream(Number(length))
+      : new TransformStream();
   body.pipeTo(writable).catch(() => upstream.abort(UPLOAD_FAILED));
   return readable;
 }
