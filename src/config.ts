@@ -93,11 +93,19 @@ const schema = z.object({
   LINK_CACHE_SECONDS: wholeNumber(0, 3600).default(30),
   REF_PATH: z
     .string()
-    .regex(
-      /^\/([A-Za-z0-9._~-]+\/)+$/,
-      'must start and end with "/" and contain only URL-safe segments, like "/ref/"',
+    // "/ref" means "/ref/": the slash that ends the prefix is easy to forget and unambiguous to add.
+    .transform((path) => (/^\/[^/]/.test(path) && !path.endsWith("/") ? `${path}/` : path))
+    .pipe(
+      z
+        .string()
+        .regex(
+          /^\/([A-Za-z0-9._~-]+\/)+$/,
+          'must start and end with "/" and contain only URL-safe segments, like "/ref/"',
+        )
+        .refine((path) => !path.startsWith("/_reflinks/"), 'must not be under "/_reflinks/"')
+        // URLs arrive with dot segments resolved: a prefix holding one could never match.
+        .refine((path) => !/\/\.{1,2}\//.test(path), 'must not contain "." or ".." segments'),
     )
-    .refine((path) => !path.startsWith("/_reflinks/"), 'must not be under "/_reflinks/"')
     .default("/ref/"),
   REF_PARAM: z
     .string()
@@ -151,6 +159,10 @@ export function parseConfig(source: ConfigSource): Config {
     throw new ConfigError(variable, detail);
   }
   const vars = result.data;
+  // A __Host- cookie may not carry a Domain: browsers would refuse every cookie we set.
+  if (/^__host-/i.test(vars.COOKIE_NAME) && vars.COOKIE_DOMAIN) {
+    throw new ConfigError("COOKIE_NAME", 'must not start with "__Host-" while COOKIE_DOMAIN is set');
+  }
   return {
     originUrl: vars.ORIGIN_URL ? new URL(vars.ORIGIN_URL) : null,
     originBase: vars.ORIGIN_URL ? originBaseOf(new URL(vars.ORIGIN_URL)) : null,

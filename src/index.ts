@@ -2,13 +2,21 @@
  * reflinks: referral links at the edge. The Worker entry; see README.md and SPEC.md.
  */
 import type { AppBindings } from "./bindings";
+import { plainErrorResponse } from "./errors";
 import { consumeHits } from "./hits/consume-hits";
 import type { QueuedHit } from "./hits/save-hit";
+import { errorMessage, log } from "./lib/log";
 import { handleRequest } from "./worker";
 
 export default {
-  fetch(request, env, ctx) {
-    return handleRequest(request, env, ctx);
+  async fetch(request, env, ctx) {
+    try {
+      return await handleRequest(request, env, ctx);
+    } catch (error) {
+      // A bug must cost one request a 500, logged; never an unhandled exception (SPEC).
+      log("error", "request_failed", { path: new URL(request.url).pathname, error: errorMessage(error) });
+      return plainErrorResponse("internal_error", "reflinks could not handle this request.");
+    }
   },
   /** The `HITS_QUEUE` consumer (only used when the queue is configured; see README). */
   queue(batch, env, _ctx) {

@@ -25,13 +25,13 @@ export async function identityCookie(
     IDENTITY_COOKIE,
     `${issuedAt}:${userId}`,
     config.signingSecret,
-    cookieOptions(config, requestUrl, config.cookieMaxAge),
+    cookieOptions(IDENTITY_COOKIE, config, requestUrl, config.cookieMaxAge),
   );
 }
 
 /** `Set-Cookie` that removes the identity cookie (a logout). */
 export function clearIdentityCookie(config: Config, requestUrl: URL): string {
-  return generateCookie(IDENTITY_COOKIE, "", cookieOptions(config, requestUrl, 0));
+  return generateCookie(IDENTITY_COOKIE, "", cookieOptions(IDENTITY_COOKIE, config, requestUrl, 0));
 }
 
 /**

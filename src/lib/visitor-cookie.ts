@@ -36,13 +36,16 @@ export function anonymousIdOf(request: Request, config: Config): string | null {
   return null;
 }
 
-/** Attributes shared by the cookies reflinks sets (SPEC route 2). */
-export function cookieOptions(config: Config, requestUrl: URL, maxAge: number) {
+/**
+ * Attributes shared by the cookies reflinks sets (SPEC route 2). A `__Secure-`/`__Host-` name is
+ * always Secure: the prefix promises it, and a browser drops such a cookie without it.
+ */
+export function cookieOptions(name: string, config: Config, requestUrl: URL, maxAge: number) {
   return {
     path: "/",
     httpOnly: true,
     sameSite: "Lax" as const,
-    secure: requestUrl.protocol === "https:",
+    secure: requestUrl.protocol === "https:" || /^__(secure|host)-/i.test(name),
     maxAge,
     ...(config.cookieDomain ? { domain: config.cookieDomain } : {}),
   };
@@ -53,11 +56,11 @@ export function anonymousCookie(anonymousId: string, config: Config, requestUrl:
   return generateCookie(
     config.cookieName,
     anonymousId,
-    cookieOptions(config, requestUrl, config.cookieMaxAge),
+    cookieOptions(config.cookieName, config, requestUrl, config.cookieMaxAge),
   );
 }
 
 /** `Set-Cookie` that removes the anonymous visitor cookie (after a reported login). */
 export function clearAnonymousCookie(config: Config, requestUrl: URL): string {
-  return generateCookie(config.cookieName, "", cookieOptions(config, requestUrl, 0));
+  return generateCookie(config.cookieName, "", cookieOptions(config.cookieName, config, requestUrl, 0));
 }

@@ -112,6 +112,20 @@ describe("GET {REF_PATH}:identifier", () => {
     expect(cookie).toMatch(/^rk=[0-9a-f-]{36}; Max-Age=60; Domain=\.shop\.example; Path=\//);
   });
 
+  it("a __Secure- or __Host- COOKIE_NAME gets a Secure cookie, also over plain http", async () => {
+    const link = await createLink(uniqueIdentifier());
+    for (const name of ["__Secure-rk", "__Host-rk"]) {
+      const response = await send(`http://shop.example/ref/${link.identifier}`, {
+        bindings: { COOKIE_NAME: name },
+      });
+      expect(response.status, name).toBe(302);
+      const cookie = response.headers.getSetCookie()[0];
+      expect(cookie).toMatch(
+        new RegExp(`^${name}=[0-9a-f-]{36}; Max-Age=\\d+; Path=/; HttpOnly; Secure; SameSite=Lax$`),
+      );
+    }
+  });
+
   it("stores the IP as STORE_IP says", async () => {
     const link = await createLink(uniqueIdentifier());
     const cases = [

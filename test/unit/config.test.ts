@@ -1,6 +1,8 @@
+import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { ConfigError, parseConfig } from "../../src/config";
+import worker from "../../src/index";
 import { send } from "../support/worker";
 
 describe("parseConfig", () => {
@@ -61,7 +63,8 @@ describe("parseConfig", () => {
 
   it.each([
     ["REF_PATH", "ref"],
-    ["REF_PATH", "/ref"],
+    ["REF_PATH", "/r/../"],
+    ["REF_PATH", "/./ref/"],
     ["REF_PATH", "/"],
     ["REF_PATH", "//ref/"],
     ["REF_PATH", "/_reflinks/r/"],
@@ -97,6 +100,18 @@ describe("parseConfig", () => {
     expect((thrown as ConfigError).message).toContain(variable);
   });
 
+  it('completes a REF_PATH written without its last slash: "/ref" is "/ref/"', () => {
+    expect(parseConfig({ REF_PATH: "/ref" }).refPath).toBe("/ref/");
+    expect(parseConfig({ REF_PATH: "/r/x" }).refPath).toBe("/r/x/");
+  });
+
+  it("rejects a __Host- COOKIE_NAME together with COOKIE_DOMAIN (such a cookie cannot carry a Domain)", () => {
+    expect(() => parseConfig({ COOKIE_NAME: "__Host-rk", COOKIE_DOMAIN: ".example.com" })).toThrow(
+      /COOKIE_NAME must not start with "__Host-" while COOKIE_DOMAIN is set/,
+    );
+    expect(parseConfig({ COOKIE_NAME: "__Host-rk" }).cookieName).toBe("__Host-rk");
+  });
+
   it("rejects a variable that is not a string", () => {
     expect(() => parseConfig({ COOKIE_MAX_AGE: 42 })).toThrow(/COOKIE_MAX_AGE must be a string/);
   });
@@ -115,6 +130,33 @@ describe("a misconfigured deployment", () => {
       expect(body.error.message).toMatch(/ATTRIBUTION must be first or last/);
     }
     expect(error.mock.calls.flat().join("\n")).toMatch(/ATTRIBUTION must be first or last/);
+    error.mockRestore();
+  });
+});
+
+describe("an unexpected exception", () => {
+  it("costs the request a logged 500, never an unhandled exception", async () => {
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    // A binding that throws when read: nothing in the worker expects it.
+    const bindings = new Proxy(
+      { ...env },
+      {
+        get(target, property, receiver) {
+          if (property === "SIGNING_SECRET") throw new TypeError("binding exploded");
+          return Reflect.get(target, property, receiver);
+        },
+      },
+    );
+    const response = await worker.fetch(
+      new Request("https://shop.example/pricing"),
+      bindings,
+      createExecutionContext(),
+    );
+    expect(response.status).toBe(500);
+    expect(await response.json()).toEqual({
+      error: { code: "internal_error", message: "reflinks could not handle this request." },
+    });
+    expect(error.mock.calls.flat().join("\n")).toMatch(/"event":"request_failed".*binding exploded/);
     error.mockRestore();
   });
 });
