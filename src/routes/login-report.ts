@@ -35,6 +35,11 @@ export async function applyLoginReport(
   // the origin said.
   answer.headers.set("Cache-Control", "no-store");
 
+  if (servedFromCache(response)) {
+    // A replayed login is somebody else's: acting on it would sign this browser in as them.
+    log("warn", "login_report_ignored", { reason: "served from a cache" });
+    return answer;
+  }
   if (reported === "") {
     answer.headers.append("Set-Cookie", clearIdentityCookie(config, url));
     return answer;
@@ -54,6 +59,19 @@ export async function applyLoginReport(
   if (identity) answer.headers.append("Set-Cookie", identity);
   return answer;
 }
+
+/**
+ * Whether a cache (Cloudflare's, in route mode, or one in front of the origin) replayed this
+ * response rather than the origin answering this request.
+ */
+function servedFromCache(response: Response): boolean {
+  const status = response.headers.get("CF-Cache-Status");
+  if (status !== null && CACHE_REPLAYS.has(status.toUpperCase())) return true;
+  const age = Number(response.headers.get("Age") ?? "0");
+  return age > 0;
+}
+
+const CACHE_REPLAYS = new Set(["HIT", "STALE", "UPDATING", "REVALIDATED"]);
 
 /**
  * The first attempt is awaited, so the browser's next request (a purchase that confirms, say)

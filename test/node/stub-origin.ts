@@ -70,6 +70,10 @@ export function createStubOrigin(): Server {
             // A careless origin: the worker must not let a shared cache keep a login answer.
             "Cache-Control": "public, max-age=600",
             "Set-Cookie": ["session=new; Path=/; HttpOnly", "flash=welcome; Path=/"],
+            // ?cache=HIT: the answer as a cache in front of the origin would replay it.
+            ...(url.searchParams.has("cache")
+              ? { "CF-Cache-Status": url.searchParams.get("cache") ?? "", Age: "120" }
+              : {}),
           });
           return response.end();
         case "/redirect":

@@ -60,6 +60,22 @@ describe("the Reflinks-User response header (zero-code login reporting)", () => 
     expect(hit).toMatchObject({ authenticated: true, hitUserId: userId, anonymousId: null });
   });
 
+  it("is ignored, and still stripped, on an answer a cache replayed: no identity, no reconcile", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const link = await createLink(uniqueIdentifier());
+    const anonymous = cookiePair(await send(`/ref/${link.identifier}`), "reflinks_rk");
+    for (const cache of ["HIT", "stale"]) {
+      const login = await send(`/login-as?user=victim&cache=${cache}`, { headers: { Cookie: anonymous } });
+      expect(login.status).toBe(303);
+      expect(login.headers.has("Reflinks-User")).toBe(false);
+      expect(login.headers.get("Cache-Control")).toBe("no-store");
+      expect([...setCookies(login).keys()]).toEqual(["session", "flash"]);
+    }
+    expect((await hitsOf(link.id))[0]).toMatchObject({ hitUserId: null });
+    expect(warn.mock.calls.flat().join("\n")).toMatch(/login_report_ignored.*served from a cache/);
+    warn.mockRestore();
+  });
+
   it("leaves hits that already have a user alone", async () => {
     const link = await createLink(uniqueIdentifier());
     const anonymous = cookiePair(await send(`/ref/${link.identifier}`), "reflinks_rk");
