@@ -71,6 +71,37 @@ describe("withRetries", () => {
     error.mockRestore();
   });
 
+  it("gives up when the next wait would end past its time budget, and says so", async () => {
+    const lines: string[] = [];
+    const warn = vi.spyOn(console, "warn").mockImplementation((line) => lines.push(String(line)));
+    const error = vi.spyOn(console, "error").mockImplementation((line) => lines.push(String(line)));
+    let attempts = 0;
+    // A quick first failure, then one that hangs for 100 ms: past the 50 ms budget, no third try.
+    const stored = await withRetries(
+      async () => {
+        attempts += 1;
+        if (attempts > 1) await new Promise((resolve) => setTimeout(resolve, 100));
+        throw new Error("slow and down");
+      },
+      { event: "test_work", delaysMs: [1, 1, 1, 1], budgetMs: 50 },
+    );
+    expect(stored).toBe(false);
+    expect(attempts).toBe(2);
+    expect(lines.map((line) => JSON.parse(line))).toEqual([
+      { level: "warn", event: "test_work", attempt: 1, gave_up: false, error: "slow and down" },
+      {
+        level: "error",
+        event: "test_work",
+        attempt: 2,
+        gave_up: true,
+        out_of_time: true,
+        error: "slow and down",
+      },
+    ]);
+    warn.mockRestore();
+    error.mockRestore();
+  });
+
   it("stops at once on a permanent error", async () => {
     const error = vi.spyOn(console, "error").mockImplementation(() => {});
     let attempts = 0;
