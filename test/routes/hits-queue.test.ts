@@ -139,6 +139,44 @@ describe("hits through HITS_QUEUE", () => {
     expect(await hitsOf(link.id)).toHaveLength(1);
   });
 
+  it("a failed link lookup sends only its own hits back; the rest of the batch is stored", async () => {
+    const [unresolved, known] = [await createLink(uniqueIdentifier()), await createLink(uniqueIdentifier())];
+    const draft = (id = crypto.randomUUID()) => ({
+      id,
+      anonymousId: crypto.randomUUID(),
+      authenticated: false,
+      hitUserId: null,
+      ip: null,
+      userAgent: "ua",
+      httpReferer: "",
+      next: "",
+      country: null,
+      confirmedAt: null,
+      createdAt: new Date().toISOString(),
+      updatedAt: new Date().toISOString(),
+    });
+    const waiting: QueuedHit = { identifier: unresolved.identifier, linkId: null, hit: draft() };
+    const ready: QueuedHit = { identifier: known.identifier, linkId: known.id, hit: draft() };
+    const lines: string[] = [];
+    const quiet = [vi.spyOn(console, "warn"), vi.spyOn(console, "error")].map((spy) =>
+      spy.mockImplementation((line) => lines.push(String(line))),
+    );
+    // D1 fails the lookup (a SELECT) once; inserts go through.
+    const result = await deliver([waiting, ready, { nonsense: true } as unknown as QueuedHit], {
+      DB: flakyDatabase(env.DB, 1, { only: /^select/i }).db,
+    });
+    expect(result.retryMessages).toHaveLength(1);
+    expect(result.explicitAcks).toHaveLength(2); // the stored hit, and the malformed message
+    expect(await hitsOf(known.id)).toHaveLength(1);
+    expect(lines.join("\n")).toMatch(/queued_hit_lookup_failed/);
+    expect(lines.join("\n")).toMatch(/queued_hit_malformed/);
+
+    const retried = await deliver([waiting]);
+    for (const spy of quiet) spy.mockRestore();
+    expect(retried.explicitAcks).toHaveLength(1);
+    expect((await hitsOf(unresolved.id)).map((hit) => hit.id)).toEqual([waiting.hit.id]);
+  });
+
   it("works end to end through a real queue in the Workers runtime", async () => {
     const link = await createLink(uniqueIdentifier());
     for (let i = 0; i < 4; i++) {
