@@ -1,8 +1,9 @@
 /**
- * Link lookups remembered in the isolate for `LINK_CACHE_SECONDS`, misses too, so that popular
- * links and floods of `?ref=garbage` cost one D1 query per isolate per TTL instead of one per
- * request. The price: disabling or deleting a link takes up to the TTL to reach every isolate
- * (the isolate that served the API change forgets the link at once).
+ * Link lookups remembered in the isolate for `LINK_CACHE_SECONDS`, misses too, so that a popular
+ * link, or the same `?ref=garbage` repeated, costs one D1 query per isolate per TTL instead of one
+ * per request (distinct made-up identifiers still cost one each: SECURITY.md). The price:
+ * disabling or deleting a link takes up to the TTL to reach every isolate (the isolate that served
+ * the API change forgets the link at once).
  */
 import { database } from "../db/client";
 import { findLinkTarget, type LinkTarget } from "../db/queries/links";
