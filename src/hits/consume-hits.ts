@@ -1,44 +1,92 @@
 /**
  * The `HITS_QUEUE` consumer: batch-inserts queued hits. Idempotent by hit id, so a redelivered
  * batch adds nothing; a hit whose link was deleted since the click is dropped (its hits went with
- * it); anything else that fails is retried by the queue, and after its retries lands in the
- * dead-letter queue if one is configured.
+ * it); a message that is not a queued hit (checked field by field against {@link queuedHitSchema})
+ * is acknowledged and logged once as `queued_hit_malformed`, never retried, since no retry can
+ * mend it; anything else that fails is retried by the queue, and after its retries lands in the
+ * dead-letter queue if one is configured. Every log line about one message names its `message_id`.
  */
+import { z } from "zod";
 import type { AppBindings } from "../bindings";
 import { database } from "../db/client";
 import { insertHits } from "../db/queries/hits";
-import { findLinkTarget } from "../db/queries/links";
+import { findLinkTarget, IDENTIFIER } from "../db/queries/links";
 import type { NewReferralHit } from "../db/schema";
 import { errorMessage, log } from "../lib/log";
 import { isGoneLink, type QueuedHit } from "./save-hit";
 
-const RETRY_DELAY_SECONDS = 10;
+const timestamp = z.iso.datetime();
 
-export async function consumeHits(batch: MessageBatch<QueuedHit>, bindings: AppBindings): Promise<void> {
+/**
+ * A {@link QueuedHit}, every field of its hit with the type of its `referral_hits` column: what
+ * the referral routes send, and nothing D1 would refuse (a missing `created_at`) or store wrongly
+ * (a timestamp the reports cannot read). Fields the type makes optional may be absent (their
+ * column has a default or is nullable); unknown fields are dropped. One small object parse per
+ * message.
+ */
+export const queuedHitSchema = z.object({
+  identifier: z.string().regex(IDENTIFIER),
+  linkId: z.int().positive().nullable(),
+  hit: z.object({
+    id: z.guid(),
+    anonymousId: z.guid().nullable().optional(),
+    authenticated: z.boolean().optional(),
+    hitUserId: z.string().nullable().optional(),
+    ip: z.string().nullable().optional(),
+    userAgent: z.string().optional(),
+    httpReferer: z.string().optional(),
+    next: z.string().optional(),
+    country: z.string().nullable().optional(),
+    confirmedAt: timestamp.nullable().optional(),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  }),
+});
+
+const RETRY_DELAY_SECONDS = 10;
+/** How many of a malformed message's problems its log line names. */
+const MAX_ISSUES_LOGGED = 5;
+
+interface Delivery {
+  message: Message<unknown>;
+  /** The message's body as validated (unknown fields dropped). */
+  body: QueuedHit;
+}
+
+export async function consumeHits(batch: MessageBatch<unknown>, bindings: AppBindings): Promise<void> {
   const db = database(bindings.DB);
-  const messages: Message<QueuedHit>[] = [];
+  const deliveries: Delivery[] = [];
   for (const message of batch.messages) {
-    if (isQueuedHit(message.body)) messages.push(message);
-    else {
+    const parsed = queuedHitSchema.safeParse(message.body);
+    if (parsed.success) {
+      deliveries.push({ message, body: parsed.data });
+    } else {
       // Retrying cannot mend it, and one bad message must not hold back the rest of the batch.
-      log("error", "queued_hit_malformed", { message_id: message.id });
+      log("error", "queued_hit_malformed", {
+        message_id: message.id,
+        attempts: message.attempts,
+        // Where it is wrong, not the values: those may be anything.
+        fields: parsed.error.issues
+          .slice(0, MAX_ISSUES_LOGGED)
+          .map((issue) => `${issue.path.map(String).join(".") || "(body)"}: ${issue.code}`),
+      });
       message.ack();
     }
   }
   const linkIds = await resolveLinkIds(
     db,
-    messages.filter((message) => message.body.linkId === null).map((message) => message.body.identifier),
+    deliveries.filter(({ body }) => body.linkId === null),
   );
 
-  const pending: { message: Message<QueuedHit>; row: NewReferralHit }[] = [];
-  for (const message of messages) {
-    const linkId = message.body.linkId ?? linkIds.get(message.body.identifier) ?? null;
+  const pending: { message: Message<unknown>; row: NewReferralHit }[] = [];
+  for (const { message, body } of deliveries) {
+    const linkId = body.linkId ?? linkIds.get(body.identifier) ?? null;
     if (linkId === LOOKUP_FAILED) {
       message.retry({ delaySeconds: RETRY_DELAY_SECONDS }); // only this one: D1 is failing now
     } else if (linkId === null) {
       message.ack(); // the link is unknown or disabled: the click was not a referral
     } else {
-      pending.push({ message, row: { ...message.body.hit, linkId } });
+      pending.push({ message, row: { ...body.hit, linkId } });
     }
   }
   if (pending.length === 0) return;
@@ -51,7 +99,11 @@ export async function consumeHits(batch: MessageBatch<QueuedHit>, bindings: AppB
     for (const { message } of pending) message.ack();
     return;
   } catch (error) {
-    log("warn", "hit_batch_insert_failed", { hits: pending.length, error: errorMessage(error) });
+    log("warn", "hit_batch_insert_failed", {
+      hits: pending.length,
+      message_ids: pending.map(({ message }) => message.id),
+      error: errorMessage(error),
+    });
   }
 
   // The batch is one transaction: find out which hits fail on their own.
@@ -62,6 +114,7 @@ export async function consumeHits(batch: MessageBatch<QueuedHit>, bindings: AppB
     } catch (error) {
       const gone = isGoneLink(error);
       log(gone ? "warn" : "error", "queued_hit_insert_failed", {
+        message_id: message.id,
         hit_id: row.id,
         attempts: message.attempts,
         dropped: gone,
@@ -76,31 +129,29 @@ export async function consumeHits(batch: MessageBatch<QueuedHit>, bindings: AppB
 const LOOKUP_FAILED = "lookup failed";
 
 /**
- * Link ids of the named links that exist and are enabled; {@link LOOKUP_FAILED} for a name D1
- * could not look up, so that only its hits wait for a retry.
+ * Link ids of the links the deliveries name, for those that exist and are enabled;
+ * {@link LOOKUP_FAILED} for a name D1 could not look up, so that only its hits wait for a retry.
  */
-async function resolveLinkIds(db: ReturnType<typeof database>, identifiers: string[]) {
+async function resolveLinkIds(db: ReturnType<typeof database>, deliveries: Delivery[]) {
+  const messageIds = new Map<string, string[]>();
+  for (const { message, body } of deliveries) {
+    const ids = messageIds.get(body.identifier);
+    if (ids) ids.push(message.id);
+    else messageIds.set(body.identifier, [message.id]);
+  }
   const ids = new Map<string, number | typeof LOOKUP_FAILED>();
-  for (const identifier of new Set(identifiers)) {
+  for (const [identifier, waiting] of messageIds) {
     try {
       const link = await findLinkTarget(db, identifier);
       if (link && !link.disabled) ids.set(identifier, link.id);
     } catch (error) {
-      log("warn", "queued_hit_lookup_failed", { link: identifier, error: errorMessage(error) });
+      log("warn", "queued_hit_lookup_failed", {
+        message_ids: waiting,
+        link: identifier,
+        error: errorMessage(error),
+      });
       ids.set(identifier, LOOKUP_FAILED);
     }
   }
   return ids;
-}
-
-function isQueuedHit(body: unknown): body is QueuedHit {
-  if (typeof body !== "object" || body === null) return false;
-  const { identifier, linkId, hit } = body as Record<string, unknown>;
-  return (
-    typeof identifier === "string" &&
-    (linkId === null || Number.isSafeInteger(linkId)) &&
-    typeof hit === "object" &&
-    hit !== null &&
-    typeof (hit as { id?: unknown }).id === "string"
-  );
 }

@@ -1,7 +1,9 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it, vi } from "vitest";
-import type { QueuedHit } from "../../src/hits/save-hit";
+import { describe, expect, expectTypeOf, it, vi } from "vitest";
+import type { z } from "zod";
+import type { queuedHitSchema } from "../../src/hits/consume-hits";
+import type { HitDraft, QueuedHit } from "../../src/hits/save-hit";
 import worker from "../../src/index";
 import { createLink, hitsOf } from "../support/db";
 import { flakyDatabase } from "../support/faults";
@@ -21,19 +23,50 @@ function capturingQueue() {
   return { queue, sent };
 }
 
+/** Delivers one batch to the worker's consumer; the result, and the messages' ids in order. */
 async function deliver(bodies: QueuedHit[], bindings: Partial<Env> = {}) {
+  const ids = bodies.map((_, i) => `m-${i}-${crypto.randomUUID()}`);
   const batch = createMessageBatch<QueuedHit>(
     "reflinks-hits",
-    bodies.map((body, i) => ({
-      id: `m-${i}-${crypto.randomUUID()}`,
-      timestamp: new Date(),
-      attempts: 1,
-      body,
-    })),
+    bodies.map((body, i) => ({ id: ids[i] ?? "", timestamp: new Date(), attempts: 1, body })),
   );
   const ctx = createExecutionContext();
   await worker.queue(batch, { ...env, ...bindings }, ctx);
-  return getQueueResult(batch, ctx);
+  return { ...(await getQueueResult(batch, ctx)), ids };
+}
+
+/** A hit draft as the referral routes make it. */
+function hitDraft(id = crypto.randomUUID()): HitDraft {
+  const now = new Date().toISOString();
+  return {
+    id,
+    anonymousId: crypto.randomUUID(),
+    authenticated: false,
+    hitUserId: null,
+    ip: null,
+    userAgent: "ua",
+    httpReferer: "",
+    next: "",
+    country: null,
+    confirmedAt: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** Collects the worker's warn and error log lines, parsed, until `restore`. */
+function captureLogs() {
+  const lines: Record<string, unknown>[] = [];
+  const spies = [vi.spyOn(console, "warn"), vi.spyOn(console, "error")].map((spy) =>
+    spy.mockImplementation((line) => lines.push(JSON.parse(String(line)))),
+  );
+  return {
+    lines,
+    events: (event: string) => lines.filter((line) => line.event === event),
+    restore: () => {
+      for (const spy of spies) spy.mockRestore();
+    },
+  };
 }
 
 describe("hits through HITS_QUEUE", () => {
@@ -117,23 +150,9 @@ describe("hits through HITS_QUEUE", () => {
 
   it("a hit whose link lookup failed is resolved by the consumer", async () => {
     const link = await createLink(uniqueIdentifier());
-    const draft = {
-      id: crypto.randomUUID(),
-      anonymousId: crypto.randomUUID(),
-      authenticated: false,
-      hitUserId: null,
-      ip: null,
-      userAgent: "ua",
-      httpReferer: "",
-      next: "",
-      country: null,
-      confirmedAt: null,
-      createdAt: new Date().toISOString(),
-      updatedAt: new Date().toISOString(),
-    };
     const result = await deliver([
-      { identifier: link.identifier, linkId: null, hit: draft },
-      { identifier: "never-existed", linkId: null, hit: { ...draft, id: crypto.randomUUID() } },
+      { identifier: link.identifier, linkId: null, hit: hitDraft() },
+      { identifier: "never-existed", linkId: null, hit: hitDraft() },
     ]);
     expect(result.explicitAcks).toHaveLength(2);
     expect(await hitsOf(link.id)).toHaveLength(1);
@@ -141,40 +160,126 @@ describe("hits through HITS_QUEUE", () => {
 
   it("a failed link lookup sends only its own hits back; the rest of the batch is stored", async () => {
     const [unresolved, known] = [await createLink(uniqueIdentifier()), await createLink(uniqueIdentifier())];
-    const draft = (id = crypto.randomUUID()) => ({
-      id,
-      anonymousId: crypto.randomUUID(),
-      authenticated: false,
-      hitUserId: null,
-      ip: null,
-      userAgent: "ua",
-      httpReferer: "",
-      next: "",
-      country: null,
-      confirmedAt: null,
-      createdAt: new Date().toISOString(),
-      updatedAt: new Date().toISOString(),
-    });
-    const waiting: QueuedHit = { identifier: unresolved.identifier, linkId: null, hit: draft() };
-    const ready: QueuedHit = { identifier: known.identifier, linkId: known.id, hit: draft() };
-    const lines: string[] = [];
-    const quiet = [vi.spyOn(console, "warn"), vi.spyOn(console, "error")].map((spy) =>
-      spy.mockImplementation((line) => lines.push(String(line))),
-    );
+    const waiting: QueuedHit = { identifier: unresolved.identifier, linkId: null, hit: hitDraft() };
+    const ready: QueuedHit = { identifier: known.identifier, linkId: known.id, hit: hitDraft() };
+    const logs = captureLogs();
     // D1 fails the lookup (a SELECT) once; inserts go through.
     const result = await deliver([waiting, ready, { nonsense: true } as unknown as QueuedHit], {
       DB: flakyDatabase(env.DB, 1, { only: /^select/i }).db,
     });
-    expect(result.retryMessages).toHaveLength(1);
-    expect(result.explicitAcks).toHaveLength(2); // the stored hit, and the malformed message
+    const [waitingId, readyId, nonsenseId] = result.ids;
+    expect(result.retryMessages).toEqual([{ msgId: waitingId }]);
+    expect(result.explicitAcks.sort()).toEqual([readyId, nonsenseId].sort()); // stored, and malformed
     expect(await hitsOf(known.id)).toHaveLength(1);
-    expect(lines.join("\n")).toMatch(/queued_hit_lookup_failed/);
-    expect(lines.join("\n")).toMatch(/queued_hit_malformed/);
+    expect(logs.events("queued_hit_lookup_failed")).toEqual([
+      expect.objectContaining({ message_ids: [waitingId], link: unresolved.identifier }),
+    ]);
+    expect(logs.events("queued_hit_malformed")).toEqual([
+      expect.objectContaining({ message_id: nonsenseId }),
+    ]);
 
     const retried = await deliver([waiting]);
-    for (const spy of quiet) spy.mockRestore();
+    logs.restore();
     expect(retried.explicitAcks).toHaveLength(1);
     expect((await hitsOf(unresolved.id)).map((hit) => hit.id)).toEqual([waiting.hit.id]);
+  });
+
+  it("a message that is not a hit is acked and logged once with its id, never retried; the hits beside it are stored", async () => {
+    const link = await createLink(uniqueIdentifier());
+    const good: QueuedHit = { identifier: link.identifier, linkId: link.id, hit: hitDraft() };
+    // Has a hit id, so it looks like a hit at a glance; D1 would refuse it (no created_at, ...),
+    // and no retry would change that. (A real link id: the insert must fail on the missing fields,
+    // not on the foreign key, which would drop it as a deleted link's hit.)
+    const notAHit = { identifier: "x", linkId: link.id, hit: { id: "abc" } } as unknown as QueuedHit;
+    const logs = captureLogs();
+    const result = await deliver([good, notAHit]);
+    logs.restore();
+    expect(result.retryMessages).toEqual([]);
+    expect(result.explicitAcks.sort()).toEqual([...result.ids].sort());
+    expect((await hitsOf(link.id)).map((hit) => hit.id)).toEqual([good.hit.id]);
+    expect(logs.events("queued_hit_malformed")).toEqual([
+      expect.objectContaining({ level: "error", message_id: result.ids[1] }),
+    ]);
+    // Nothing else went wrong: it never reached D1.
+    expect(logs.lines.map((line) => line.event)).toEqual(["queued_hit_malformed"]);
+  });
+
+  it("every field of a queued hit is checked with its type; nulls and absent optional fields are fine", async () => {
+    expectTypeOf<z.output<typeof queuedHitSchema>>().toEqualTypeOf<QueuedHit>();
+    const link = await createLink(uniqueIdentifier());
+    const valid = (hit: Partial<Record<keyof HitDraft, unknown>> = {}, top: Record<string, unknown> = {}) =>
+      ({ identifier: link.identifier, linkId: link.id, hit: { ...hitDraft(), ...hit }, ...top }) as QueuedHit;
+    const { id, createdAt, updatedAt } = hitDraft();
+    const fine: QueuedHit[] = [
+      valid(),
+      valid({ hitUserId: "u-1", authenticated: true, anonymousId: null, ip: "203.0.113.0", country: "NZ" }),
+      valid({ confirmedAt: new Date().toISOString() }),
+      { identifier: link.identifier, linkId: link.id, hit: { id, createdAt, updatedAt } }, // the rest: defaults
+      valid({ unknownField: 1 } as Partial<Record<keyof HitDraft, unknown>>),
+      valid({}, { linkId: null }), // resolved by name
+    ];
+    const malformed: [string, unknown][] = [
+      ["null body", null],
+      ["a string", "hit"],
+      ["no hit", { identifier: link.identifier, linkId: link.id }],
+      ["hit null", { identifier: link.identifier, linkId: link.id, hit: null }],
+      ["identifier a number", valid({}, { identifier: 5 })],
+      ["identifier not one", valid({}, { identifier: "no spaces allowed" })],
+      ["linkId a string", valid({}, { linkId: String(link.id) })],
+      ["linkId a fraction", valid({}, { linkId: 1.5 })],
+      ["linkId missing", valid({}, { linkId: undefined })],
+      ["id a number", valid({ id: 5 })],
+      ["id not a UUID", valid({ id: "abc" })],
+      ["anonymousId not a UUID", valid({ anonymousId: "me" })],
+      ["authenticated a string", valid({ authenticated: "true" })],
+      ["hitUserId a number", valid({ hitUserId: 7 })],
+      ["ip a number", valid({ ip: 1 })],
+      ["userAgent null", valid({ userAgent: null })],
+      ["httpReferer a number", valid({ httpReferer: 0 })],
+      ["next an object", valid({ next: {} })],
+      ["country a number", valid({ country: 1 })],
+      ["confirmedAt not a timestamp", valid({ confirmedAt: "yesterday" })],
+      ["createdAt missing", valid({ createdAt: undefined })],
+      ["createdAt not a timestamp", valid({ createdAt: "2025-13-45" })],
+      ["updatedAt a number", valid({ updatedAt: Date.now() })],
+    ];
+    const logs = captureLogs();
+    const result = await deliver([...fine, ...malformed.map(([, body]) => body as QueuedHit)]);
+    logs.restore();
+    expect(result.retryMessages).toEqual([]);
+    expect(result.explicitAcks).toHaveLength(fine.length + malformed.length);
+    expect((await hitsOf(link.id)).map((hit) => hit.id).sort()).toEqual(
+      fine.map((body) => body.hit.id).sort(),
+    );
+    const logged = logs.events("queued_hit_malformed").map((line) => line.message_id);
+    const unlogged = malformed.filter((_, i) => !logged.includes(result.ids[fine.length + i]));
+    expect(unlogged.map(([name]) => name)).toEqual([]);
+    expect(logged).toHaveLength(malformed.length);
+  });
+
+  it("through a real queue, a malformed message is logged once and acknowledged; the hits beside it are stored", async () => {
+    const link = await createLink(uniqueIdentifier());
+    const logs = captureLogs();
+    try {
+      const notAHit = { identifier: link.identifier, linkId: link.id, hit: { id: "abc" } };
+      await env.TEST_HITS_QUEUE.send(notAHit as unknown as QueuedHit);
+      const response = await send(`/ref/${link.identifier}`, {
+        bindings: { HITS_QUEUE: env.TEST_HITS_QUEUE },
+      });
+      expect(response.status).toBe(302);
+      await vi.waitFor(
+        async () => {
+          expect(await hitsOf(link.id)).toHaveLength(1);
+          expect(logs.events("queued_hit_malformed")).toHaveLength(1);
+        },
+        { timeout: 5000, interval: 20 },
+      );
+      const [line] = logs.events("queued_hit_malformed");
+      expect(line).toMatchObject({ message_id: expect.any(String), attempts: 1 });
+      expect(logs.events("queued_hit_insert_failed")).toEqual([]);
+    } finally {
+      logs.restore();
+    }
   });
 
   it("works end to end through a real queue in the Workers runtime", async () => {
