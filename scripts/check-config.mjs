@@ -1,0 +1,125 @@
+// `npm run deploy` runs this first (the `predeploy` script), before any migration or upload: the
+// `[vars]` that `wrangler deploy` would upload, checked with the worker's own rules (`parseConfig` in
+// src/config.ts, bundled here in memory, not copied). A bad value stops the deploy with one line
+// naming the variable, instead of a deployment that answers 500 to every request.
+//
+// The vars are read by wrangler's own config reader, as `wrangler deploy` reads them: the same file
+// discovery (wrangler.json, wrangler.jsonc or wrangler.toml), `--env NAME` or CLOUDFLARE_ENV picking
+// `[env.NAME.vars]` (vars are not inherited from the top level), non-string values passed as they are.
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { build } from "esbuild";
+import { unstable_readConfig } from "wrangler";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const WORKER_CONFIG = path.join(ROOT, "src", "config.ts");
+/** Set with `wrangler secret put`, never in plain text in the config file (SPEC "Configuration"). */
+const SECRETS = ["API_TOKEN", "SIGNING_SECRET"];
+
+const USAGE = `Usage: node scripts/check-config.mjs [options]
+
+Checks the vars that \`wrangler deploy\` would upload with the worker's own rules (src/config.ts).
+\`npm run deploy\` runs it first; it exits 1, naming the variable, before anything is migrated or deployed.
+
+  -c, --config <path>  the wrangler config file (default: the one wrangler finds, ./wrangler.toml)
+  -e, --env <name>     check [env.<name>.vars], as \`wrangler deploy --env <name>\` (default: CLOUDFLARE_ENV)
+  -h, --help           this help`;
+
+function fail(message) {
+  console.error(`✖ ${message}`);
+  process.exit(1);
+}
+
+function displayPath(file) {
+  const relative = path.relative(process.cwd(), file);
+  return relative && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : file;
+}
+
+/** src/config.ts and what it imports, bundled to one ES module and imported without a file. */
+async function loadWorkerRules() {
+  const { outputFiles } = await build({
+    entryPoints: [WORKER_CONFIG],
+    bundle: true,
+    write: false,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    logLevel: "silent",
+  });
+  const code = outputFiles[0].text;
+  const rules = await import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`);
+  if (typeof rules.parseConfig !== "function" || typeof rules.ConfigError !== "function") {
+    fail(
+      `${displayPath(WORKER_CONFIG)} no longer exports parseConfig and ConfigError: cannot check the config`,
+    );
+  }
+  return rules;
+}
+
+let args;
+try {
+  args = parseArgs({
+    options: {
+      config: { type: "string", short: "c" },
+      env: { type: "string", short: "e" },
+      help: { type: "boolean", short: "h" },
+    },
+  }).values;
+} catch (error) {
+  console.error(`✖ ${error.message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (args.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
+let config;
+try {
+  // hideWarnings: `wrangler deploy` prints them itself (and, for unknown fields, would ask npm for
+  // a newer wrangler: no network here).
+  config = unstable_readConfig(
+    { config: args.config, env: args.env },
+    { hideWarnings: true, useRedirectIfAvailable: true },
+  );
+} catch (error) {
+  fail(`cannot read the wrangler config${args.config ? ` ${args.config}` : ""}: ${error.message}`);
+}
+if (!config.configPath) {
+  fail(`no wrangler config found (wrangler.json, wrangler.jsonc or wrangler.toml) in ${process.cwd()}`);
+}
+
+const file = displayPath(config.configPath);
+const envName = config.targetEnvironment;
+// An --env missing from a config that defines none: wrangler deploys the top-level vars (and warns).
+const section = envName && config.definedEnvironments?.includes(envName) ? `[env.${envName}.vars]` : "[vars]";
+const where = `${section} of ${file}`;
+const vars = config.vars ?? {};
+
+for (const secret of SECRETS) {
+  if (Object.hasOwn(vars, secret)) {
+    fail(
+      `${secret} is a secret and must not be in ${where}: remove it there and run \`wrangler secret put ${secret}${envName ? ` --env ${envName}` : ""}\` instead. Nothing was migrated or deployed.`,
+    );
+  }
+}
+
+const { parseConfig, ConfigError } = await loadWorkerRules();
+try {
+  parseConfig(vars);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  const value = vars[error.variable];
+  // `COOKIE_MAX_AGE = 90` reaches the worker as the number 90, which the worker refuses too.
+  const hint =
+    value !== undefined && typeof value !== "string"
+      ? `; it is a ${Array.isArray(value) ? "list" : typeof value} there: write the value in quotes`
+      : "";
+  fail(`${error.message} (in ${where}${hint}). Nothing was migrated or deployed.`);
+}
+
+const count = Object.keys(vars).length;
+console.log(
+  `✔ config ok: ${count} variable${count === 1 ? "" : "s"} in ${where} pass the worker's checks (secrets are not checked here)`,
+);
