@@ -1,9 +1,18 @@
 /**
- * Link lookups remembered in the isolate for `LINK_CACHE_SECONDS`, misses too, so that a popular
- * link, or the same `?ref=garbage` repeated, costs one D1 query per isolate per TTL instead of one
- * per request (distinct made-up identifiers still cost one each: SECURITY.md). The price:
- * disabling or deleting a link takes up to the TTL to reach every isolate (the isolate that served
- * the API change forgets the link at once).
+ * Link lookups remembered in the isolate for `LINK_CACHE_SECONDS`, found links and misses, so that
+ * a popular link, or the same `?ref=garbage` repeated, costs one D1 query per isolate per TTL
+ * instead of one per request (distinct made-up identifiers still cost one each: SECURITY.md).
+ *
+ * A remembered link answers both referral routes. A remembered miss answers only `?ref=`, where a
+ * miss just shows the page and caching it keeps a `?ref=garbage` flood on every page off D1. A
+ * `{REF_PATH}<identifier>` click is never lost to a remembered miss: it asks D1 again, and the
+ * answer refreshes the cache, because the link may have been created since (through an API call
+ * that another isolate served). The price: every `/ref/` click on an unknown identifier costs a
+ * D1 query.
+ *
+ * What the TTL still delays in every isolate but the one that served the API change (which
+ * forgets the link at once): disabling, re-enabling or deleting a link, and a new link's first
+ * `?ref=` visits in an isolate that remembered its miss.
  */
 import { database } from "../db/client";
 import { findLinkTarget, type LinkTarget } from "../db/queries/links";
@@ -28,17 +37,28 @@ function cacheOf(binding: object): Map<string, Entry> {
   return cache;
 }
 
-/** The link named `identifier`, from the cache while fresh, else from D1. Errors are not cached. */
+export interface LookupOptions {
+  /** How long an answer is remembered; 0: never (every lookup asks D1). */
+  ttlMs: number;
+  /** Whether a remembered "no such link" may answer; false: only D1 can say a link is missing. */
+  trustCachedMiss: boolean;
+  /** The clock, for tests. */
+  now?: number;
+}
+
+/**
+ * The link named `identifier`: from the cache while fresh (a miss only if `trustCachedMiss`), else
+ * from D1, whose answer, found or not, is then remembered. Errors are not cached.
+ */
 export async function cachedLinkTarget(
   binding: D1Database,
   identifier: string,
-  ttlMs: number,
-  now = Date.now(),
+  { ttlMs, trustCachedMiss, now = Date.now() }: LookupOptions,
 ): Promise<LinkTarget | null> {
   if (ttlMs <= 0) return findLinkTarget(database(binding), identifier);
   const cache = cacheOf(binding);
   const entry = cache.get(identifier);
-  if (entry && entry.expiresAt > now) return entry.link;
+  if (entry && entry.expiresAt > now && (entry.link !== null || trustCachedMiss)) return entry.link;
   const link = await findLinkTarget(database(binding), identifier);
   cache.delete(identifier);
   if (cache.size >= MAX_ENTRIES) {

@@ -42,7 +42,7 @@ export async function handleReferralLink({ request, url, bindings, ctx, config }
   const identifier = identifierFromPath(url.pathname, config.refPath);
   if (identifier === null || !isTrackableVisit(request)) return redirect(location);
 
-  const lookup = await lookUpLink(bindings, config, identifier);
+  const lookup = await lookUpLink(bindings, config, identifier, { trustCachedMiss: false });
   if (lookup !== "unavailable" && (!lookup || lookup.disabled)) return redirect(location);
 
   const linkId = lookup === "unavailable" ? null : lookup.id;
@@ -64,7 +64,7 @@ export async function handleReferralParam(route: RouteContext): Promise<Response
   const identifier = url.searchParams.get(config.refParam);
   if (identifier === null || !IDENTIFIER.test(identifier)) return null;
 
-  const lookup = await lookUpLink(bindings, config, identifier);
+  const lookup = await lookUpLink(bindings, config, identifier, { trustCachedMiss: true });
   // Unavailable: we cannot tell a referral from the origin's own parameter, so the page wins.
   if (lookup === "unavailable" || !lookup || lookup.disabled) return null;
 
@@ -121,13 +121,19 @@ export function identifierFromPath(pathname: string, refPath: string): string | 
   return IDENTIFIER.test(rest) ? rest : null;
 }
 
+/**
+ * The link, through the isolate's cache. `trustCachedMiss`: whether a remembered "no such link"
+ * may answer (`?ref=`: yes; `/ref/`: no, a click is never lost to a miss cached before the link
+ * was created; see link-cache.ts).
+ */
 async function lookUpLink(
   bindings: AppBindings,
   config: Config,
   identifier: string,
+  { trustCachedMiss }: { trustCachedMiss: boolean },
 ): Promise<LinkTarget | null | "unavailable"> {
   try {
-    return await cachedLinkTarget(bindings.DB, identifier, config.linkCacheMs);
+    return await cachedLinkTarget(bindings.DB, identifier, { ttlMs: config.linkCacheMs, trustCachedMiss });
   } catch (error) {
     log("error", "link_lookup_failed", { link: identifier, error: errorMessage(error) });
     return "unavailable";
