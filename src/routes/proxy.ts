@@ -1,9 +1,12 @@
 /**
- * SPEC route 4: everything that is not ours goes to the origin as it came (method, headers, body
- * streamed both ways, redirects not followed) and comes back as the origin sent it.
+ * SPEC route 4: everything that is not ours goes to the origin as it came (method, path, end-to-end
+ * headers, body streamed both ways, redirects not followed) and comes back as the origin sent it.
+ * What does not go on: hop-by-hop headers, a body on GET or HEAD, the login headers only the
+ * origin may send, and (with ORIGIN_URL) any client address the client chose itself.
  */
 import type { Config } from "../config";
 import { errorMessage, log } from "../lib/log";
+import { requestIdOf } from "../lib/request-id";
 
 /**
  * Marks requests this worker sends on. Seeing it on an incoming request means the origin (or
@@ -13,16 +16,18 @@ import { errorMessage, log } from "../lib/log";
 export const LOOP_HEADER = "X-Reflinks-Hop";
 
 export async function proxyToOrigin(request: Request, url: URL, config: Config): Promise<Response> {
-  if (request.headers.has(LOOP_HEADER)) return gatewayError(508, "Loop Detected");
+  if (request.headers.has(LOOP_HEADER)) return loopDetected(request, url, LOOPED_BACK);
 
-  const headers = new Headers(request.headers);
-  headers.set(LOOP_HEADER, "1");
   let target: string | null = null;
   if (config.originUrl && config.originBase) {
-    if (config.originUrl.host === url.host) return gatewayError(508, "Loop Detected");
+    if (config.originUrl.host === url.host) return loopDetected(request, url, ORIGIN_IS_SELF);
     target = `${config.originBase}${url.pathname}${url.search}`;
-    setForwardedHeaders(headers, request, url);
   }
+  const headers = new Headers(request.headers);
+  // Before our own headers are set: a client's `Connection` must not be able to name them.
+  dropRequestHeaders(headers, request.headers, target !== null);
+  headers.set(LOOP_HEADER, "1");
+  if (target !== null) setForwardedHeaders(headers, request, url);
 
   const upstream = new AbortController();
   const timer = setTimeout(() => upstream.abort(ORIGIN_TIMED_OUT), config.originTimeoutMs);
@@ -31,23 +36,28 @@ export async function proxyToOrigin(request: Request, url: URL, config: Config):
     return await fetch(target ?? request, {
       method: request.method,
       headers,
-      body: request.body && abortOnUploadError(request, request.body, upstream),
+      body: request.body && forwardedBody(request, request.body, upstream),
       redirect: "manual",
       signal: upstream.signal,
     });
   } catch (error) {
     // Path only: query strings can carry personal data (emails, tokens) that logs must not keep.
     const where = `${config.originBase ?? url.origin}${url.pathname}`;
+    const requestId = requestIdOf(request);
     if (upstream.signal.reason === ORIGIN_TIMED_OUT) {
-      log("warn", "origin_timeout", { url: where, timeout_ms: config.originTimeoutMs });
-      return gatewayError(504, "Gateway Timeout");
+      log("warn", "origin_timeout", {
+        url: where,
+        timeout_ms: config.originTimeoutMs,
+        request_id: requestId,
+      });
+      return gatewayError(504, "Gateway Timeout", requestId);
     }
     if (upstream.signal.reason === UPLOAD_FAILED) {
-      log("warn", "client_upload_failed", { url: where });
-      return gatewayError(502, "Bad Gateway");
+      log("warn", "client_upload_failed", { url: where, request_id: requestId });
+      return gatewayError(502, "Bad Gateway", requestId);
     }
-    log("warn", "origin_unreachable", { url: where, error: errorMessage(error) });
-    return gatewayError(502, "Bad Gateway");
+    log("warn", "origin_unreachable", { url: where, error: errorMessage(error), request_id: requestId });
+    return gatewayError(502, "Bad Gateway", requestId);
   } finally {
     // Only the wait for response headers is limited: a long download must not be cut off.
     clearTimeout(timer);
@@ -58,17 +68,78 @@ const ORIGIN_TIMED_OUT = "origin timed out";
 const UPLOAD_FAILED = "client upload failed";
 
 /**
- * The request body, streamed on; if the client's upload breaks off, the origin request is aborted.
- * Without this, the runtime ends the chunked upload as if it were complete, and the origin would
- * take a truncated file or form for the whole one. A body of known length stays one (a
- * FixedLengthStream keeps `Content-Length`): many origins (WSGI servers, Django's among them)
+ * Request headers that never go on, by their lower-case names (as `Headers` lists them).
+ * Hop-by-hop ones (RFC 9110 §7.6.1; `Connection` and `Upgrade` are handled apart, for WebSocket),
+ * and the login report headers: only the origin sends those, in its responses.
+ */
+const DROPPED = new Set(["keep-alive", "te", "trailer", "reflinks-user", "reflinks-user-signature"]);
+/**
+ * With ORIGIN_URL, client addresses the client itself may have made up: the origin gets the
+ * address Cloudflare saw instead, as `X-Forwarded-For`. Left alone in route mode, where Cloudflare
+ * sets the origin's address headers itself.
+ */
+const CLIENT_ADDRESSES = new Set([
+  "x-forwarded-for",
+  "x-real-ip",
+  "true-client-ip",
+  "client-ip",
+  "forwarded",
+]);
+const PROXY_PREFIX = "proxy-";
+
+/**
+ * Removes from `headers` (a copy of `incoming`) what must not reach the origin. One pass over the
+ * names, deleting only what is there; `Connection` is parsed only when it names something else
+ * than the usual `keep-alive` or `close`.
+ */
+function dropRequestHeaders(headers: Headers, incoming: Headers, originMode: boolean): void {
+  let connection = false;
+  let upgrade = false;
+  for (const name of incoming.keys()) {
+    if (DROPPED.has(name) || name.startsWith(PROXY_PREFIX) || (originMode && CLIENT_ADDRESSES.has(name))) {
+      headers.delete(name);
+    } else if (name === "connection") connection = true;
+    else if (name === "upgrade") upgrade = true;
+  }
+  // A WebSocket upgrade needs both `Upgrade: websocket` and `Connection: Upgrade` to go on.
+  const websocket = upgrade && incoming.get("Upgrade")?.toLowerCase() === "websocket";
+  if (upgrade && !websocket) headers.delete("Upgrade");
+  if (connection) dropConnectionHeaders(headers, incoming.get("Connection") ?? "", websocket);
+}
+
+/** `Connection` and the headers it names (its comma-separated options), but a WebSocket's `Upgrade`. */
+function dropConnectionHeaders(headers: Headers, value: string, websocket: boolean): void {
+  const options = value.toLowerCase();
+  if (options === "upgrade" && websocket) return;
+  if (options !== "keep-alive" && options !== "close") {
+    for (const option of options.split(",")) {
+      const name = option.trim();
+      if (!name || (websocket && name === "upgrade")) continue;
+      try {
+        headers.delete(name);
+      } catch {
+        // Not a header name (`Connection: a b`), so it names no header there is.
+      }
+    }
+  }
+  if (websocket) headers.set("Connection", "Upgrade");
+  else headers.delete("Connection");
+}
+
+/**
+ * The request body to send on: none for GET or HEAD (one there has no meaning, and `fetch` refuses
+ * to send it), else the body streamed, so that a client's broken-off upload aborts the origin
+ * request. Without that, the runtime ends the chunked upload as if it were complete, and the
+ * origin would take a truncated file or form for the whole one. A body of known length stays one
+ * (a FixedLengthStream keeps `Content-Length`): many origins (WSGI servers, Django's among them)
  * cannot read a chunked upload.
  */
-function abortOnUploadError(
+function forwardedBody(
   request: Request,
   body: ReadableStream,
   upstream: AbortController,
-): ReadableStream {
+): ReadableStream | null {
+  if (request.method === "GET" || request.method === "HEAD") return null;
   const length = request.headers.get("Content-Length");
   const { readable, writable } =
     length !== null && /^\d{1,15}$/.test(length)
@@ -78,19 +149,31 @@ function abortOnUploadError(
   return readable;
 }
 
+/** `X-Forwarded-*` for the origin; `X-Forwarded-For` is the address Cloudflare saw, alone. */
 function setForwardedHeaders(headers: Headers, request: Request, url: URL): void {
   headers.set("X-Forwarded-Host", url.host);
   headers.set("X-Forwarded-Proto", url.protocol.slice(0, -1));
   const clientIp = request.headers.get("CF-Connecting-IP");
-  if (!clientIp) return;
-  const chain = request.headers.get("X-Forwarded-For");
-  // Cloudflare may already have put the client at the end of the chain; do not name it twice.
-  const last = chain?.split(",").at(-1)?.trim();
-  headers.set("X-Forwarded-For", !chain ? clientIp : last === clientIp ? chain : `${chain}, ${clientIp}`);
+  // The client's own X-Forwarded-For, if any, is already gone (CLIENT_ADDRESSES).
+  if (clientIp) headers.set("X-Forwarded-For", clientIp);
 }
 
-function gatewayError(status: 502 | 504 | 508, message: string): Response {
-  return new Response(`${message}\n`, {
+const LOOPED_BACK =
+  "Loop Detected: this request came back to reflinks itself. Set ORIGIN_URL to your site's address " +
+  "(in .dev.vars for wrangler dev, or [vars] in wrangler.toml), or deploy the worker on a route in " +
+  "front of your site.";
+const ORIGIN_IS_SELF =
+  "Loop Detected: ORIGIN_URL names this worker's own host. Set ORIGIN_URL to your site's own " +
+  "address (another host), or leave it unset and deploy the worker on a route in front of your site.";
+
+function loopDetected(request: Request, url: URL, message: string): Response {
+  const requestId = requestIdOf(request);
+  log("warn", "loop_detected", { url: `${url.origin}${url.pathname}`, request_id: requestId });
+  return gatewayError(508, message, requestId);
+}
+
+function gatewayError(status: 502 | 504 | 508, message: string, requestId: string): Response {
+  return new Response(`${message}\nrequest id: ${requestId}\n`, {
     status,
     headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" },
   });
