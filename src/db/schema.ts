@@ -99,6 +99,17 @@ export const confirmedReferrals = sqliteTable(
 );
 
 /**
+ * Users the worker has learned are signed in (a verified `Reflinks-User` header or
+ * `POST /reconcile`). `first_seen_at` is set once: hits made after it are an existing user's
+ * clicks and never qualify for confirmation, whichever way the login was reported.
+ */
+export const reflinksUsers = sqliteTable("reflinks_users", {
+  userId: text("user_id").primaryKey(),
+  firstSeenAt: text("first_seen_at").notNull(),
+  lastSeenAt: text("last_seen_at").notNull(),
+});
+
+/**
  * A visitor is a signed-in user when the hit has one, else the browser's anonymous id; the prefixes
  * keep a user id from ever colliding with a UUID.
  */
@@ -150,3 +161,4 @@ export type ReferralLink = typeof referralLinks.$inferSelect;
 export type ReferralHit = typeof referralHits.$inferSelect;
 export type NewReferralHit = typeof referralHits.$inferInsert;
 export type ConfirmedReferral = typeof confirmedReferrals.$inferSelect;
+export type ReflinksUser = typeof reflinksUsers.$inferSelect;

@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, lt, or } from "drizzle-orm";
+import { and, desc, eq, lt, or } from "drizzle-orm";
 import type { Database } from "../client";
 import { type NewReferralHit, type ReferralHit, referralHits } from "../schema";
 
@@ -26,10 +26,10 @@ export async function insertHits(db: Database, hits: NewReferralHit[]): Promise<
 }
 
 /**
- * The one-row insert the referral routes make for every visit, as a plain prepared statement: on
- * the hot path Drizzle's query building and batch cost about 400 µs of CPU per hit (measured by
- * the benchmark: /ref/ hits went from 0.89 to 1.00 of a bare 302 with an awaited insert). The
- * column list is checked against the schema by test/unit/insert-hit.test.ts.
+ * The one-row insert the referral routes make for every visit, as a plain prepared statement:
+ * on the hot path, Drizzle's query building and one-statement batch cost CPU on every hit for
+ * nothing (README "Performance" has the measured figures). The column list is checked against the
+ * schema by test/unit/insert-hit.test.ts.
  */
 export const INSERT_HIT_SQL =
   "INSERT INTO referral_hits (id, link_id, anonymous_id, authenticated, hit_user_id, ip, user_agent, " +
@@ -55,24 +55,6 @@ export async function insertHit(d1: D1Database, hit: NewReferralHit): Promise<vo
       hit.updatedAt,
     )
     .run();
-}
-
-/**
- * Gives every hit of this anonymous visitor that has no user yet the user (a login). A hit's user
- * is set at most once: hits that already have one keep it. Returns how many hits changed.
- */
-export async function reconcileHits(
-  db: Database,
-  anonymousId: string,
-  userId: string,
-  now = new Date().toISOString(),
-): Promise<number> {
-  const updated = await db
-    .update(referralHits)
-    .set({ hitUserId: userId, updatedAt: now })
-    .where(and(eq(referralHits.anonymousId, anonymousId), isNull(referralHits.hitUserId)))
-    .returning({ id: referralHits.id });
-  return updated.length;
 }
 
 export interface HitCursor {

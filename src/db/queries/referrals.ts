@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, exists, gte, isNull, ne, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, exists, gte, isNull, lt, lte, ne, notExists, or, sql } from "drizzle-orm";
 import type { Database } from "../client";
-import { confirmedReferrals, referralHits, referralLinks } from "../schema";
+import { confirmedReferrals, referralHits, referralLinks, reflinksUsers } from "../schema";
 
 /** A confirmed referral as the API returns it (SPEC "Confirmation"). */
 export interface Referral {
@@ -16,6 +16,8 @@ export interface Referral {
 export interface ConfirmRequest {
   userId: string;
   event: string;
+  /** The account's creation time, when the origin gives it: later hits do not qualify. */
+  signedUpAt?: Date | null;
   attribution: "first" | "last";
   windowDays: number;
   now?: Date;
@@ -40,8 +42,11 @@ export async function findReferral(db: Database, userId: string, event: string):
 }
 
 /**
- * The hit a confirmation would credit: the user's, made before they were signed in, on a link
- * they do not own, inside the window; the first or the last of them.
+ * The hit a confirmation would credit (docs/routing.md#confirmation): the user's, made while they
+ * were not signed in, before the worker first learned of their login (`reflinks_users`) and
+ * before they signed up (when the origin says when), on a link they do not own, inside the window;
+ * the first or the last of them. A referred user is a new user: an existing customer's later
+ * click, reconciled at a later login, never qualifies.
  */
 export async function findQualifyingHit(db: Database, request: ConfirmRequest) {
   const now = request.now ?? new Date();
@@ -61,6 +66,18 @@ export async function findQualifyingHit(db: Database, request: ConfirmRequest) {
         eq(referralHits.hitUserId, request.userId),
         eq(referralHits.authenticated, false),
         gte(referralHits.createdAt, since),
+        request.signedUpAt ? lt(referralHits.createdAt, request.signedUpAt.toISOString()) : undefined,
+        notExists(
+          db
+            .select({ one: sql`1` })
+            .from(reflinksUsers)
+            .where(
+              and(
+                eq(reflinksUsers.userId, request.userId),
+                lte(reflinksUsers.firstSeenAt, referralHits.createdAt),
+              ),
+            ),
+        ),
         or(isNull(referralLinks.userId), ne(referralLinks.userId, request.userId)),
       ),
     )

@@ -1,9 +1,12 @@
-/** `/_reflinks/reconcile` and `/_reflinks/confirm`: what the origin calls at login and on success. */
+/**
+ * `/_reflinks/reconcile` and `/_reflinks/confirm` (docs/api.md): what the origin calls at login
+ * and on success.
+ */
 import { Hono } from "hono";
 import { z } from "zod";
 import type { HonoEnv } from "../../app-env";
-import { reconcileHits } from "../../db/queries/hits";
 import { confirmReferral } from "../../db/queries/referrals";
+import { recordLogin } from "../../db/queries/users";
 import { ApiError } from "../../errors";
 import { userIdSchema } from "../../lib/user-id";
 import { isUuid } from "../../lib/visitor-cookie";
@@ -29,6 +32,12 @@ const confirmSchema = z
       .max(64, "must be at most 64 characters")
       .regex(/^[^\p{Cc}]*$/u, "must not contain control characters")
       .default("signup"),
+    // When the account was created, as the origin knows it: hits after it are an existing user's.
+    signed_up_at: z.iso
+      .datetime({ offset: true, message: "must be an ISO-8601 date-time with Z or an offset" })
+      .transform((value) => new Date(value))
+      .pipe(z.date().refine((date) => !Number.isNaN(date.getTime()), "is not a real date-time"))
+      .optional(),
   })
   .strict();
 
@@ -37,7 +46,9 @@ export const referrals = new Hono<HonoEnv>();
 referrals.post("/reconcile", async (c) => {
   const body = await jsonBody(c, reconcileSchema);
   const anonymousId = typeof body.anonymous_id === "string" ? body.anonymous_id.trim().toLowerCase() : null;
-  const updated = isUuid(anonymousId) ? await reconcileHits(c.var.db, anonymousId, body.user_id) : 0;
+  // The login is recorded whether or not the cookie matches a hit: from now on, this user's clicks
+  // are an existing user's.
+  const updated = await recordLogin(c.var.db, body.user_id, isUuid(anonymousId) ? anonymousId : null);
   return c.json({ updated });
 });
 
@@ -46,6 +57,7 @@ referrals.post("/confirm", async (c) => {
   const result = await confirmReferral(c.var.db, {
     userId: body.user_id,
     event: body.event,
+    signedUpAt: body.signed_up_at ?? null,
     attribution: c.var.config.attribution,
     windowDays: c.var.config.attributionWindowDays,
   });
