@@ -1,6 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-import { createStubOrigin, listen } from "./test/node/stub-origin.ts";
+import { createStubOrigin, listen, STUB_API_TOKEN } from "./test/node/stub-origin.ts";
 
 // The stub origin lives as long as the vitest process; the Worker reaches it over loopback.
 const stubOrigin = createStubOrigin();
@@ -19,7 +19,7 @@ export default defineConfig({
               bindings: {
                 TEST_MIGRATIONS: migrations,
                 ORIGIN_URL: originUrl,
-                API_TOKEN: "test-api-token",
+                API_TOKEN: STUB_API_TOKEN,
                 SIGNING_SECRET: "test-signing-secret-0123456789abcdef",
                 ORIGIN_TIMEOUT_SECONDS: "2",
                 // `FC_RUNS=5000 npm run test:workers` soaks the property tests.

@@ -34,6 +34,7 @@ export async function saveHit(
   identifier: string,
   linkId: number | null,
   draft: HitDraft,
+  requestId: string,
 ): Promise<void> {
   if (bindings.HITS_QUEUE) {
     try {
@@ -43,6 +44,7 @@ export async function saveHit(
       log("warn", "hit_queue_send_failed", {
         hit_id: draft.id,
         link: identifier,
+        request_id: requestId,
         error: errorMessage(error),
       });
     }
@@ -59,7 +61,7 @@ export async function saveHit(
   ctx.waitUntil(
     withRetries(store, {
       event: "hit_write_failed",
-      fields: { hit_id: draft.id, link: identifier },
+      fields: { hit_id: draft.id, link: identifier, request_id: requestId },
       isPermanent: isGoneLink,
     }),
   );

@@ -1,9 +1,13 @@
 /**
- * The signed identity cookie `reflinks_uid` (SPEC "Zero-code login reporting"): set when the origin
- * reports a login with the `Reflinks-User` header, so that later hits by this browser are
- * authenticated. HMAC-SHA256 by WebCrypto (hono's signed cookies), verified in constant time. The
- * value carries when it was issued, so a copied cookie stops working after `COOKIE_MAX_AGE` even
- * if a browser kept it longer; a cookie signed with a secret since rotated away is ignored.
+ * The signed identity cookie `reflinks_uid` (docs/routing.md#the-identity-cookie): set when the
+ * origin reports a login, so that later hits by this browser are authenticated. HMAC-SHA256 by
+ * WebCrypto (hono's signed cookies), verified in constant time. The value carries when it was
+ * issued, so a copied cookie stops working after `COOKIE_MAX_AGE` even if a browser kept it
+ * longer; a cookie signed with a key since rotated away is ignored.
+ *
+ * The key is `SIGNING_SECRET`, or else one derived from `API_TOKEN` (HKDF-SHA256, info
+ * "reflinks identity cookie"), so that a site with only the one secret still tells its signed-in
+ * users' clicks apart: without it, an existing customer's click would look like a new visitor's.
  */
 import { generateCookie, generateSignedCookie } from "hono/cookie";
 import { parseSigned } from "hono/utils/cookie";
@@ -12,19 +16,49 @@ import { cookieOptions } from "./visitor-cookie";
 
 export const IDENTITY_COOKIE = "reflinks_uid";
 
-/** `Set-Cookie` for a browser that just logged in as `userId`; null without `SIGNING_SECRET`. */
+const HKDF_INFO = new TextEncoder().encode("reflinks identity cookie");
+
+// Derived once per isolate and token: the derivation is a few WebCrypto calls.
+const derivedKeys = new Map<string, Promise<ArrayBuffer>>();
+
+/** The identity cookie's key, or null when neither `SIGNING_SECRET` nor `API_TOKEN` is set. */
+export function identityKey(config: Config): Promise<string | ArrayBuffer> | null {
+  if (config.signingSecret) return Promise.resolve(config.signingSecret);
+  const token = config.apiToken;
+  if (!token) return null;
+  let key = derivedKeys.get(token);
+  if (!key) {
+    key = deriveKey(token);
+    derivedKeys.set(token, key);
+  }
+  return key;
+}
+
+async function deriveKey(token: string): Promise<ArrayBuffer> {
+  const material = await crypto.subtle.importKey("raw", new TextEncoder().encode(token), "HKDF", false, [
+    "deriveBits",
+  ]);
+  return crypto.subtle.deriveBits(
+    { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: HKDF_INFO },
+    material,
+    256,
+  );
+}
+
+/** `Set-Cookie` for a browser that just logged in as `userId`; null when there is no key. */
 export async function identityCookie(
   userId: string,
   config: Config,
   requestUrl: URL,
   now = Date.now(),
 ): Promise<string | null> {
-  if (!config.signingSecret) return null;
+  const key = identityKey(config);
+  if (!key) return null;
   const issuedAt = Math.floor(now / 1000);
   return generateSignedCookie(
     IDENTITY_COOKIE,
     `${issuedAt}:${userId}`,
-    config.signingSecret,
+    await key,
     cookieOptions(IDENTITY_COOKIE, config, requestUrl, config.cookieMaxAge),
   );
 }
@@ -35,18 +69,20 @@ export function clearIdentityCookie(config: Config, requestUrl: URL): string {
 }
 
 /**
- * The user a request's identity cookie names, or null: no secret configured, no cookie, a bad or
- * foreign signature, a malformed value, or a cookie older than `COOKIE_MAX_AGE`.
+ * The user a request's identity cookie names, or null: no key, no cookie, a bad or foreign
+ * signature, a malformed value, or a cookie older than `COOKIE_MAX_AGE`.
  */
 export async function verifiedUserId(
   request: Request,
   config: Config,
   now = Date.now(),
 ): Promise<string | null> {
-  if (!config.signingSecret) return null;
   const header = request.headers.get("Cookie");
+  // Checked before the key: a page view without the cookie must not pay for anything else.
   if (!header?.includes(IDENTITY_COOKIE)) return null;
-  const value = (await parseSigned(header, config.signingSecret, IDENTITY_COOKIE))[IDENTITY_COOKIE];
+  const key = identityKey(config);
+  if (!key) return null;
+  const value = (await parseSigned(header, await key, IDENTITY_COOKIE))[IDENTITY_COOKIE];
   if (typeof value !== "string") return null;
   const match = /^(\d{1,12}):(.+)$/s.exec(value);
   if (!match?.[1] || !match[2]) return null;

@@ -16,14 +16,27 @@ export function readCookie(request: Request, name: string): string | undefined {
   return parse(header, name)[name];
 }
 
+/** What a request's `COOKIE_NAME` cookies say about the visitor's anonymous id. */
+export interface AnonymousCookie {
+  /** The id, lower-cased, when the browser sent exactly one value and it is a UUID. */
+  id: string | null;
+  /**
+   * The browser sent the cookie more than once with different values: one may have been tossed
+   * from a sibling subdomain to take over this visitor's hits, so none of them is trusted.
+   */
+  conflict: boolean;
+}
+
+const NO_COOKIE: AnonymousCookie = { id: null, conflict: false };
+
 /**
- * The anonymous id the browser already carries, lower-cased, when its cookie holds a UUID. A
- * browser may send the cookie twice (host-only and `Domain=` copies): the first UUID wins, so a
- * stray junk copy does not cost the visitor their id.
+ * The anonymous id the browser already carries (docs/routing.md#the-visitor-cookie). Copies with
+ * the same value (host-only and `Domain=`, say) are one id; copies that differ are a conflict.
  */
-export function anonymousIdOf(request: Request, config: Config): string | null {
+export function anonymousCookieOf(request: Request, config: Config): AnonymousCookie {
   const header = request.headers.get("Cookie");
-  if (!header?.includes(config.cookieName)) return null;
+  if (!header?.includes(config.cookieName)) return NO_COOKIE;
+  let found: string | undefined;
   for (const pair of header.split(";")) {
     const at = pair.indexOf("=");
     if (at === -1 || pair.slice(0, at).trim() !== config.cookieName) continue;
@@ -31,9 +44,15 @@ export function anonymousIdOf(request: Request, config: Config): string | null {
       .slice(at + 1)
       .trim()
       .replace(/^"(.*)"$/, "$1");
-    if (isUuid(value)) return value.toLowerCase();
+    if (found === undefined) found = value;
+    else if (value !== found) return { id: null, conflict: true };
   }
-  return null;
+  return found !== undefined && isUuid(found) ? { id: found.toLowerCase(), conflict: false } : NO_COOKIE;
+}
+
+/** The anonymous id of {@link anonymousCookieOf}, or null. */
+export function anonymousIdOf(request: Request, config: Config): string | null {
+  return anonymousCookieOf(request, config).id;
 }
 
 /**
@@ -63,4 +82,17 @@ export function anonymousCookie(anonymousId: string, config: Config, requestUrl:
 /** `Set-Cookie` that removes the anonymous visitor cookie (after a reported login). */
 export function clearAnonymousCookie(config: Config, requestUrl: URL): string {
   return generateCookie(config.cookieName, "", cookieOptions(config.cookieName, config, requestUrl, 0));
+}
+
+/**
+ * `Set-Cookie` that removes a host-only copy of the anonymous cookie, for a site that sets it with
+ * `COOKIE_DOMAIN`: a copy left from before (or tossed in) would conflict with it at every click.
+ * Null without `COOKIE_DOMAIN`, where the only copy is the host-only one.
+ */
+export function clearHostOnlyAnonymousCookie(config: Config, requestUrl: URL): string | null {
+  if (!config.cookieDomain) return null;
+  return generateCookie(config.cookieName, "", {
+    ...cookieOptions(config.cookieName, config, requestUrl, 0),
+    domain: undefined,
+  });
 }

@@ -1,24 +1,35 @@
 /**
- * Zero-code login reporting (SPEC route 4): the origin says who logged in with a `Reflinks-User`
- * response header instead of calling the API. The header never reaches the browser.
+ * Zero-code login reporting (docs/routing.md#reporting-logins-with-a-response-header): the origin
+ * says who is signed in with a signed `Reflinks-User` response header instead of calling the API.
+ * Neither header ever reaches the browser.
  */
 
 import type { AppBindings } from "../bindings";
 import type { Config } from "../config";
 import { database } from "../db/client";
-import { reconcileHits } from "../db/queries/hits";
-import { clearIdentityCookie, identityCookie } from "../lib/identity";
+import { recordLogin } from "../db/queries/users";
+import { clearIdentityCookie, identityCookie, verifiedUserId } from "../lib/identity";
 import { errorMessage, log } from "../lib/log";
+import { requestIdOf } from "../lib/request-id";
 import { withRetries } from "../lib/retry";
 import { userIdFromHeader } from "../lib/user-id";
-import { anonymousIdOf, clearAnonymousCookie, readCookie } from "../lib/visitor-cookie";
+import {
+  anonymousCookieOf,
+  clearAnonymousCookie,
+  clearHostOnlyAnonymousCookie,
+  readCookie,
+} from "../lib/visitor-cookie";
 
 export const USER_HEADER = "Reflinks-User";
+export const SIGNATURE_HEADER = "Reflinks-User-Signature";
 
 /**
- * Acts on an origin response that carries `Reflinks-User`. A user id: the browser's anonymous hits
- * get that user, the anonymous cookie is cleared and (with `SIGNING_SECRET`) the signed identity
- * cookie set. An empty value (a logout): the identity cookie is cleared.
+ * Acts on an origin response that carries `Reflinks-User`. Only a header signed with the API token
+ * counts: a header that an attacker gets the origin to reflect (an injection bug, a pass-through
+ * proxy) must not sign anyone in. A user id the identity cookie already names costs nothing more
+ * (the origin may send the header on every page of a signed-in user). Another user id: the login
+ * is recorded, the browser's anonymous hits get that user, the anonymous cookie is cleared and the
+ * signed identity cookie set. An empty value (a logout): the identity cookie is cleared.
  */
 export async function applyLoginReport(
   response: Response,
@@ -28,36 +39,93 @@ export async function applyLoginReport(
   bindings: AppBindings,
   ctx: ExecutionContext,
 ): Promise<Response> {
-  const reported = (response.headers.get(USER_HEADER) ?? "").trim();
-  const answer = new Response(response.body, response);
-  answer.headers.delete(USER_HEADER);
-  // This answer is about to carry one browser's identity: no shared cache may keep it, whatever
-  // the origin said.
-  answer.headers.set("Cache-Control", "no-store");
+  const reported = response.headers.get(USER_HEADER) ?? "";
+  const signature = response.headers.get(SIGNATURE_HEADER);
+  const answer = withoutLoginHeaders(response);
+  const ignore = (reason: string) => {
+    log("warn", "login_report_ignored", { reason, request_id: requestIdOf(request) });
+    return answer;
+  };
 
   if (servedFromCache(response)) {
     // A replayed login is somebody else's: acting on it would sign this browser in as them.
-    log("warn", "login_report_ignored", { reason: "served from a cache" });
-    return answer;
+    return ignore("served from a cache");
   }
-  if (reported === "") {
-    answer.headers.append("Set-Cookie", clearIdentityCookie(config, url));
-    return answer;
-  }
-  const userId = userIdFromHeader(reported);
-  if (userId === null) {
-    log("warn", "login_report_ignored", { reason: "not a usable user id", length: reported.length });
-    return answer;
-  }
+  if (!config.apiToken) return ignore("no API_TOKEN to check its signature with");
+  if (signature === null) return ignore(`no ${SIGNATURE_HEADER}`);
+  if (!(await isSignedValue(reported, signature, config.apiToken))) return ignore("bad signature");
 
-  const anonymousId = anonymousIdOf(request, config);
-  if (anonymousId) await reconcileSoon(bindings, ctx, anonymousId, userId);
+  if (reported === "") {
+    noStore(answer).headers.append("Set-Cookie", clearIdentityCookie(config, url));
+    return answer;
+  }
+  const userId = decodedUserId(reported);
+  if (userId === null) return ignore("not a percent-encoded UTF-8 user id");
+
+  // The browser already carries this user's identity: nothing to record, no query.
+  if ((await verifiedUserId(request, config)) === userId) return answer;
+
+  const visitor = anonymousCookieOf(request, config);
+  await recordLoginSoon(bindings, ctx, request, userId, visitor.id);
+  noStore(answer);
   if (readCookie(request, config.cookieName) !== undefined) {
     answer.headers.append("Set-Cookie", clearAnonymousCookie(config, url));
+    const hostOnly = visitor.conflict ? clearHostOnlyAnonymousCookie(config, url) : null;
+    if (hostOnly) answer.headers.append("Set-Cookie", hostOnly);
   }
   const identity = await identityCookie(userId, config, url);
   if (identity) answer.headers.append("Set-Cookie", identity);
   return answer;
+}
+
+/** The origin's response without the login headers, whatever happens next. */
+function withoutLoginHeaders(response: Response): Response {
+  const answer = new Response(response.body, response);
+  answer.headers.delete(USER_HEADER);
+  answer.headers.delete(SIGNATURE_HEADER);
+  return answer;
+}
+
+/** This answer is about to carry one browser's identity: no shared cache may keep it. */
+function noStore(answer: Response): Response {
+  answer.headers.set("Cache-Control", "no-store");
+  return answer;
+}
+
+/**
+ * The user id in a header value: percent-encoded UTF-8 (`b%C3%B6b`), so that ids outside ASCII
+ * survive HTTP headers intact instead of arriving as replacement characters. Null when the value
+ * does not decode, or decodes to something that is not a user id.
+ */
+function decodedUserId(value: string): string | null {
+  try {
+    return userIdFromHeader(decodeURIComponent(value));
+  } catch {
+    return null;
+  }
+}
+
+const HEX_SIGNATURE = /^[0-9a-f]{64}$/i;
+const signingKeys = new Map<string, Promise<CryptoKey>>();
+
+/** Whether `signature` is the hex HMAC-SHA256 of `value` under the API token; constant-time. */
+async function isSignedValue(value: string, signature: string, token: string): Promise<boolean> {
+  const hex = signature.trim();
+  if (!HEX_SIGNATURE.test(hex)) return false;
+  let key = signingKeys.get(token);
+  if (!key) {
+    key = crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(token),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["verify"],
+    );
+    signingKeys.set(token, key);
+  }
+  const bytes = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) bytes[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return crypto.subtle.verify("HMAC", await key, bytes, new TextEncoder().encode(value));
 }
 
 /**
@@ -75,21 +143,24 @@ const CACHE_REPLAYS = new Set(["HIT", "STALE", "UPDATING", "REVALIDATED"]);
 
 /**
  * The first attempt is awaited, so the browser's next request (a purchase that confirms, say)
- * already finds its hits reconciled; if D1 fails, the retries go on after the response.
+ * already finds its login recorded and its hits reconciled; if D1 fails, the retries go on after
+ * the response.
  */
-async function reconcileSoon(
+async function recordLoginSoon(
   bindings: AppBindings,
   ctx: ExecutionContext,
-  anonymousId: string,
+  request: Request,
   userId: string,
+  anonymousId: string | null,
 ) {
   const db = database(bindings.DB);
-  const reconcile = () => reconcileHits(db, anonymousId, userId);
-  const fields = { anonymous_id: anonymousId };
+  const now = new Date().toISOString();
+  const record = () => recordLogin(db, userId, anonymousId, now);
+  const fields = { anonymous_id: anonymousId, request_id: requestIdOf(request) };
   try {
-    await reconcile();
+    await record();
   } catch (error) {
-    log("warn", "login_reconcile_failed", { ...fields, attempt: 0, error: errorMessage(error) });
-    ctx.waitUntil(withRetries(reconcile, { event: "login_reconcile_failed", fields }));
+    log("warn", "login_record_failed", { ...fields, attempt: 0, error: errorMessage(error) });
+    ctx.waitUntil(withRetries(record, { event: "login_record_failed", fields }));
   }
 }

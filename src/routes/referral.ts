@@ -11,10 +11,11 @@ import { verifiedUserId } from "../lib/identity";
 import { storableIp } from "../lib/ip";
 import { errorMessage, log } from "../lib/log";
 import { queryWithout } from "../lib/query";
+import { requestIdOf } from "../lib/request-id";
 import { appendQuery, isPlainPath, safeNext } from "../lib/safe-next";
 import { clip } from "../lib/text";
 import { isTrackableVisit } from "../lib/trackable";
-import { anonymousCookie, anonymousIdOf } from "../lib/visitor-cookie";
+import { anonymousCookie, anonymousCookieOf, clearHostOnlyAnonymousCookie } from "../lib/visitor-cookie";
 
 interface RouteContext {
   request: Request;
@@ -85,7 +86,8 @@ async function recordAndRedirect(
 ): Promise<Response> {
   // A signed-in browser's hit names its user; anyone else's is tied to the anonymous cookie.
   const userId = await verifiedUserId(request, config);
-  const anonymousId = userId === null ? (anonymousIdOf(request, config) ?? crypto.randomUUID()) : null;
+  const visitor = userId === null ? anonymousCookieOf(request, config) : null;
+  const anonymousId = visitor ? (visitor.id ?? crypto.randomUUID()) : null;
   const now = new Date().toISOString();
   const draft: HitDraft = {
     id: crypto.randomUUID(),
@@ -101,9 +103,12 @@ async function recordAndRedirect(
     createdAt: now,
     updatedAt: now,
   };
-  await saveHit(bindings, ctx, identifier, linkId, draft);
+  await saveHit(bindings, ctx, identifier, linkId, draft, requestIdOf(request));
   const response = redirect(location);
   if (anonymousId) response.headers.append("Set-Cookie", anonymousCookie(anonymousId, config, url));
+  // Two differing copies: the host-only one (left over, or tossed in) must go, or it conflicts again.
+  const hostOnly = visitor?.conflict ? clearHostOnlyAnonymousCookie(config, url) : null;
+  if (hostOnly) response.headers.append("Set-Cookie", hostOnly);
   return response;
 }
 

@@ -2,7 +2,7 @@
  * A stand-in for the user's origin site, run in Node beside the Workers runtime (pool-workers has
  * no fetchMock). It echoes what it received as JSON, and a few paths misbehave on purpose.
  */
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
@@ -50,6 +50,14 @@ function requestTarget(request: IncomingMessage): URL {
   }
 }
 
+/** The token vitest.config.ts binds as `API_TOKEN`: the origin signs its login reports with it. */
+export const STUB_API_TOKEN = "test-api-token";
+
+/** `Reflinks-User-Signature` for a header value, as an origin computes it. */
+export function loginSignature(value: string, token = STUB_API_TOKEN): string {
+  return createHmac("sha256", token).update(value).digest("hex");
+}
+
 export function createStubOrigin(): Server {
   const server = createServer(async (request, response) => {
     const url = requestTarget(request);
@@ -62,11 +70,19 @@ export function createStubOrigin(): Server {
           response.write("partial ");
           setTimeout(() => response.socket?.destroy(), 20);
           return;
-        case "/login-as":
-          // An origin reporting a login the zero-code way.
+        case "/login-as": {
+          // An origin reporting a login the zero-code way: the user id percent-encoded, signed
+          // with the API token. ?sign=none leaves the signature out, ?sign=bad forges one,
+          // ?raw=1 sends the value without encoding it (an old integration).
+          const user = url.searchParams.get("user") ?? "";
+          const value = url.searchParams.has("raw") ? user : encodeURIComponent(user);
+          const sign = url.searchParams.get("sign");
           response.writeHead(303, {
             Location: "/account",
-            "Reflinks-User": url.searchParams.get("user") ?? "",
+            "Reflinks-User": value,
+            ...(sign === "none"
+              ? {}
+              : { "Reflinks-User-Signature": sign === "bad" ? "0".repeat(64) : loginSignature(value) }),
             // A careless origin: the worker must not let a shared cache keep a login answer.
             "Cache-Control": "public, max-age=600",
             "Set-Cookie": ["session=new; Path=/; HttpOnly", "flash=welcome; Path=/"],
@@ -76,6 +92,14 @@ export function createStubOrigin(): Server {
               : {}),
           });
           return response.end();
+        }
+        case "/hdr":
+          // A page with a header injection bug: it sets any response header from its query string.
+          response.writeHead(200, {
+            "Content-Type": "text/plain",
+            [url.searchParams.get("name") ?? "X-Empty"]: url.searchParams.get("value") ?? "",
+          });
+          return response.end("reflected");
         case "/redirect":
           response.writeHead(301, { Location: "/elsewhere" });
           return response.end();

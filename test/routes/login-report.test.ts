@@ -1,8 +1,10 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createLink, hitsOf } from "../support/db";
 import { flakyDatabase } from "../support/faults";
 import { send, uniqueIdentifier } from "../support/worker";
+
+afterEach(() => vi.restoreAllMocks());
 
 function setCookies(response: Response): Map<string, string> {
   return new Map(
@@ -68,7 +70,7 @@ describe("the Reflinks-User response header (zero-code login reporting)", () => 
       const login = await send(`/login-as?user=victim&cache=${cache}`, { headers: { Cookie: anonymous } });
       expect(login.status).toBe(303);
       expect(login.headers.has("Reflinks-User")).toBe(false);
-      expect(login.headers.get("Cache-Control")).toBe("no-store");
+      expect(login.headers.has("Reflinks-User-Signature")).toBe(false);
       expect([...setCookies(login).keys()]).toEqual(["session", "flash"]);
     }
     expect((await hitsOf(link.id))[0]).toMatchObject({ hitUserId: null });
@@ -91,15 +93,33 @@ describe("the Reflinks-User response header (zero-code login reporting)", () => 
     expect(setCookies(response).get("reflinks_uid")).toMatch(/^; Max-Age=0; Path=\//);
   });
 
-  it("sets no identity cookie without SIGNING_SECRET, but still reconciles", async () => {
+  it("without SIGNING_SECRET, signs the identity cookie with a key derived from API_TOKEN", async () => {
     const link = await createLink(uniqueIdentifier());
-    const anonymous = cookiePair(await send(`/ref/${link.identifier}`), "reflinks_rk");
-    const login = await send("/login-as?user=unsigned-user", {
+    const noSecret = { SIGNING_SECRET: "" };
+    const anonymous = cookiePair(
+      await send(`/ref/${link.identifier}`, { bindings: noSecret }),
+      "reflinks_rk",
+    );
+    const login = await send("/login-as?user=derived-key-user", {
       headers: { Cookie: anonymous },
-      bindings: { SIGNING_SECRET: "" },
+      bindings: noSecret,
     });
-    expect(setCookies(login).has("reflinks_uid")).toBe(false);
-    expect((await hitsOf(link.id))[0]?.hitUserId).toBe("unsigned-user");
+    expect((await hitsOf(link.id))[0]?.hitUserId).toBe("derived-key-user");
+    const identity = cookiePair(login, "reflinks_uid");
+
+    // The cookie works without SIGNING_SECRET, and only with the token it was derived from.
+    const second = await createLink(uniqueIdentifier());
+    await send(`/ref/${second.identifier}`, { headers: { Cookie: identity }, bindings: noSecret });
+    expect((await hitsOf(second.id))[0]).toMatchObject({
+      authenticated: true,
+      hitUserId: "derived-key-user",
+    });
+    const third = await createLink(uniqueIdentifier());
+    await send(`/ref/${third.identifier}`, {
+      headers: { Cookie: identity },
+      bindings: { SIGNING_SECRET: "", API_TOKEN: "another-token-entirely" },
+    });
+    expect((await hitsOf(third.id))[0]).toMatchObject({ authenticated: false, hitUserId: null });
   });
 
   it("ignores a forged identity cookie: the hit stays anonymous", async () => {
@@ -121,14 +141,148 @@ describe("when D1 fails during a reported login", () => {
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     const login = await send("/login-as?user=retried-user", {
       headers: { Cookie: anonymous },
-      bindings: { DB: flakyDatabase(env.DB, 1, { only: /^update/i }).db },
+      bindings: { DB: flakyDatabase(env.DB, 1).db },
     });
     expect(login.status).toBe(303);
     expect(setCookies(login).has("reflinks_uid")).toBe(true);
-    expect(warn.mock.calls.map(([line]) => JSON.parse(String(line)).event)).toContain(
-      "login_reconcile_failed",
-    );
+    expect(warn.mock.calls.map(([line]) => JSON.parse(String(line)).event)).toContain("login_record_failed");
     warn.mockRestore();
     expect((await hitsOf(link.id))[0]?.hitUserId).toBe("retried-user");
+  });
+});
+
+describe("only a signed header counts", () => {
+  const ignoredReasons = (warn: { mock: { calls: unknown[][] } }) =>
+    warn.mock.calls
+      .map(([line]) => JSON.parse(String(line)))
+      .filter((entry) => entry.event === "login_report_ignored")
+      .map((entry) => entry.reason);
+
+  for (const [name, query, reason] of [
+    ["without a signature", "sign=none", "no Reflinks-User-Signature"],
+    ["with a forged signature", "sign=bad", "bad signature"],
+  ] as const) {
+    it(`${name}: removed, logged, and nobody is signed in`, async () => {
+      const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+      const link = await createLink(uniqueIdentifier());
+      const anonymous = cookiePair(await send(`/ref/${link.identifier}`), "reflinks_rk");
+      const login = await send(`/login-as?user=frank&${query}`, { headers: { Cookie: anonymous } });
+      expect(login.status).toBe(303);
+      expect(login.headers.has("Reflinks-User")).toBe(false);
+      expect(login.headers.has("Reflinks-User-Signature")).toBe(false);
+      expect([...setCookies(login).keys()]).toEqual(["session", "flash"]);
+      expect((await hitsOf(link.id))[0]?.hitUserId).toBeNull();
+      expect(ignoredReasons(warn)).toEqual([reason]);
+    });
+  }
+
+  it("without API_TOKEN no header is trusted, however it is signed", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const login = await send("/login-as?user=frank", { bindings: { API_TOKEN: "" } });
+    expect(login.headers.has("Reflinks-User")).toBe(false);
+    expect(setCookies(login).has("reflinks_uid")).toBe(false);
+    expect(ignoredReasons(warn)).toEqual(["no API_TOKEN to check its signature with"]);
+  });
+
+  it("a header the origin can be made to reflect signs nobody in, and credits nobody", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const frank = `frank-${crypto.randomUUID()}`;
+    const link = await createLink(uniqueIdentifier(), { userId: "mallory" });
+    // The attacker clicks their own link, then makes the origin reflect "Reflinks-User: frank".
+    const anonymous = cookiePair(await send(`/ref/${link.identifier}`), "reflinks_rk");
+    const page = await send(`/hdr?name=Reflinks-User&value=${frank}`, { headers: { Cookie: anonymous } });
+    expect(page.status).toBe(200);
+    expect(page.headers.has("Reflinks-User")).toBe(false);
+    expect(setCookies(page).size).toBe(0);
+    expect((await hitsOf(link.id))[0]?.hitUserId).toBeNull();
+    const confirm = await send("/_reflinks/confirm", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${env.API_TOKEN}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ user_id: frank }),
+    });
+    expect(confirm.status).toBe(404);
+    expect(ignoredReasons(warn)).toEqual(["no Reflinks-User-Signature"]);
+  });
+
+  it("a signed empty value logs out; an unsigned one does not", async () => {
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    const unsigned = await send("/login-as?user=&sign=none");
+    expect(setCookies(unsigned).has("reflinks_uid")).toBe(false);
+    const signed = await send("/login-as?user=");
+    expect(setCookies(signed).get("reflinks_uid")).toMatch(/^; Max-Age=0; Path=\//);
+  });
+});
+
+describe("user ids outside ASCII", () => {
+  it("arrive percent-encoded and stay distinct: böb and bäb are two users", async () => {
+    for (const user of ["böb", "bäb", "用户-7"]) {
+      const link = await createLink(uniqueIdentifier());
+      const anonymous = cookiePair(await send(`/ref/${link.identifier}`), "reflinks_rk");
+      const login = await send(`/login-as?user=${encodeURIComponent(user)}`, {
+        headers: { Cookie: anonymous },
+      });
+      expect((await hitsOf(link.id))[0]?.hitUserId).toBe(user);
+      // The identity cookie names the same user.
+      const later = await createLink(uniqueIdentifier());
+      await send(`/ref/${later.identifier}`, { headers: { Cookie: cookiePair(login, "reflinks_uid") } });
+      expect((await hitsOf(later.id))[0]).toMatchObject({ authenticated: true, hitUserId: user });
+    }
+  });
+
+  it("a value that is not percent-encoded UTF-8 is ignored and logged, never merged into another user", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const link = await createLink(uniqueIdentifier());
+    const anonymous = cookiePair(await send(`/ref/${link.identifier}`), "reflinks_rk");
+    // "%FF" is signed correctly but is no UTF-8; a raw "böb" does not survive the header.
+    for (const query of ["raw=1&user=%25FF", `raw=1&user=${encodeURIComponent("böb")}`]) {
+      const login = await send(`/login-as?${query}`, { headers: { Cookie: anonymous } });
+      expect(login.headers.has("Reflinks-User")).toBe(false);
+      expect(setCookies(login).has("reflinks_uid")).toBe(false);
+    }
+    expect((await hitsOf(link.id))[0]?.hitUserId).toBeNull();
+    const reasons = warn.mock.calls.map(([line]) => JSON.parse(String(line))).map((entry) => entry.reason);
+    expect(reasons[0]).toBe("not a percent-encoded UTF-8 user id");
+    expect(reasons).toHaveLength(2);
+  });
+});
+
+describe("the header on every page of a signed-in user", () => {
+  it("costs no query when the identity cookie already names that user, and leaves the page as it was", async () => {
+    const login = await send("/login-as?user=regular");
+    const identity = cookiePair(login, "reflinks_uid");
+    const noDatabase = new Proxy({} as D1Database, {
+      get() {
+        throw new Error("a page view of a signed-in user must not touch D1");
+      },
+    });
+    const page = await send("/login-as?user=regular", {
+      headers: { Cookie: identity },
+      bindings: { DB: noDatabase },
+    });
+    expect(page.status).toBe(303);
+    expect(page.headers.has("Reflinks-User")).toBe(false);
+    expect([...setCookies(page).keys()]).toEqual(["session", "flash"]);
+    // Nothing of ours was added, so the origin's caching stays the origin's.
+    expect(page.headers.get("Cache-Control")).toBe("public, max-age=600");
+  });
+
+  it("records the login when the cookie names somebody else", async () => {
+    const first = cookiePair(await send("/login-as?user=first-account"), "reflinks_uid");
+    const switched = await send("/login-as?user=second-account", { headers: { Cookie: first } });
+    expect(setCookies(switched).get("reflinks_uid")).toMatch(/^\d+%3Asecond-account\./);
+    const row = await env.DB.prepare("SELECT user_id FROM reflinks_users WHERE user_id = ?")
+      .bind("second-account")
+      .first();
+    expect(row).toEqual({ user_id: "second-account" });
+  });
+});
+
+describe("two differing anonymous cookies (one tossed from a sibling subdomain)", () => {
+  it("a login on such a request reconciles nothing", async () => {
+    const link = await createLink(uniqueIdentifier());
+    const victim = cookiePair(await send(`/ref/${link.identifier}`), "reflinks_rk");
+    const tossed = `reflinks_rk=${crypto.randomUUID()}`;
+    await send(`/login-as?user=dup-${crypto.randomUUID()}`, { headers: { Cookie: `${tossed}; ${victim}` } });
+    expect((await hitsOf(link.id))[0]?.hitUserId).toBeNull();
   });
 });

@@ -385,6 +385,97 @@ describe("anonymous cookies that are not UUIDs", () => {
   });
 });
 
+describe("a reflinks_rk cookie tossed in from a sibling subdomain", () => {
+  const victim = "0b6f2c5e-3d0a-4c1b-9e8f-7a6b5c4d3e2f";
+  const tossed = "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a";
+
+  it("two differing UUIDs: neither is trusted, the hit gets a fresh id, which is set", async () => {
+    const link = await createLink(uniqueIdentifier("tossed"));
+    for (const cookie of [
+      `reflinks_rk=${tossed}; reflinks_rk=${victim}`,
+      `reflinks_rk=${victim}; reflinks_rk=${tossed}`,
+    ]) {
+      const response = await send(`/ref/${link.identifier}`, { headers: { Cookie: cookie } });
+      const issued = cookieValue(response, "reflinks_rk");
+      expect(issued).toMatch(UUID_V4);
+      expect([victim, tossed]).not.toContain(issued);
+      // Without COOKIE_DOMAIN the only copy we set is the host-only one: nothing else to expire.
+      expect(response.headers.getSetCookie()).toHaveLength(1);
+    }
+    const hits = await hitsOf(link.id);
+    expect(hits.map((hit) => hit.anonymousId)).not.toContain(tossed);
+    expect(hits.map((hit) => hit.anonymousId)).not.toContain(victim);
+  });
+
+  it("the same value twice (host-only and Domain copies) is one id, kept", async () => {
+    const link = await createLink(uniqueIdentifier("twice"));
+    const response = await send(`/ref/${link.identifier}`, {
+      headers: { Cookie: `reflinks_rk=${victim}; reflinks_rk=${victim}` },
+    });
+    expect(cookieValue(response, "reflinks_rk")).toBe(victim);
+    expect((await hitsOf(link.id))[0]?.anonymousId).toBe(victim);
+  });
+
+  it("with COOKIE_DOMAIN, the response also expires the host-only copy, so one click heals it", async () => {
+    const link = await createLink(uniqueIdentifier("heal"));
+    const response = await send(`/?ref=${link.identifier}`, {
+      headers: { Cookie: `reflinks_rk=${tossed}; reflinks_rk=${victim}` },
+      bindings: { COOKIE_DOMAIN: ".shop.example" },
+    });
+    const cookies = response.headers.getSetCookie();
+    expect(cookies).toHaveLength(2);
+    expect(cookies[0]).toMatch(
+      /^reflinks_rk=[0-9a-f-]{36}; Max-Age=31536000; Domain=\.shop\.example; Path=\//,
+    );
+    expect(cookies[1]).toMatch(/^reflinks_rk=; Max-Age=0; Path=\//);
+    expect(cookies[1]).not.toMatch(/Domain/);
+  });
+});
+
+describe("requests that are not a top-level navigation (Sec-Fetch-*)", () => {
+  for (const [what, headers] of [
+    [
+      "an <img> on another site",
+      { "Sec-Fetch-Dest": "image", "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Site": "cross-site" },
+    ],
+    [
+      "an <iframe> on another site",
+      { "Sec-Fetch-Dest": "iframe", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Site": "cross-site" },
+    ],
+    [
+      "a script's fetch()",
+      { "Sec-Fetch-Dest": "empty", "Sec-Fetch-Mode": "cors", "Sec-Fetch-Site": "cross-site" },
+    ],
+    ["a no-cors fetch without a destination", { "Sec-Fetch-Mode": "no-cors" }],
+  ] as const) {
+    it(`${what}: redirected, no hit, no cookie, on /ref/ and ?ref=`, async () => {
+      const link = await createLink(uniqueIdentifier("embed"));
+      const byLink = await send(`/ref/${link.identifier}?next=/pricing`, { headers });
+      expect(byLink.status).toBe(302);
+      expect(byLink.headers.get("Location")).toBe("/pricing");
+      expect(byLink.headers.getSetCookie()).toEqual([]);
+      const byParam = await send(`/pricing?ref=${link.identifier}`, { headers });
+      expect(byParam.status).toBe(302);
+      expect(byParam.headers.getSetCookie()).toEqual([]);
+      expect(await hitsOf(link.id)).toEqual([]);
+    });
+  }
+
+  it("a top-level navigation from another site counts, and so does a browser that sends no Sec-Fetch-*", async () => {
+    const link = await createLink(uniqueIdentifier("navigate"));
+    const navigation = {
+      "Sec-Fetch-Dest": "document",
+      "Sec-Fetch-Mode": "navigate",
+      "Sec-Fetch-Site": "cross-site",
+    };
+    expect(
+      cookieValue(await send(`/ref/${link.identifier}`, { headers: navigation }), "reflinks_rk"),
+    ).toMatch(UUID_V4);
+    await send(`/ref/${link.identifier}`);
+    expect(await hitsOf(link.id)).toHaveLength(2);
+  });
+});
+
 describe("huge and broken text", () => {
   const userAgent = `${BROWSER_UA} ${"u".repeat(8192 - BROWSER_UA.length - 1)}`;
   const referer = `https://news.example/${"r".repeat(8192 - 21)}`;
