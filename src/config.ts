@@ -4,6 +4,7 @@
  * which the worker answers with a 500 at every request until the deployment is fixed.
  */
 import { z } from "zod";
+import { log } from "./lib/log";
 
 export interface Config {
   /** Base URL of the origin; null: pass the request on with `fetch(request)` (route mode). */
@@ -194,6 +195,7 @@ const cache = new WeakMap<object, Config | ConfigError>();
 /**
  * The configuration of this environment, parsed on first use and remembered for the isolate's
  * life (the env object is the same across requests), so that no request pays for parsing twice.
+ * A bad value is logged at error level once per isolate, naming the variable.
  */
 export function configOf(env: object): Config | ConfigError {
   let config = cache.get(env);
@@ -202,10 +204,35 @@ export function configOf(env: object): Config | ConfigError {
       config = parseConfig(env as ConfigSource);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
-      console.error(error.message);
+      log("error", "misconfigured", { variable: error.variable, message: error.message });
       config = error;
     }
     cache.set(env, config);
+  }
+  return config;
+}
+
+const fallbacks = new WeakMap<object, Config | ConfigError>();
+
+/**
+ * What page views run on while the configuration is bad (docs/configuration.md#bad-values): a
+ * typo in a referral setting must not take the site down, so the proxy keeps going with the
+ * origin settings alone (a bad `ORIGIN_TIMEOUT_SECONDS` falls back to its default here, and only
+ * here). A {@link ConfigError} naming `ORIGIN_URL` when the origin itself is unusable.
+ */
+export function proxyFallbackOf(env: object): Config | ConfigError {
+  let config = fallbacks.get(env);
+  if (config === undefined) {
+    const source = env as ConfigSource;
+    try {
+      config = parseConfig({ ORIGIN_URL: source.ORIGIN_URL });
+      const timeout = parseConfig({ ORIGIN_TIMEOUT_SECONDS: source.ORIGIN_TIMEOUT_SECONDS });
+      config.originTimeoutMs = timeout.originTimeoutMs;
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      config = config ?? error;
+    }
+    fallbacks.set(env, config);
   }
   return config;
 }

@@ -1,7 +1,8 @@
 /**
- * The API's one error type and its one renderer: `{"error": {"code", "message"}}` (SPEC route 1).
+ * The API's one error type and its one renderer: `{"error": {"code", "message"}}` (docs/api.md#errors).
  */
 import type { Context } from "hono";
+import { requestIdOf } from "./lib/request-id";
 
 const STATUS = {
   bad_json: 400,
@@ -33,16 +34,23 @@ export class ApiError extends Error {
   }
 }
 
-/** Renders an {@link ApiError}; never with internals in the message. Always `no-store`. */
+/**
+ * Renders an {@link ApiError}; never with internals in the message. Always `no-store`. The request
+ * id lets an operator find the request in the log from what a caller reports.
+ */
 export function errorResponse(c: Context, error: ApiError): Response {
   c.header("Cache-Control", "no-store");
-  return c.json({ error: { code: error.code, message: error.message } }, error.status);
+  return c.json(errorBody(error.code, error.message, requestIdOf(c.req.raw)), error.status);
 }
 
 /** The same shape outside Hono, for errors raised before any app runs (bad configuration). */
-export function plainErrorResponse(code: ErrorCode, message: string): Response {
-  return Response.json(
-    { error: { code, message } },
-    { status: STATUS[code], headers: { "Cache-Control": "no-store" } },
-  );
+export function plainErrorResponse(code: ErrorCode, message: string, requestId: string): Response {
+  return Response.json(errorBody(code, message, requestId), {
+    status: STATUS[code],
+    headers: { "Cache-Control": "no-store" },
+  });
+}
+
+function errorBody(code: ErrorCode, message: string, requestId: string) {
+  return { error: { code, message, request_id: requestId } };
 }

@@ -6,6 +6,7 @@ import { plainErrorResponse } from "./errors";
 import { consumeHits } from "./hits/consume-hits";
 import type { QueuedHit } from "./hits/save-hit";
 import { errorMessage, log } from "./lib/log";
+import { requestIdOf } from "./lib/request-id";
 import { handleRequest } from "./worker";
 
 export default {
@@ -14,8 +15,13 @@ export default {
       return await handleRequest(request, env, ctx);
     } catch (error) {
       // A bug must cost one request a 500, logged; never an unhandled exception (SPEC).
-      log("error", "request_failed", { path: new URL(request.url).pathname, error: errorMessage(error) });
-      return plainErrorResponse("internal_error", "reflinks could not handle this request.");
+      const requestId = requestIdOf(request);
+      log("error", "request_failed", {
+        path: new URL(request.url).pathname,
+        request_id: requestId,
+        error: errorMessage(error),
+      });
+      return plainErrorResponse("internal_error", "reflinks could not handle this request.", requestId);
     }
   },
   /** The `HITS_QUEUE` consumer (only used when the queue is configured; see README). */

@@ -4,10 +4,11 @@
  * goes straight to the proxy: no router, no Drizzle, no cookie parsing on that path.
  */
 import type { AppBindings } from "./bindings";
-import { ConfigError, configOf } from "./config";
+import { ConfigError, configOf, proxyFallbackOf } from "./config";
 import { plainErrorResponse } from "./errors";
+import { requestIdOf } from "./lib/request-id";
 import { API_PREFIX, createApiApp } from "./routes/api";
-import { applyLoginReport, USER_HEADER } from "./routes/login-report";
+import { applyLoginReport, SIGNATURE_HEADER, USER_HEADER } from "./routes/login-report";
 import { proxyToOrigin } from "./routes/proxy";
 import { handleReferralLink, handleReferralParam } from "./routes/referral";
 
@@ -20,10 +21,9 @@ export async function handleRequest(
   ctx: ExecutionContext,
 ): Promise<Response> {
   const config = configOf(bindings);
-  if (config instanceof ConfigError) return plainErrorResponse("misconfigured", config.message);
-
   const url = new URL(request.url);
   const path = url.pathname;
+  if (config instanceof ConfigError) return misconfigured(request, url, bindings, config);
 
   if (path === API_PREFIX || path.startsWith(API_PREFIX_SLASH)) {
     return api.fetch(request, bindings, ctx);
@@ -40,4 +40,30 @@ export async function handleRequest(
   const response = await proxyToOrigin(request, url, config);
   if (!response.headers.has(USER_HEADER)) return response;
   return applyLoginReport(response, request, url, config, bindings, ctx);
+}
+
+/**
+ * A bad setting (docs/configuration.md#bad-values): the API says which, and every other request,
+ * referral URLs included, goes to the origin unchanged, so the site stays up. Login headers are
+ * removed unread: nothing is recorded until the configuration is fixed. Only an unusable
+ * `ORIGIN_URL` stops page views.
+ */
+async function misconfigured(
+  request: Request,
+  url: URL,
+  bindings: AppBindings,
+  error: ConfigError,
+): Promise<Response> {
+  const path = url.pathname;
+  const fallback = proxyFallbackOf(bindings);
+  if (path === API_PREFIX || path.startsWith(API_PREFIX_SLASH) || fallback instanceof ConfigError) {
+    const named = fallback instanceof ConfigError ? fallback : error;
+    return plainErrorResponse("misconfigured", named.message, requestIdOf(request));
+  }
+  const response = await proxyToOrigin(request, url, fallback);
+  if (!response.headers.has(USER_HEADER) && !response.headers.has(SIGNATURE_HEADER)) return response;
+  const answer = new Response(response.body, response);
+  answer.headers.delete(USER_HEADER);
+  answer.headers.delete(SIGNATURE_HEADER);
+  return answer;
 }

@@ -130,7 +130,11 @@ describe("API_TOKEN unset: fail closed", () => {
         const where = `${method} ${path} with token ${JSON.stringify(token)}`;
         expect(answer.status, where).toBe(503);
         expect(answer.body, where).toEqual({
-          error: { code: expect.any(String), message: expect.stringContaining("API_TOKEN") },
+          error: {
+            code: "api_disabled",
+            message: expect.stringContaining("API_TOKEN"),
+            request_id: expect.any(String),
+          },
         });
         expect(answer.headers.get("Cache-Control"), where).toBe("no-store");
       }

@@ -85,7 +85,7 @@ describe("404: no such link", () => {
           ...(method === "PATCH" ? { json: { disabled: true } } : {}),
         });
         expect(answer.status, `${method} ${identifier}${suffix}`).toBe(404);
-        expect(answer.body).toEqual({ error: { code: expect.any(String), message: expect.any(String) } });
+        expect(answer.body).toEqual(apiError("not_found"));
       }
     },
   );
@@ -150,9 +150,7 @@ describe("unknown fields", () => {
   it("a misspelt field is refused by name, and creates nothing", async () => {
     const response = await api("/links", { method: "POST", json: { identifer: "typo-link" } });
     expect(response.status).toBe(422);
-    expect(await response.json()).toEqual({
-      error: { code: "validation_failed", message: "identifer is not a known field" },
-    });
+    expect(await response.json()).toEqual(apiError("validation_failed", "identifer is not a known field"));
     const list = await api("/links?limit=200");
     expect(JSON.stringify(await list.json())).not.toContain("typo-link");
   });

@@ -130,6 +130,8 @@ export function apiError(code: string, message: RegExp | string = /./) {
     error: {
       code,
       message: typeof message === "string" ? message : expect.stringMatching(message),
+      // Every error names its request, for the operator to find in the log.
+      request_id: expect.stringMatching(/^[0-9a-f-]{36}$|^[0-9a-f]{16}(-[A-Z]{3})?$/),
     },
   };
 }

@@ -8,6 +8,7 @@ import { configOf } from "../../config";
 import { database } from "../../db/client";
 import { ApiError, errorResponse } from "../../errors";
 import { errorMessage, log } from "../../lib/log";
+import { requestIdOf } from "../../lib/request-id";
 import { dashboard } from "../dashboard/dashboard";
 import { requireApiToken } from "./auth";
 import { MAX_BODY_BYTES } from "./input";
@@ -36,7 +37,7 @@ export function createApiApp() {
     try {
       await c.env.DB.prepare("SELECT 1").first();
     } catch (error) {
-      log("error", "health_check_failed", { error: errorMessage(error) });
+      log("error", "health_check_failed", { request_id: requestIdOf(c.req.raw), error: errorMessage(error) });
       throw new ApiError("unavailable", "The database does not answer.");
     }
     return c.json({ ok: true });
@@ -69,7 +70,11 @@ export function createApiApp() {
 
   app.onError((error, c) => {
     if (error instanceof ApiError) return errorResponse(c, error);
-    log("error", "api_unhandled_error", { path: c.req.path, error: errorMessage(error) });
+    log("error", "api_unhandled_error", {
+      path: c.req.path,
+      request_id: requestIdOf(c.req.raw),
+      error: errorMessage(error),
+    });
     return errorResponse(c, new ApiError("internal_error", "Internal error."));
   });
 

@@ -20,6 +20,7 @@ import {
 } from "../../db/queries/reports";
 import { ApiError } from "../../errors";
 import { errorMessage, log } from "../../lib/log";
+import { requestIdOf } from "../../lib/request-id";
 import { decodeCursor, encodeCursor, queryOf, validate } from "../api/input";
 import { periodOf } from "../api/reports";
 import type { ChartDay } from "./chart";
@@ -169,7 +170,9 @@ dashboard.all("/", (c) => {
 /** Errors of the page as a page: a person reads them, not a program. */
 dashboard.onError((error, c) => {
   const known = error instanceof ApiError;
-  if (!known) log("error", "dashboard_unhandled_error", { error: errorMessage(error) });
+  const requestId = requestIdOf(c.req.raw);
+  if (!known)
+    log("error", "dashboard_unhandled_error", { request_id: requestId, error: errorMessage(error) });
   const status = known ? error.status : 500;
   const message = known ? error.message : "Internal error.";
   c.header("Cache-Control", "no-store");
@@ -182,6 +185,9 @@ dashboard.onError((error, c) => {
       <body>
         <h1>{status === 404 ? "Not found" : status === 422 ? "Invalid request" : "Error"}</h1>
         <p data-error={known ? error.code : "internal_error"}>{message}</p>
+        <p>
+          Request id: <code data-request-id>{requestId}</code>
+        </p>
         <p>
           <a href="?">Back to the dashboard</a>
         </p>
