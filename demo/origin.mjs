@@ -144,7 +144,7 @@ export function createOriginServer(options = {}) {
   // even if the confirm call is retried, which is how a real origin should do it.
   const credits = new Map(); // referral id -> { referrer, user, event, link }
 
-  /** Asks the worker to credit the referral of `user` for `event` (SPEC "Confirmation"). */
+  /** Asks the worker to credit the referral of `user` for `event` (docs/routing.md#confirmation). */
   async function confirm(user, event) {
     const response = await fetch(`${reflinksUrl}/_reflinks/confirm`, {
       method: "POST",

@@ -14,7 +14,7 @@ import { unstable_readConfig } from "wrangler";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const WORKER_CONFIG = path.join(ROOT, "src", "config.ts");
-/** Set with `wrangler secret put`, never in plain text in the config file (SPEC "Configuration"). */
+/** Set with `wrangler secret put`, never in plain text in the config file (docs/configuration.md#settings). */
 const SECRETS = ["API_TOKEN", "SIGNING_SECRET"];
 
 const USAGE = `Usage: node scripts/check-config.mjs [options]

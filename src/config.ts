@@ -1,5 +1,5 @@
 /**
- * Configuration (SPEC "Configuration"): every variable read once per isolate, validated, typed.
+ * Configuration (docs/configuration.md): every variable read once per isolate, validated, typed.
  * A bad value is never silently replaced: it becomes a {@link ConfigError} naming the variable,
  * which the worker answers with a 500 at every request until the deployment is fixed.
  */

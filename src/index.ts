@@ -1,5 +1,5 @@
 /**
- * reflinks: referral links at the edge. The Worker entry; see README.md and SPEC.md.
+ * reflinks: referral links at the edge. The Worker entry; see README.md and docs/.
  */
 import type { AppBindings } from "./bindings";
 import { plainErrorResponse } from "./errors";
@@ -14,7 +14,7 @@ export default {
     try {
       return await handleRequest(request, env, ctx);
     } catch (error) {
-      // A bug must cost one request a 500, logged; never an unhandled exception (SPEC).
+      // A bug must cost one request a 500, logged; never an unhandled exception (docs/routing.md#when-something-fails).
       const requestId = requestIdOf(request);
       log("error", "request_failed", {
         path: new URL(request.url).pathname,

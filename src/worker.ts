@@ -1,6 +1,6 @@
 /**
  * The request dispatcher. Every page view of the site passes through here, so deciding "is this
- * ours?" takes plain string checks on the URL, in SPEC order of precedence, and everything else
+ * ours?" takes plain string checks on the URL, in the documented order of precedence (docs/routing.md#order-of-precedence), and everything else
  * goes straight to the proxy: no router, no Drizzle, no cookie parsing on that path.
  */
 import type { AppBindings } from "./bindings";

@@ -1,5 +1,5 @@
 /**
- * The D1 schema: the contract of SPEC "Data". Users query these tables and views directly
+ * The D1 schema: the contract of docs/data.md. Users query these tables and views directly
  * (`wrangler d1 execute DB --command "…"`), so names are snake_case and timestamps are ISO-8601
  * UTC text, readable and sortable as they are.
  */

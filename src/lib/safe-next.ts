@@ -1,5 +1,5 @@
 /**
- * The safe-`next` rule of SPEC route 2, the defence against open redirects.
+ * The safe-`next` rule (docs/routing.md#safe-next), the defence against open redirects.
  *
  * Accepted: a path that starts with exactly one "/" (not "//", not "/\", which browsers read as
  * protocol-relative), or an absolute https URL on the request's host or an allowed host. Rejected

@@ -1,4 +1,4 @@
-/** SPEC "Data": long text inputs are cut to this many characters. */
+/** docs/data.md#long-text: long text inputs are cut to this many characters. */
 export const MAX_TEXT_LENGTH = 1024;
 
 /**

@@ -5,7 +5,7 @@ export const MAX_USER_ID_LENGTH = 255;
 
 /**
  * A user id as the origin sends it: a non-empty string, or a JSON integer stored as its decimal
- * text (SPEC "Data").
+ * text (docs/data.md#user-ids).
  */
 export const userIdSchema = z
   .union(

@@ -56,7 +56,7 @@ export function anonymousIdOf(request: Request, config: Config): string | null {
 }
 
 /**
- * Attributes shared by the cookies reflinks sets (SPEC route 2). A `__Secure-`/`__Host-` name is
+ * Attributes shared by the cookies reflinks sets (docs/routing.md#cookies). A `__Secure-`/`__Host-` name is
  * always Secure: the prefix promises it, and a browser drops such a cookie without it.
  */
 export function cookieOptions(name: string, config: Config, requestUrl: URL, maxAge: number) {

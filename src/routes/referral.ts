@@ -1,5 +1,6 @@
 /**
- * SPEC routes 2 (`{REF_PATH}:identifier`) and 3 (`?{REF_PARAM}=` on any GET): the redirects that
+ * Referral links (`{REF_PATH}:identifier`, docs/routing.md#referral-links) and parameters
+ * (`?{REF_PARAM}=` on any GET, docs/routing.md#referral-parameters): the redirects that
  * record referral hits.
  */
 import type { AppBindings } from "../bindings";

@@ -1,5 +1,5 @@
 /**
- * The API's bearer token (SPEC route 1, "Configuration" `API_TOKEN`): missing or wrong is 401, the
+ * The API's bearer token (docs/api.md#authentication, docs/configuration.md): missing or wrong is 401, the
  * scheme is case-insensitive, and with no token configured the API answers 503 and does nothing
  * (fail closed).
  */
@@ -19,7 +19,7 @@ import {
 import { createLink } from "../support/db";
 import { uniqueIdentifier } from "../support/worker";
 
-/** Every route of the SPEC table, with a body that would be valid. */
+/** Every route of the API (docs/api.md), with a body that would be valid. */
 function everyRoute(identifier: string): [string, string, ApiOptions][] {
   return [
     ["GET", "/links", {}],

@@ -1,5 +1,5 @@
 /**
- * `POST /_reflinks/confirm` for a user with no qualifying hit (SPEC "Confirmation"): 404
+ * `POST /_reflinks/confirm` for a user with no qualifying hit (docs/routing.md#confirmation): 404
  * `no_referral`, and nothing is written. Qualifying means `hit_user_id = user_id`,
  * `authenticated = 0`, a link the user does not own, inside `ATTRIBUTION_WINDOW_DAYS`.
  */

@@ -1,5 +1,5 @@
 /**
- * `POST /_reflinks/confirm {user_id, event?}` (SPEC "Confirmation"): credits the `last` (or
+ * `POST /_reflinks/confirm {user_id, event?}` (docs/routing.md#confirmation): credits the `last` (or
  * `first`) qualifying hit of a user exactly once per event, also when many calls race.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The API's error answers (SPEC route 1): `{"error": {"code", "message"}}` with 400 (bad JSON),
+ * The API's error answers (docs/api.md): `{"error": {"code", "message"}}` with 400 (bad JSON),
  * 404, 405, 413 (body over 64 KiB) and 422 (a field fails validation; the message names it), and
  * `Cache-Control: no-store` on every answer, error or not.
  */

@@ -1,5 +1,5 @@
 /**
- * `GET /_reflinks/health` (SPEC route 1): no token needed, `{"ok": true}` when D1 answers, and a
+ * `GET /_reflinks/health` (docs/api.md): no token needed, `{"ok": true}` when D1 answers, and a
  * 503 in the API's error shape when it does not.
  */
 import { env } from "cloudflare:workers";
@@ -49,7 +49,7 @@ describe("GET /_reflinks/health", () => {
   it("other methods on /health: 405 with Allow, like every other API route", async () => {
     for (const method of ["POST", "PUT", "DELETE"]) {
       const answer = await apiJson("/health", { method });
-      // SPEC: route 1 answers a known route called with another method 405 (as /links, /confirm do),
+      // docs/api.md: the API answers a known route called with another method 405 (as /links, /confirm do),
       // not 404 "No such API route".
       expect(answer.status, method).toBe(405);
       expect(answer.body).toEqual(apiError("method_not_allowed"));

@@ -1,5 +1,5 @@
 /**
- * `/_reflinks/links` when the request cannot be done (SPEC route 1): 409 for a taken identifier,
+ * `/_reflinks/links` when the request cannot be done (docs/api.md): 409 for a taken identifier,
  * 404 for an unknown one, 422 for a cursor the list did not give out. Nothing is changed.
  */
 import { describe, expect, it } from "vitest";

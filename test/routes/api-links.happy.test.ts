@@ -1,5 +1,5 @@
 /**
- * `/_reflinks/links` (SPEC route 1): create, list, read with stats, change, delete, and list a
+ * `/_reflinks/links` (docs/api.md): create, list, read with stats, change, delete, and list a
  * link's hits, as the origin's server code would use them.
  */
 import { describe, expect, it } from "vitest";

@@ -1,5 +1,5 @@
 /**
- * `POST /_reflinks/reconcile {user_id, anonymous_id}` (SPEC route 1): the origin's login handler
+ * `POST /_reflinks/reconcile {user_id, anonymous_id}` (docs/api.md): the origin's login handler
  * gives every hit of the browser's anonymous id that has no user yet the user.
  */
 import { describe, expect, it } from "vitest";

@@ -1,5 +1,5 @@
 /**
- * What the proxy must not pass on to the origin (SPEC route 4): a client address the client chose,
+ * What the proxy must not pass on to the origin (docs/routing.md#the-proxy): a client address the client chose,
  * hop-by-hop headers, a body on GET or HEAD, login report headers; and its error answers name a
  * request id that is also in the log. Each test looks at what the stub origin actually received.
  */

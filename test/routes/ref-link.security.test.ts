@@ -1,5 +1,5 @@
 /**
- * Bad and hostile input on the referral routes (SPEC routes 2 and 3, "Safe next", "Data"): open
+ * Bad and hostile input on the referral routes (docs/routing.md, docs/data.md): open
  * redirects, malformed identifiers, junk cookies, huge and broken text. Whatever comes in, the
  * worker never answers 500 and never sends a visitor to another host.
  */

@@ -1,5 +1,5 @@
 /**
- * `/_reflinks/reports/links` and `/reports/daily` (SPEC route 1) on the known dataset: the numbers
+ * `/_reflinks/reports/links` and `/reports/daily` (docs/api.md) on the known dataset: the numbers
  * worked out by hand, and the same as the `link_stats` and `daily_hits` views. This file seeds only
  * the dataset, so whole answers can be compared with whole views.
  */

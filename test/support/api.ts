@@ -1,5 +1,5 @@
 /**
- * Helpers for the API tests (SPEC route 1): requests under `/_reflinks` with the bearer token, and
+ * Helpers for the API tests (docs/api.md): requests under `/_reflinks` with the bearer token, and
  * rows seeded straight into D1 with the fields a test must control (time, user, authenticated).
  */
 import { env } from "cloudflare:workers";
@@ -124,7 +124,7 @@ export function brokenDatabase(): D1Database {
   });
 }
 
-/** The SPEC error body, `{"error": {"code", "message"}}`, as a matcher; `message` may be a pattern. */
+/** The API's error body (docs/api.md#errors), `{"error": {"code", "message", "request_id"}}`, as a matcher; `message` may be a pattern. */
 export function apiError(code: string, message: RegExp | string = /./) {
   return {
     error: {

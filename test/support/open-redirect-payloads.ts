@@ -1,5 +1,5 @@
 /**
- * Open-redirect payloads for the safe-`next` rule (SPEC route 2: "No payload of the usual
+ * Open-redirect payloads for the safe-`next` rule (docs/routing.md#safe-next: "No payload of the usual
  * open-redirect lists may send a visitor to another host").
  *
  * Drawn from the well-known public lists (PayloadsAllTheThings "Open Redirect" and its Intruder

@@ -5,7 +5,7 @@ import { ConfigError, parseConfig } from "../../src/config";
 import worker from "../../src/index";
 
 describe("parseConfig", () => {
-  it("applies SPEC's defaults when nothing is set", () => {
+  it("applies the documented defaults when nothing is set", () => {
     const config = parseConfig({});
     expect(config).toMatchObject({
       originUrl: null,

@@ -9,7 +9,7 @@ export interface LinkTarget {
   disabled: boolean;
 }
 
-/** SPEC "Data": 1-50 of `[A-Za-z0-9_-]`. Checked before any query so junk never reaches D1. */
+/** docs/data.md#referral_links: 1-50 of `[A-Za-z0-9_-]`. Checked before any query so junk never reaches D1. */
 export const IDENTIFIER = /^[A-Za-z0-9_-]{1,50}$/;
 
 export async function findLinkTarget(db: Database, identifier: string): Promise<LinkTarget | null> {

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, exists, gte, isNull, lt, lte, ne, notExists, or, sq
 import type { Database } from "../client";
 import { confirmedReferrals, referralHits, referralLinks, reflinksUsers } from "../schema";
 
-/** A confirmed referral as the API returns it (SPEC "Confirmation"). */
+/** A confirmed referral as the API returns it (docs/api.md#confirm). */
 export interface Referral {
   id: number;
   user_id: string;

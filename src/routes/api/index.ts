@@ -1,5 +1,5 @@
 /**
- * SPEC route 1: the JSON API under `/_reflinks`, spoken by the origin server.
+ * The JSON API (docs/api.md) under `/_reflinks`, spoken by the origin server.
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";

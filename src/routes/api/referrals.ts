@@ -17,7 +17,7 @@ import { jsonBody } from "./input";
 const reconcileSchema = z
   .object({
     user_id: userIdSchema,
-    // Whatever the origin read from the cookie, null or absent when the visitor had none (SPEC:
+    // Whatever the origin read from the cookie, null or absent when the visitor had none (docs/api.md#reconcile:
     // anything that is not a UUID is harmless and matches nothing).
     anonymous_id: z.unknown().optional(),
   })

@@ -1,4 +1,4 @@
-/** The API's JSON shapes of stored rows (SPEC route 1): snake_case, the columns' own names. */
+/** The API's JSON shapes of stored rows (docs/api.md#links): snake_case, the columns' own names. */
 import type { Config } from "../../config";
 import type { ReferralHit, ReferralLink } from "../../db/schema";
 
