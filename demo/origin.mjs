@@ -1,6 +1,7 @@
 // Demo origin site for reflinks: a fake product ("Acme Notes") that the worker sits in front of.
 // Run it alone with `node demo/origin.mjs`; `npm start` runs it behind the worker.
 
+import { createHmac } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
 import { fileURLToPath } from "node:url";
@@ -8,8 +9,8 @@ import { fileURLToPath } from "node:url";
 const MAX_BODY = 64 * 1024;
 const MAX_DOWNLOAD_MB = 1024;
 const SESSION_COOKIE = "demo_session";
-// Usernames travel in the Reflinks-User header, so keep them to characters that are safe there.
-const USERNAME = /^[A-Za-z0-9_.@-]{1,50}$/;
+// Any id survives the Reflinks-User header (it is percent-encoded); short readable names suit a demo.
+const USERNAME = /^[\p{L}\p{N}_.@-]{1,50}$/u;
 const ZEROS = Buffer.alloc(64 * 1024);
 const HTML = { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" };
 // Known paths answer 405 (not 404) to other methods.
@@ -138,7 +139,7 @@ function formPage(kind, user, error = "", username = "") {
 export function createOriginServer(options = {}) {
   const reflinksUrl = options.reflinksUrl ?? process.env.REFLINKS_URL ?? "http://127.0.0.1:8787";
   const apiToken = options.apiToken ?? process.env.REFLINKS_API_TOKEN ?? "demo-token";
-  const users = new Set();
+  const users = new Map(); // username -> when the account was created (ISO-8601)
   const sessions = new Map(); // session token -> username
   // The referrer rewards this site has paid, keyed by referral id: crediting twice is impossible
   // even if the confirm call is retried, which is how a real origin should do it.
@@ -149,7 +150,8 @@ export function createOriginServer(options = {}) {
     const response = await fetch(`${reflinksUrl}/_reflinks/confirm`, {
       method: "POST",
       headers: { Authorization: `Bearer ${apiToken}`, "Content-Type": "application/json" },
-      body: JSON.stringify({ user_id: user, event }),
+      // signed_up_at: clicks after the account existed are an existing customer's, never a referral.
+      body: JSON.stringify({ user_id: user, event, signed_up_at: users.get(user) }),
       signal: AbortSignal.timeout(10_000),
     });
     const body = await response.json().catch(() => ({}));
@@ -190,14 +192,21 @@ export function createOriginServer(options = {}) {
     return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Lax${age}${secure}`;
   }
 
+  /**
+   * How the origin tells the worker who this browser is: the user id percent-encoded, signed with
+   * the API token so that nobody else can say it. Sent on every response to a signed-in user (and
+   * an empty value on logout); the worker removes both headers before the browser sees them.
+   */
+  function reflinksUser(username) {
+    const value = encodeURIComponent(username);
+    const signature = createHmac("sha256", apiToken).update(value).digest("hex");
+    return { "Reflinks-User": value, "Reflinks-User-Signature": signature };
+  }
+
   function signIn(req, res, username) {
     const token = crypto.randomUUID();
     sessions.set(token, username);
-    // Reflinks-User is how the origin tells the worker "this browser is now this user".
-    redirect(res, "/account", {
-      "Set-Cookie": sessionCookie(req, token),
-      "Reflinks-User": username,
-    });
+    redirect(res, "/account", { "Set-Cookie": sessionCookie(req, token), ...reflinksUser(username) });
   }
 
   async function handle(req, res) {
@@ -212,6 +221,7 @@ export function createOriginServer(options = {}) {
     const method = req.method === "HEAD" ? "GET" : req.method;
     const route = `${method} ${url.pathname}`;
     const page = (title, body) => send(res, 200, layout(title, user, body));
+    if (user) for (const [name, value] of Object.entries(reflinksUser(user))) res.setHeader(name, value);
 
     switch (route) {
       case "GET /":
@@ -249,13 +259,13 @@ ${rows ? `<table><tr><th>Name</th><th>Value</th></tr>${rows}</table>` : "<p>None
         if (kind === "login" && !users.has(username)) {
           return send(res, 401, formPage(kind, user, "No such user: sign up first.", username));
         }
-        users.add(username);
+        if (kind === "signup") users.set(username, new Date().toISOString());
         return signIn(req, res, username);
       }
       case "POST /logout":
         if (token) sessions.delete(token);
         // An empty Reflinks-User tells the worker the browser signed out.
-        return redirect(res, "/", { "Set-Cookie": sessionCookie(req, "", 0), "Reflinks-User": "" });
+        return redirect(res, "/", { "Set-Cookie": sessionCookie(req, "", 0), ...reflinksUser("") });
       case "GET /account":
         return page("Account", accountPage(user));
       case "POST /purchase": {

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BROWSER_UA, type Stack, sqlString, startStack } from "./harness.ts";
+import { navigate } from "./navigate.ts";
 
 const LINK = "load-link";
 const VISITORS = 1000;
@@ -49,10 +50,9 @@ describe("under load", () => {
   it(`${VISITORS} concurrent visitors each get a redirect and their own anonymous id`, async () => {
     const answers = await Promise.all(
       Array.from({ length: VISITORS }, () =>
-        fetch(`${stack.workerUrl}/ref/${LINK}?next=/pricing`, {
+        navigate(`${stack.workerUrl}/ref/${LINK}?next=/pricing`, {
           headers: { "User-Agent": BROWSER_UA },
-          redirect: "manual",
-          signal: AbortSignal.timeout(60_000),
+          timeoutMs: 60_000,
         }),
       ),
     );

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BROWSER_UA, type Stack, sqlString, startStack } from "./harness.ts";
+import { navigate } from "./navigate.ts";
 
 const LINK = "story-link";
 const REFERRER = "alice";
@@ -22,27 +23,29 @@ afterAll(async () => {
 });
 
 /** A browser: keeps cookies across requests, never follows redirects. */
-async function browse(path: string, init: { method?: string; form?: Record<string, string> } = {}) {
+async function browse(
+  path: string,
+  init: { method?: string; form?: Record<string, string> } = {},
+  cookies: Map<string, string> = jar,
+) {
   const headers: Record<string, string> = { "User-Agent": BROWSER_UA };
-  if (jar.size > 0) headers.Cookie = [...jar].map(([name, value]) => `${name}=${value}`).join("; ");
+  if (cookies.size > 0) headers.Cookie = [...cookies].map(([name, value]) => `${name}=${value}`).join("; ");
   let body: string | undefined;
   if (init.form) {
     headers["Content-Type"] = "application/x-www-form-urlencoded";
     body = new URLSearchParams(init.form).toString();
   }
-  const response = await fetch(`${stack.workerUrl}${path}`, {
+  const response = await navigate(`${stack.workerUrl}${path}`, {
     method: init.method ?? "GET",
     headers,
     body,
-    redirect: "manual",
-    signal: AbortSignal.timeout(15_000),
   });
   for (const line of response.headers.getSetCookie()) {
     const [pair = ""] = line.split(";");
     const at = pair.indexOf("=");
     const [name, value] = [pair.slice(0, at), pair.slice(at + 1)];
-    if (/Max-Age=0/i.test(line) || value === "") jar.delete(name);
-    else jar.set(name, value);
+    if (/Max-Age=0/i.test(line) || value === "") cookies.delete(name);
+    else cookies.set(name, value);
   }
   return response;
 }
@@ -111,5 +114,36 @@ describe("the referral story in the demo", () => {
       `SELECT COUNT(*) AS n FROM confirmed_referrals WHERE user_id = ${sqlString(NEWCOMER)}`,
     );
     expect(rows).toEqual([{ n: 2 }]);
+  });
+});
+
+describe("an existing customer of the demo is never credited as referred", () => {
+  const customer = `carol-${Date.now()}`;
+  const carol = new Map<string, string>();
+
+  it("signs up without a link; every page she sees carries no Reflinks-User header", async () => {
+    await browse("/signup", { method: "POST", form: { username: customer } }, carol);
+    const account = await browse("/account", {}, carol);
+    expect(account.status).toBe(200);
+    expect(account.headers.has("Reflinks-User")).toBe(false);
+    expect(account.headers.has("Reflinks-User-Signature")).toBe(false);
+  });
+
+  it("clicks alice's link while signed in, then after logging out and in again: no credit", async () => {
+    expect((await browse(`/pricing?ref=${LINK}`, {}, carol)).status).toBe(302);
+    await browse("/logout", { method: "POST" }, carol);
+    expect((await browse(`/ref/${LINK}`, {}, carol)).status).toBe(302);
+    expect(carol.has("reflinks_rk")).toBe(true);
+    await browse("/login", { method: "POST", form: { username: customer } }, carol);
+    const page = await (await browse("/purchase", { method: "POST" }, carol)).text();
+    expect(page).toContain("No referral to credit");
+    const rows = await stack.query(
+      `SELECT authenticated, hit_user_id FROM referral_hits WHERE hit_user_id = ${sqlString(customer)} ORDER BY created_at`,
+    );
+    // Both clicks are hers in the report; neither qualifies.
+    expect(rows).toEqual([
+      { authenticated: 1, hit_user_id: customer },
+      { authenticated: 0, hit_user_id: customer },
+    ]);
   });
 });

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BROWSER_UA, type Stack, sqlString, startStack } from "./harness.ts";
+import { navigate } from "./navigate.ts";
 
 const LINK = "e2e-link";
 const COOKIE = "reflinks_rk";
@@ -27,11 +28,7 @@ afterAll(async () => {
 function get(path: string, init: { cookie?: string; userAgent?: string } = {}): Promise<Response> {
   const headers: Record<string, string> = { "User-Agent": init.userAgent ?? BROWSER_UA };
   if (init.cookie) headers.Cookie = init.cookie;
-  return fetch(`${stack.workerUrl}${path}`, {
-    redirect: "manual",
-    headers,
-    signal: AbortSignal.timeout(15_000),
-  });
+  return navigate(`${stack.workerUrl}${path}`, { headers });
 }
 
 interface SetCookie {
