@@ -44,7 +44,7 @@ export async function handleReferralLink({ request, url, bindings, ctx, config }
   const identifier = identifierFromPath(url.pathname, config.refPath);
   if (identifier === null || !isTrackableVisit(request)) return redirect(location);
 
-  const lookup = await lookUpLink(bindings, config, identifier, { trustCachedMiss: false });
+  const lookup = await lookUpLink(request, bindings, config, identifier, { trustCachedMiss: false });
   if (lookup !== "unavailable" && (!lookup || lookup.disabled)) return redirect(location);
 
   const linkId = lookup === "unavailable" ? null : lookup.id;
@@ -66,7 +66,7 @@ export async function handleReferralParam(route: RouteContext): Promise<Response
   const identifier = url.searchParams.get(config.refParam);
   if (identifier === null || !IDENTIFIER.test(identifier)) return null;
 
-  const lookup = await lookUpLink(bindings, config, identifier, { trustCachedMiss: true });
+  const lookup = await lookUpLink(route.request, bindings, config, identifier, { trustCachedMiss: true });
   // Unavailable: we cannot tell a referral from the origin's own parameter, so the page wins.
   if (lookup === "unavailable" || !lookup || lookup.disabled) return null;
 
@@ -133,6 +133,7 @@ export function identifierFromPath(pathname: string, refPath: string): string | 
  * was created; see link-cache.ts).
  */
 async function lookUpLink(
+  request: Request,
   bindings: AppBindings,
   config: Config,
   identifier: string,
@@ -141,7 +142,11 @@ async function lookUpLink(
   try {
     return await cachedLinkTarget(bindings.DB, identifier, { ttlMs: config.linkCacheMs, trustCachedMiss });
   } catch (error) {
-    log("error", "link_lookup_failed", { link: identifier, error: errorMessage(error) });
+    log("error", "link_lookup_failed", {
+      link: identifier,
+      request_id: requestIdOf(request),
+      error: errorMessage(error),
+    });
     return "unavailable";
   }
 }

@@ -5,7 +5,7 @@ import { createLink, hitsOf } from "../support/db";
 import { flakyDatabase } from "../support/faults";
 import { send, uniqueIdentifier } from "../support/worker";
 
-describe("a hit is never lost to a D1 error", () => {
+describe("a D1 error during a referral visit", () => {
   it("retries a failed insert: the visitor is redirected and the hit is stored", async () => {
     const link = await createLink(uniqueIdentifier());
     // The lookup goes through; the first two insert attempts fail.
@@ -32,6 +32,28 @@ describe("a hit is never lost to a D1 error", () => {
     const [hit] = await hitsOf(link.id);
     expect(hit?.anonymousId).toBe(response.headers.getSetCookie()[0]?.split(/[=;]/)[1]);
     for (const spy of quiet) spy.mockRestore();
+  });
+
+  it("every log line it causes names the request (its cf-ray)", async () => {
+    const link = await createLink(uniqueIdentifier());
+    const lines: string[] = [];
+    for (const level of ["warn", "error"] as const) {
+      vi.spyOn(console, level).mockImplementation((line) => lines.push(String(line)));
+    }
+    const flaky = flakyDatabase(env.DB, 3);
+    const response = await send(`/ref/${link.identifier}`, {
+      headers: { "cf-ray": "8f1e2d3c4b5a6978-AMS" },
+      bindings: { DB: flaky.db },
+    });
+    expect(response.status).toBe(302);
+    const entries = lines.map((line) => JSON.parse(line));
+    expect(entries.map((entry) => entry.event)).toEqual([
+      "link_lookup_failed",
+      "hit_write_failed",
+      "hit_write_failed",
+    ]);
+    for (const entry of entries) expect(entry.request_id).toBe("8f1e2d3c4b5a6978-AMS");
+    vi.restoreAllMocks();
   });
 
   it("a ?ref= URL whose lookup fails shows the page rather than an error", async () => {
