@@ -5,7 +5,7 @@
  * is saved under test/artifacts/ (git-ignored) for a person to look at.
  */
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { accessSync, constants } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -22,7 +22,7 @@ import {
 } from "../support/report-dataset.ts";
 import { type Stack, startStack } from "./harness.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 /** Headless, and quiet: no network of its own, nothing but the page under test. */
 const CHROMIUM_ARGS = [
   "--headless",
@@ -42,16 +42,44 @@ type Row = Record<string, unknown>;
 let stack: Stack;
 let browser: Browser;
 
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `No Chromium at ${CHROMIUM}: apt-get install chromium (as .ci/run does), or set CHROMIUM_PATH.`,
-    );
+/**
+ * What to do when there is no browser to drive: a failure, not a skip, since CI must run this test,
+ * but one that says how to mend it rather than a stack trace from deep inside playwright.
+ */
+function noChromium(problem: string, detail = ""): Error {
+  const where = process.env.CHROMIUM_PATH ? `CHROMIUM_PATH=${CHROMIUM}` : `${CHROMIUM} (the default)`;
+  const error = new Error(
+    `The dashboard's browser test needs Chromium: ${where} ${problem}.\n` +
+      "  Install it:       sudo apt-get install chromium   (Debian/Ubuntu; .ci/run does this)\n" +
+      "  or point to one:  CHROMIUM_PATH=/path/to/chromium npm test\n" +
+      "This test fails rather than skips without a browser: CI must run it." +
+      (detail ? `\n--- playwright ---\n${detail}` : ""),
+  );
+  error.stack = error.message; // the message is the whole story
+  return error;
+}
+
+async function launchChromium(): Promise<Browser> {
+  try {
+    return await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  } catch (error) {
+    throw noChromium("is there but did not start", (error as Error).message);
   }
-  [stack, browser] = await Promise.all([
-    startStack(),
-    chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true }),
-  ]);
+}
+
+beforeAll(async () => {
+  // Before anything else: no point starting the stack for a test that cannot run.
+  try {
+    accessSync(CHROMIUM, constants.X_OK);
+  } catch {
+    throw noChromium("is not an executable file");
+  }
+  // Side by side, but both kept: whichever fails, afterAll still stops what did start.
+  const [started, launched] = await Promise.allSettled([startStack(), launchChromium()]);
+  if (started.status === "fulfilled") stack = started.value;
+  if (launched.status === "fulfilled") browser = launched.value;
+  if (launched.status === "rejected") throw launched.reason;
+  if (started.status === "rejected") throw started.reason;
   await stack.query(DATASET_SQL.join(";\n"));
   await mkdir(ARTIFACTS, { recursive: true });
 });
@@ -72,13 +100,33 @@ async function api(pathAndQuery: string): Promise<Row[]> {
   return ((await response.json()) as { rows: Row[] }).rows;
 }
 
+/** When each `report()`'s process ran, `[start, end]` in ms, to check that none overlapped. */
+const reportRuns: [number, number][] = [];
+
+/**
+ * `npm run report -- --json`. It runs `wrangler d1 execute` on the stack's D1, so it waits its turn
+ * with every other wrangler command there (`stack.exclusive`): two at once can fail.
+ */
 async function report(...args: string[]): Promise<Row[]> {
-  const { stdout } = await execFileAsync(
-    process.execPath,
-    ["scripts/report.mjs", "--json", "--persist-to", stack.persistDir, ...args],
-    { env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } },
-  );
+  const { stdout } = await stack.exclusive(async () => {
+    const start = performance.now();
+    try {
+      return await execFileAsync(
+        process.execPath,
+        ["scripts/report.mjs", "--json", "--persist-to", stack.persistDir, ...args],
+        { env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } },
+      );
+    } finally {
+      reportRuns.push([start, performance.now()]);
+    }
+  });
   return (JSON.parse(stdout) as { rows: Row[] }).rows;
+}
+
+/** Whether any two of the runs were under way at the same moment. */
+function anyOverlap(runs: [number, number][]): boolean {
+  const sorted = [...runs].sort((a, b) => a[0] - b[0]);
+  return sorted.some(([start], i) => i > 0 && start < (sorted[i - 1]?.[1] ?? 0));
 }
 
 /** The links table as the browser shows it: identifier, owner and the numbers, per row. */
@@ -107,6 +155,8 @@ describe("the same seeded data, three ways", () => {
     const view = await stack.query("SELECT * FROM link_stats ORDER BY hits DESC, identifier");
     expect(view).toEqual(EXPECTED_LINKS);
 
+    reportRuns.length = 0;
+    // Asked for all at once: the API answers side by side, the reports take turns.
     const [apiAll, apiPeriod, apiNarrow, cliAll, cliNarrow] = await Promise.all([
       api("/reports/links"),
       api(`/reports/links?${search(DATASET_PERIOD)}`),
@@ -114,6 +164,10 @@ describe("the same seeded data, three ways", () => {
       report(),
       report("--from", NARROW_PERIOD.from, "--to", NARROW_PERIOD.to),
     ]);
+    // Each report is a `wrangler d1 execute` on the same local D1, and two at once sometimes fail
+    // with a wrangler internal error: they must have run one after the other.
+    expect(reportRuns).toHaveLength(2);
+    expect(anyOverlap(reportRuns), `report runs: ${JSON.stringify(reportRuns)}`).toBe(false);
     expect(apiAll).toEqual(view);
     expect(apiPeriod).toEqual(view);
     expect(cliAll).toEqual(view);

@@ -5,6 +5,11 @@
  * migrations, seeds links, starts the demo origin in this process and `wrangler dev` in front of it
  * in its own process group, and waits until the worker answers `/_reflinks/health`. `stop()` undoes
  * all of it. No Cloudflare account, no network: wrangler only ever runs with `--local`.
+ *
+ * Two `wrangler d1` commands (`stack.query`, `npm run report`) never run at once on one stack's
+ * D1: two of them starting together on the same `--persist-to` directory can fail with a wrangler
+ * internal error. `query` waits its turn by itself; any other command on `persistDir` goes through
+ * `stack.exclusive`.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -67,9 +72,18 @@ export interface Stack {
   originUrl: string;
   /** Bearer token of the `/_reflinks/*` API. */
   apiToken: string;
-  /** Runs SQL on the stack's local D1 (`wrangler d1 execute --local`): the last statement's rows. */
+  /**
+   * Runs SQL on the stack's local D1 (`wrangler d1 execute --local`): the last statement's rows.
+   * Calls made together run one after the other (see {@link Stack.exclusive}).
+   */
   query<T extends Row = Row>(sql: string): Promise<T[]>;
-  /** The local D1's directory, for other tools' `--persist-to` (`npm run report`). */
+  /**
+   * Runs `command` (say, `npm run report` with `--persist-to persistDir`) once no other wrangler
+   * command of this stack is running on its D1, and holds the next ones off until it is done.
+   * Every process that opens `persistDir` with wrangler must go through here.
+   */
+  exclusive<T>(command: () => Promise<T>): Promise<T>;
+  /** The local D1's directory, for other tools' `--persist-to` (`npm run report`), via `exclusive`. */
   persistDir: string;
   /** Stops the worker's process group and the origin, and removes the temporary D1. */
   stop(): Promise<void>;
@@ -133,6 +147,19 @@ async function d1Execute(persistDir: string, sql: string): Promise<Row[]> {
   const last = parsed.at(-1) as { results?: Row[]; success?: boolean } | undefined;
   if (!last || last.success === false) throw new Error(`d1 execute failed: ${stdout}`);
   return last.results ?? [];
+}
+
+/**
+ * A queue of one: each task starts when the previous one has settled (failed or not), in the order
+ * they were handed in.
+ */
+function oneAtATime() {
+  let last: Promise<unknown> = Promise.resolve();
+  return <T>(task: () => Promise<T>): Promise<T> => {
+    const run = last.then(task);
+    last = run.catch(() => undefined);
+    return run;
+  };
 }
 
 /** A port that was free a moment ago (the usual listen-on-0-and-close trick). */
@@ -292,6 +319,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const apiToken = `e2e-token-${randomBytes(12).toString("hex")}`;
   const signingSecret = `e2e-signing-secret-${randomBytes(24).toString("hex")}`;
   const persistDir = await mkdtemp(path.join(tmpdir(), "reflinks-e2e-"));
+  // Every wrangler d1 command on persistDir, from here on, goes through this.
+  const exclusive = oneAtATime();
+  const query = <T extends Row = Row>(sql: string) =>
+    exclusive(() => d1Execute(persistDir, sql)) as Promise<T[]>;
   const port = await freePort();
   const workerUrl = `http://${HOST}:${port}`;
   // The demo origin calls the worker's API (its purchase confirms a referral).
@@ -321,10 +352,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   try {
     // CI=true: `migrations apply` would otherwise ask for confirmation.
-    await wranglerOk(
-      "d1 migrations apply",
-      ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir],
-      { CI: "true" },
+    await exclusive(() =>
+      wranglerOk(
+        "d1 migrations apply",
+        ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir],
+        { CI: "true" },
+      ),
     );
     const links = options.links ?? [];
     if (links.length > 0) {
@@ -335,8 +368,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
             `(${sqlString(link.identifier)}, ${sqlString(link.userId)}, ${link.disabled ? 1 : 0}, ${now}, ${now})`,
         )
         .join(", ");
-      await d1Execute(
-        persistDir,
+      await query(
         `INSERT INTO referral_links (identifier, user_id, disabled, created_at, updated_at) VALUES ${values}`,
       );
     }
@@ -355,7 +387,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         workerUrl: url,
         originUrl,
         apiToken,
-        query: <T extends Row = Row>(sql: string) => d1Execute(persistDir, sql) as Promise<T[]>,
+        query,
+        exclusive,
         persistDir,
         stop,
       };
@@ -387,7 +420,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       workerUrl,
       originUrl,
       apiToken,
-      query: <T extends Row = Row>(sql: string) => d1Execute(persistDir, sql) as Promise<T[]>,
+      query,
+      exclusive,
       persistDir,
       stop,
     };
