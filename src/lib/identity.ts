@@ -16,6 +16,13 @@ import { cookieOptions } from "./visitor-cookie";
 
 export const IDENTITY_COOKIE = "reflinks_uid";
 
+/**
+ * Marks cookies issued by a worker that records each login in `reflinks_users`. Cookies issued
+ * before that (plain `issued:user`) still authenticate hits, but a login report for their user is
+ * recorded once more, so that every signed-in user gets their `first_seen_at`.
+ */
+const RECORDED = "r";
+
 const HKDF_INFO = new TextEncoder().encode("reflinks identity cookie");
 
 // Derived once per isolate and token: the derivation is a few WebCrypto calls.
@@ -57,7 +64,7 @@ export async function identityCookie(
   const issuedAt = Math.floor(now / 1000);
   return generateSignedCookie(
     IDENTITY_COOKIE,
-    `${issuedAt}:${userId}`,
+    `${RECORDED}${issuedAt}:${userId}`,
     await key,
     cookieOptions(IDENTITY_COOKIE, config, requestUrl, config.cookieMaxAge),
   );
@@ -68,15 +75,21 @@ export function clearIdentityCookie(config: Config, requestUrl: URL): string {
   return generateCookie(IDENTITY_COOKIE, "", cookieOptions(IDENTITY_COOKIE, config, requestUrl, 0));
 }
 
+/** Who a request's identity cookie names, and whether the login behind it was recorded. */
+export interface Identity {
+  userId: string;
+  recorded: boolean;
+}
+
 /**
- * The user a request's identity cookie names, or null: no key, no cookie, a bad or foreign
+ * The identity a request's cookie carries, or null: no key, no cookie, a bad or foreign
  * signature, a malformed value, or a cookie older than `COOKIE_MAX_AGE`.
  */
-export async function verifiedUserId(
+export async function verifiedIdentity(
   request: Request,
   config: Config,
   now = Date.now(),
-): Promise<string | null> {
+): Promise<Identity | null> {
   const header = request.headers.get("Cookie");
   // Checked before the key: a page view without the cookie must not pay for anything else.
   if (!header?.includes(IDENTITY_COOKIE)) return null;
@@ -84,9 +97,18 @@ export async function verifiedUserId(
   if (!key) return null;
   const value = (await parseSigned(header, await key, IDENTITY_COOKIE))[IDENTITY_COOKIE];
   if (typeof value !== "string") return null;
-  const match = /^(\d{1,12}):(.+)$/s.exec(value);
-  if (!match?.[1] || !match[2]) return null;
-  const ageSeconds = Math.floor(now / 1000) - Number(match[1]);
+  const match = /^(r?)(\d{1,12}):(.+)$/s.exec(value);
+  if (!match?.[2] || !match[3]) return null;
+  const ageSeconds = Math.floor(now / 1000) - Number(match[2]);
   if (ageSeconds < -300 || ageSeconds > config.cookieMaxAge) return null;
-  return match[2];
+  return { userId: match[3], recorded: match[1] === RECORDED };
+}
+
+/** The user a request's identity cookie names, or null (see {@link verifiedIdentity}). */
+export async function verifiedUserId(
+  request: Request,
+  config: Config,
+  now = Date.now(),
+): Promise<string | null> {
+  return (await verifiedIdentity(request, config, now))?.userId ?? null;
 }

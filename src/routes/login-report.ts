@@ -8,7 +8,7 @@ import type { AppBindings } from "../bindings";
 import type { Config } from "../config";
 import { database } from "../db/client";
 import { recordLogin } from "../db/queries/users";
-import { clearIdentityCookie, identityCookie, verifiedUserId } from "../lib/identity";
+import { clearIdentityCookie, identityCookie, verifiedIdentity } from "../lib/identity";
 import { errorMessage, log } from "../lib/log";
 import { requestIdOf } from "../lib/request-id";
 import { withRetries } from "../lib/retry";
@@ -62,8 +62,9 @@ export async function applyLoginReport(
   const userId = decodedUserId(reported);
   if (userId === null) return ignore("not a percent-encoded UTF-8 user id");
 
-  // The browser already carries this user's identity: nothing to record, no query.
-  if ((await verifiedUserId(request, config)) === userId) return answer;
+  // The browser already carries this user's identity, from a recorded login: no query.
+  const identity = await verifiedIdentity(request, config);
+  if (identity?.userId === userId && identity.recorded) return answer;
 
   const visitor = anonymousCookieOf(request, config);
   await recordLoginSoon(bindings, ctx, request, userId, visitor.id);
@@ -73,8 +74,8 @@ export async function applyLoginReport(
     const hostOnly = visitor.conflict ? clearHostOnlyAnonymousCookie(config, url) : null;
     if (hostOnly) answer.headers.append("Set-Cookie", hostOnly);
   }
-  const identity = await identityCookie(userId, config, url);
-  if (identity) answer.headers.append("Set-Cookie", identity);
+  const cookie = await identityCookie(userId, config, url);
+  if (cookie) answer.headers.append("Set-Cookie", cookie);
   return answer;
 }
 

@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { generateSignedCookie } from "hono/cookie";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createLink, hitsOf } from "../support/db";
 import { flakyDatabase } from "../support/faults";
@@ -266,10 +267,36 @@ describe("the header on every page of a signed-in user", () => {
     expect(page.headers.get("Cache-Control")).toBe("public, max-age=600");
   });
 
+  it("records the login once for an identity cookie issued before logins were recorded", async () => {
+    const user = `old-cookie-${crypto.randomUUID()}`;
+    const issuedAt = Math.floor(Date.now() / 1000) - 86_400;
+    const oldCookie = (
+      await generateSignedCookie("reflinks_uid", `${issuedAt}:${user}`, env.SIGNING_SECRET ?? "", {
+        path: "/",
+      })
+    ).split(";")[0];
+    const seen = () =>
+      env.DB.prepare("SELECT user_id FROM reflinks_users WHERE user_id = ?").bind(user).first();
+    expect(await seen()).toBeNull();
+    const page = await send(`/login-as?user=${user}`, { headers: { Cookie: oldCookie ?? "" } });
+    expect(await seen()).toEqual({ user_id: user });
+    // The cookie it gets back is a recorded one: the next page costs no query.
+    const noDatabase = new Proxy({} as D1Database, {
+      get() {
+        throw new Error("must not touch D1");
+      },
+    });
+    const next = await send(`/login-as?user=${user}`, {
+      headers: { Cookie: cookiePair(page, "reflinks_uid") },
+      bindings: { DB: noDatabase },
+    });
+    expect(next.status).toBe(303);
+  });
+
   it("records the login when the cookie names somebody else", async () => {
     const first = cookiePair(await send("/login-as?user=first-account"), "reflinks_uid");
     const switched = await send("/login-as?user=second-account", { headers: { Cookie: first } });
-    expect(setCookies(switched).get("reflinks_uid")).toMatch(/^\d+%3Asecond-account\./);
+    expect(setCookies(switched).get("reflinks_uid")).toMatch(/^r\d+%3Asecond-account\./);
     const row = await env.DB.prepare("SELECT user_id FROM reflinks_users WHERE user_id = ?")
       .bind("second-account")
       .first();
