@@ -1,7 +1,9 @@
 /**
- * The API's one error type and its one renderer: `{"error": {"code", "message"}}` (docs/api.md#errors).
+ * The API's one error type and its one renderer: `{"error": {"code", "message", "request_id"}}`
+ * (docs/api.md#errors).
  */
 import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
 import { requestIdOf } from "./lib/request-id";
 
 const STATUS = {
@@ -21,16 +23,27 @@ const STATUS = {
 
 export type ErrorCode = keyof typeof STATUS;
 
-export class ApiError extends Error {
-  readonly status: (typeof STATUS)[ErrorCode];
+/** Every error code, for the API's schema. */
+export const ERROR_CODES = Object.keys(STATUS) as [ErrorCode, ...ErrorCode[]];
+
+/** The HTTP status each error code is answered with. */
+export function statusOf(code: ErrorCode): (typeof STATUS)[ErrorCode] {
+  return STATUS[code];
+}
+
+/**
+ * An error the API answers with its code: hono's `HTTPException`, so that anything in hono that
+ * knows those (middleware, `onError`) treats it as one, with the code the client can act on.
+ */
+export class ApiError extends HTTPException {
+  declare readonly status: (typeof STATUS)[ErrorCode];
 
   constructor(
     readonly code: ErrorCode,
     message: string,
   ) {
-    super(message);
+    super(STATUS[code], { message });
     this.name = "ApiError";
-    this.status = STATUS[code];
   }
 }
 

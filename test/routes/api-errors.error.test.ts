@@ -296,13 +296,14 @@ describe("404: unknown routes", () => {
 
 describe("405: a known route, another method", () => {
   it.each([
-    ["PUT", "/links", "GET, POST"],
-    ["DELETE", "/links", "GET, POST"],
-    ["PATCH", "/links", "GET, POST"],
-    ["PUT", "/links/some-link", "GET, PATCH, DELETE"],
-    ["POST", "/links/some-link", "GET, PATCH, DELETE"],
-    ["POST", "/links/some-link/hits", "GET"],
-    ["DELETE", "/links/some-link/hits", "GET"],
+    ["PUT", "/links", "GET, HEAD, POST"],
+    ["DELETE", "/links", "GET, HEAD, POST"],
+    ["PATCH", "/links", "GET, HEAD, POST"],
+    ["PUT", "/links/some-link", "GET, HEAD, PATCH, DELETE"],
+    ["POST", "/links/some-link", "GET, HEAD, PATCH, DELETE"],
+    ["POST", "/links/some-link/hits", "GET, HEAD"],
+    ["DELETE", "/links/some-link/hits", "GET, HEAD"],
+    ["POST", "/openapi.json", "GET, HEAD"],
     ["GET", "/confirm", "POST"],
     ["PUT", "/confirm", "POST"],
     ["GET", "/reconcile", "POST"],

@@ -48,13 +48,13 @@ describe("errors are pages", () => {
     await response.body?.cancel();
   });
 
-  it("other methods: 405 with Allow: GET", async () => {
+  it("other methods: 405 with Allow: GET, HEAD", async () => {
     const response = await send("/_reflinks/dashboard", {
       method: "POST",
       headers: { Authorization: `Bearer ${"test-api-token"}` },
     });
     expect(response.status).toBe(405);
-    expect(response.headers.get("Allow")).toBe("GET");
+    expect(response.headers.get("Allow")).toBe("GET, HEAD");
     await response.body?.cancel();
   });
 });

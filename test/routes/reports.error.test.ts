@@ -74,11 +74,11 @@ describe("link", () => {
 });
 
 describe("methods", () => {
-  it.each(["POST", "PUT", "PATCH", "DELETE"])("%s: 405 with Allow: GET", async (method) => {
+  it.each(["POST", "PUT", "PATCH", "DELETE"])("%s: 405 with Allow: GET, HEAD", async (method) => {
     for (const report of ["links", "daily"]) {
       const answer = await apiJson(`/reports/${report}`, { method });
       expect(answer.status).toBe(405);
-      expect(answer.headers.get("Allow")).toBe("GET");
+      expect(answer.headers.get("Allow")).toBe("GET, HEAD");
       expect(answer.body).toEqual(apiError("method_not_allowed"));
     }
   });

@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, or } from "drizzle-orm";
+import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
 import type { Database } from "../client";
 import { type NewReferralHit, type ReferralHit, referralHits } from "../schema";
 
@@ -57,9 +57,19 @@ export async function insertHit(d1: D1Database, hit: NewReferralHit): Promise<vo
     .run();
 }
 
+/** Where a newest-first list of hits stopped: the last hit shown. */
 export interface HitCursor {
   createdAt: string;
   id: string;
+}
+
+/** Hits strictly after `cursor` in newest-first order (time, then id): one keyset condition. */
+export function newestFirstAfter(cursor: HitCursor | undefined): SQL | undefined {
+  if (!cursor) return undefined;
+  return or(
+    lt(referralHits.createdAt, cursor.createdAt),
+    and(eq(referralHits.createdAt, cursor.createdAt), lt(referralHits.id, cursor.id)),
+  );
 }
 
 /** One page of a link's hits, newest first, strictly after `cursor` in that order. */
@@ -68,17 +78,10 @@ export async function listHits(
   linkId: number,
   options: { cursor?: HitCursor; limit: number },
 ): Promise<ReferralHit[]> {
-  const { cursor } = options;
-  const after = cursor
-    ? or(
-        lt(referralHits.createdAt, cursor.createdAt),
-        and(eq(referralHits.createdAt, cursor.createdAt), lt(referralHits.id, cursor.id)),
-      )
-    : undefined;
   return db
     .select()
     .from(referralHits)
-    .where(and(eq(referralHits.linkId, linkId), after))
+    .where(and(eq(referralHits.linkId, linkId), newestFirstAfter(options.cursor)))
     .orderBy(desc(referralHits.createdAt), desc(referralHits.id))
     .limit(options.limit);
 }

@@ -2,9 +2,11 @@
  * Reports: the numbers of the `link_stats` and `daily_hits` views, over a period when one is given
  * (docs/reports.md). The SQL lives in report-sql.js, shared with `npm run report`.
  */
-import { and, count, desc, eq, gte, lt, or, type SQL } from "drizzle-orm";
+import { and, count, desc, eq, gte, lt, type SQL } from "drizzle-orm";
 import type { Database } from "../client";
 import { type ReferralHit, referralHits, referralLinks } from "../schema";
+import { type HitCursor, newestFirstAfter } from "./hits";
+import type { LinkStats } from "./links";
 import {
   dailyReportQuery,
   linkReportQuery,
@@ -34,12 +36,8 @@ export interface DailyReportRow {
   confirmed: number;
 }
 
-export interface ReportTotals {
-  hits: number;
-  visitors: number;
-  users: number;
-  confirmed: number;
-}
+/** The totals of a period: the same four numbers as one link's {@link LinkStats}. */
+export type ReportTotals = LinkStats;
 
 async function run<T>(db: Database, query: ReportQuery): Promise<T[]> {
   const { results } = await db.$client
@@ -76,11 +74,6 @@ export async function countLinks(db: Database): Promise<number> {
   return row?.n ?? 0;
 }
 
-export interface RecentHitCursor {
-  createdAt: string;
-  id: string;
-}
-
 export type RecentHit = ReferralHit & { identifier: string };
 
 /**
@@ -95,7 +88,7 @@ export async function recentHits(db: Database, options: RecentHitsOptions): Prom
 
 export interface RecentHitsOptions extends Period {
   linkId?: number;
-  cursor?: RecentHitCursor;
+  cursor?: HitCursor;
   limit: number;
 }
 
@@ -106,15 +99,7 @@ export function recentHitsQuery(db: Database, options: RecentHitsOptions) {
   if (options.from !== undefined) conditions.push(gte(referralHits.createdAt, options.from));
   const end = options.to === undefined ? null : nextDay(options.to);
   if (end !== null) conditions.push(lt(referralHits.createdAt, end));
-  const { cursor } = options;
-  if (cursor) {
-    conditions.push(
-      or(
-        lt(referralHits.createdAt, cursor.createdAt),
-        and(eq(referralHits.createdAt, cursor.createdAt), lt(referralHits.id, cursor.id)),
-      ),
-    );
-  }
+  conditions.push(newestFirstAfter(options.cursor));
   return db
     .select({ hit: referralHits, identifier: referralLinks.identifier })
     .from(referralHits)

@@ -1,7 +1,8 @@
 /**
- * The JSON API (docs/api.md) under `/_reflinks`, spoken by the origin server.
+ * The JSON API (docs/api.md) under `/_reflinks`, spoken by the origin server. Every route is
+ * registered from the one table in ./contract.ts, with the handler of the same name.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { HonoEnv } from "../../app-env";
 import { configOf } from "../../config";
@@ -11,14 +12,33 @@ import { errorMessage, log } from "../../lib/log";
 import { requestIdOf } from "../../lib/request-id";
 import { dashboard } from "../dashboard/dashboard";
 import { requireApiToken } from "./auth";
+import { API_ROUTES, methodsOf, type RouteName } from "./contract";
 import { MAX_BODY_BYTES } from "./input";
-import { links } from "./links";
-import { referrals } from "./referrals";
-import { reports } from "./reports";
+import { linkHandlers } from "./links";
+import openApiDocument from "./openapi.json";
+import { referralHandlers } from "./referrals";
+import { reportHandlers } from "./reports";
 
 export const API_PREFIX = "/_reflinks";
-/** The dashboard is opened by a browser, which can send the token only as Basic credentials. */
-const DASHBOARD_PATH = `${API_PREFIX}/dashboard`;
+
+type Handler = (c: Context<HonoEnv>) => Response | Promise<Response>;
+
+/** The dashboard is a sub-app of its own (HTML errors, security headers): mounted, not a handler. */
+const HANDLERS: Record<Exclude<RouteName, "dashboard">, Handler> = {
+  async health(c) {
+    try {
+      await c.env.DB.prepare("SELECT 1").first();
+    } catch (error) {
+      log("error", "health_check_failed", { request_id: requestIdOf(c.req.raw), error: errorMessage(error) });
+      throw new ApiError("unavailable", "The database does not answer.");
+    }
+    return c.json({ ok: true });
+  },
+  openapi: (c) => c.json(openApiDocument),
+  ...linkHandlers,
+  ...referralHandlers,
+  ...reportHandlers,
+};
 
 export function createApiApp() {
   const app = new Hono<HonoEnv>().basePath(API_PREFIX);
@@ -33,26 +53,21 @@ export function createApiApp() {
     c.header("Cache-Control", "no-store");
   });
 
-  app.get("/health", async (c) => {
-    try {
-      await c.env.DB.prepare("SELECT 1").first();
-    } catch (error) {
-      log("error", "health_check_failed", { request_id: requestIdOf(c.req.raw), error: errorMessage(error) });
-      throw new ApiError("unavailable", "The database does not answer.");
-    }
-    return c.json({ ok: true });
-  });
-  app.all("/health", (c) => {
-    c.header("Allow", "GET, HEAD");
-    throw new ApiError("method_not_allowed", `${c.req.method} is not allowed here; use GET.`);
-  });
+  const routes = Object.entries(API_ROUTES) as [RouteName, (typeof API_ROUTES)[RouteName]][];
+  const register = (name: RouteName, path: string, method: string) => {
+    if (name === "dashboard") app.route(path, dashboard);
+    else app.on(method.toUpperCase(), path, HANDLERS[name]);
+  };
 
-  const apiAuth = requireApiToken();
-  const dashboardAuth = requireApiToken({ basic: true });
+  // Routes without a token first, then the token check, then everything else.
+  for (const [name, route] of routes) if (route.auth === "none") register(name, route.path, route.method);
+  const bearer = requireApiToken();
+  const basic = requireApiToken({ basic: true });
+  const dashboardPath = `${API_PREFIX}${API_ROUTES.dashboard.path}`;
   app.use((c, next) => {
     const path = c.req.path;
-    const isDashboard = path === DASHBOARD_PATH || path.startsWith(`${DASHBOARD_PATH}/`);
-    return (isDashboard ? dashboardAuth : apiAuth)(c, next);
+    const isDashboard = path === dashboardPath || path.startsWith(`${dashboardPath}/`);
+    return (isDashboard ? basic : bearer)(c, next);
   });
   app.use(
     bodyLimit({
@@ -60,13 +75,16 @@ export function createApiApp() {
       onError: (c) => errorResponse(c, new ApiError("payload_too_large", "The body is over 64 KiB.")),
     }),
   );
+  for (const [name, route] of routes) if (route.auth !== "none") register(name, route.path, route.method);
 
-  app.route("/links", links);
-  app.route("/", referrals);
-  app.route("/reports", reports);
-  app.route("/dashboard", dashboard);
-
-  app.notFound((c) => errorResponse(c, new ApiError("not_found", "No such API route.")));
+  // The one 405 handler: a path the table knows, asked with a method it does not list.
+  app.all("*", (c) => {
+    const methods = methodsOf(c.req.path.slice(API_PREFIX.length));
+    if (methods.length === 0) throw new ApiError("not_found", "No such API route.");
+    const allow = allowHeader(methods);
+    c.header("Allow", allow);
+    throw new ApiError("method_not_allowed", `${c.req.method} is not allowed here; use ${allow}.`);
+  });
 
   app.onError((error, c) => {
     if (error instanceof ApiError) return errorResponse(c, error);
@@ -79,4 +97,13 @@ export function createApiApp() {
   });
 
   return app;
+}
+
+const METHOD_ORDER = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
+
+/** `Allow` for a path's methods, in one order: every GET also answers HEAD. */
+function allowHeader(methods: readonly string[]): string {
+  const upper = new Set(methods.map((method) => method.toUpperCase()));
+  if (upper.has("GET")) upper.add("HEAD");
+  return METHOD_ORDER.filter((method) => upper.has(method)).join(", ");
 }

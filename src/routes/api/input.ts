@@ -1,9 +1,10 @@
 /**
  * Reading API input: JSON bodies (400 when not JSON), validated with zod (422 naming the field),
- * and the pagination parameters every list shares.
+ * and the cursors lists hand out.
  */
 import type { Context } from "hono";
 import { z } from "zod";
+import type { HitCursor } from "../../db/queries/hits";
 import { ApiError } from "../../errors";
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -48,15 +49,6 @@ export function validate<T extends z.ZodType>(schema: T, value: unknown): z.outp
   throw new ApiError("validation_failed", `${field} ${message}`);
 }
 
-/** `limit` as lists take it: 1-200, 50 when absent. */
-export const limitSchema = z
-  .string()
-  .regex(/^\d+$/, "must be a whole number from 1 to 200")
-  .transform(Number)
-  .pipe(z.number().min(1, "must be at least 1").max(200, "must be at most 200"))
-  .optional()
-  .transform((limit) => limit ?? 50);
-
 /** Cursors are opaque to clients: base64url of a JSON value the list chose. */
 export function encodeCursor(value: unknown): string {
   return btoa(JSON.stringify(value)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
@@ -71,4 +63,16 @@ export function decodeCursor<T extends z.ZodType>(cursor: string, schema: T): z.
     // falls through to the error below
   }
   throw new ApiError("validation_failed", "cursor is not a cursor this list gave out");
+}
+
+const hitCursorSchema = z.tuple([z.string(), z.string()]);
+
+/** The cursor of a newest-first list of hits: the last hit shown. */
+export function encodeHitCursor(hit: HitCursor): string {
+  return encodeCursor([hit.createdAt, hit.id]);
+}
+
+export function decodeHitCursor(cursor: string): HitCursor {
+  const [createdAt, id] = decodeCursor(cursor, hitCursorSchema);
+  return { createdAt, id };
 }

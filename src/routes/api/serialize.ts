@@ -1,8 +1,9 @@
 /** The API's JSON shapes of stored rows (docs/api.md#links): snake_case, the columns' own names. */
 import type { Config } from "../../config";
 import type { ReferralHit, ReferralLink } from "../../db/schema";
+import type { HitJson, LinkJson } from "./schemas";
 
-export function linkJson(link: ReferralLink, requestUrl: URL, config: Config) {
+export function linkJson(link: ReferralLink, requestUrl: URL, config: Config): LinkJson {
   return {
     identifier: link.identifier,
     user_id: link.userId,
@@ -13,7 +14,7 @@ export function linkJson(link: ReferralLink, requestUrl: URL, config: Config) {
   };
 }
 
-export function hitJson(hit: ReferralHit, identifier: string) {
+export function hitJson(hit: ReferralHit, identifier: string): HitJson {
   return {
     id: hit.id,
     link: identifier,

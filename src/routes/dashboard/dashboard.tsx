@@ -6,23 +6,16 @@
  * links table), `hits` (cursor of the recent hits).
  */
 import { Hono } from "hono";
-import { z } from "zod";
 import type { HonoEnv } from "../../app-env";
-import { findLinkTarget, IDENTIFIER } from "../../db/queries/links";
+import { findLinkTarget } from "../../db/queries/links";
 import { nextDay } from "../../db/queries/report-sql.js";
-import {
-  countLinks,
-  dailyReport,
-  linkReport,
-  type RecentHitCursor,
-  recentHits,
-  reportTotals,
-} from "../../db/queries/reports";
+import { countLinks, dailyReport, linkReport, recentHits, reportTotals } from "../../db/queries/reports";
 import { ApiError } from "../../errors";
 import { errorMessage, log } from "../../lib/log";
 import { requestIdOf } from "../../lib/request-id";
-import { decodeCursor, encodeCursor, queryOf, validate } from "../api/input";
+import { decodeHitCursor, encodeHitCursor, queryOf, validate } from "../api/input";
 import { periodOf } from "../api/reports";
+import { dashboardQuery } from "../api/schemas";
 import type { ChartDay } from "./chart";
 import { DashboardPage } from "./page";
 
@@ -44,18 +37,6 @@ const SECURITY_HEADERS = {
   "X-Frame-Options": "DENY",
   "Referrer-Policy": "no-referrer",
 } as const;
-
-const dashboardQuery = z.object({
-  link: z.string().regex(IDENTIFIER, "must be 1-50 characters of A-Z, a-z, 0-9, _ and -").optional(),
-  page: z
-    .string()
-    .regex(/^[1-9]\d{0,5}$/, "must be a whole number from 1")
-    .transform(Number)
-    .optional(),
-  hits: z.string().optional(),
-});
-
-const hitCursorSchema = z.tuple([z.string(), z.string()]);
 
 function addDays(day: string, days: number): string {
   return new Date(Date.parse(`${day}T00:00:00.000Z`) + days * 86_400_000).toISOString().slice(0, 10);
@@ -93,10 +74,7 @@ dashboard.get("/", async (c) => {
   const { from, to } = resolvePeriod(periodOf(query), today);
   const options = validate(dashboardQuery, query);
   const page = options.page ?? 1;
-  const cursor: RecentHitCursor | undefined =
-    options.hits === undefined
-      ? undefined
-      : (([createdAt, id]) => ({ createdAt, id }))(decodeCursor(options.hits, hitCursorSchema));
+  const cursor = options.hits === undefined ? undefined : decodeHitCursor(options.hits);
 
   let linkId: number | undefined;
   if (options.link !== undefined) {
@@ -141,8 +119,7 @@ dashboard.get("/", async (c) => {
         pageCount: Math.max(1, Math.ceil(linkCount / LINKS_PER_PAGE)),
         hits: shownHits,
         olderHits: cursor !== undefined,
-        nextHitsCursor:
-          hits.length > HITS_PER_PAGE && lastHit ? encodeCursor([lastHit.createdAt, lastHit.id]) : null,
+        nextHitsCursor: hits.length > HITS_PER_PAGE && lastHit ? encodeHitCursor(lastHit) : null,
         quickPeriods: [7, 30, 90, 365].map((n) => ({
           label: `Last ${n} days`,
           from: addDays(today, 1 - n),
@@ -160,11 +137,6 @@ dashboard.get("/", async (c) => {
     />
   );
   return c.html(`<!doctype html>${html}`);
-});
-
-dashboard.all("/", (c) => {
-  c.header("Allow", "GET");
-  throw new ApiError("method_not_allowed", `${c.req.method} is not allowed here; use GET.`);
 });
 
 /** Errors of the page as a page: a person reads them, not a program. */

@@ -1,0 +1,68 @@
+// `npm run openapi`: writes the API's OpenAPI document and the demo origin's types from it.
+//
+//   src/routes/api/openapi.json   made from the route table and its zod schemas
+//                                 (src/routes/api/openapi-document.ts); the worker serves it at
+//                                 GET /_reflinks/openapi.json
+//   demo/reflinks-api.d.ts        made from that document by openapi-typescript, as any Node site
+//                                 would make its own (README "Typed calls from Node")
+//
+//   npm run openapi -- --check    writes nothing; fails when either file is not what it would write
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const GENERATOR = path.join(ROOT, "src/routes/api/openapi-document.ts");
+const DOCUMENT = path.join(ROOT, "src/routes/api/openapi.json");
+const TYPES = path.join(ROOT, "demo/reflinks-api.d.ts");
+const check = process.argv.includes("--check");
+
+/** openapi-document.ts and what it imports, bundled to one ES module and imported without a file. */
+async function loadGenerator() {
+  const { outputFiles } = await build({
+    entryPoints: [GENERATOR],
+    bundle: true,
+    write: false,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    logLevel: "silent",
+  });
+  return import(`data:text/javascript;base64,${Buffer.from(outputFiles[0].text).toString("base64")}`);
+}
+
+async function typesOf(document) {
+  // openapi-typescript needs TypeScript 5's compiler API; the demo workspace has both.
+  const demoRequire = (await import("node:module")).createRequire(path.join(ROOT, "demo/package.json"));
+  const { default: openapiTS, astToString } = demoRequire("openapi-typescript");
+  const header =
+    "// Made by `npm run openapi` from src/routes/api/openapi.json with openapi-typescript: do not edit.\n";
+  return header + astToString(await openapiTS(document));
+}
+
+const { version } = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+const { openApiDocument } = await loadGenerator();
+const document = openApiDocument(version);
+const outputs = [
+  [DOCUMENT, `${JSON.stringify(document, null, 2)}\n`],
+  [TYPES, await typesOf(document)],
+];
+
+let stale = 0;
+for (const [file, text] of outputs) {
+  const relative = path.relative(ROOT, file);
+  const current = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : null;
+  if (current === text) continue;
+  if (check) {
+    console.error(
+      `✖ ${relative} is not what \`npm run openapi\` makes from the route table: run it and commit.`,
+    );
+    stale++;
+  } else {
+    fs.writeFileSync(file, text);
+    console.log(`wrote ${relative}`);
+  }
+}
+if (stale) process.exit(1);
+if (check) console.log("✔ the OpenAPI document and the demo's types match the route table");

@@ -1,0 +1,199 @@
+/**
+ * Every route under `/_reflinks`, once: method, path, what it takes and what it answers. The
+ * routes are registered from this table (src/routes/api/index.ts), the one 405 handler reads its
+ * methods from it, and `npm run openapi` makes the OpenAPI document from it; a test fails when
+ * the app serves a route this table does not describe, or the other way round.
+ */
+import type { z } from "zod";
+import type { ErrorCode } from "../../errors";
+import {
+  confirmBody,
+  confirmedSchema,
+  createLinkBody,
+  dailyReportQuery,
+  dailyReportSchema,
+  dashboardQuery,
+  healthSchema,
+  hitListSchema,
+  identifierParams,
+  linkListSchema,
+  linkReportSchema,
+  linkSchema,
+  linkWithStatsSchema,
+  listHitsQuery,
+  listLinksQuery,
+  patchLinkBody,
+  periodQuery,
+  reconcileBody,
+  reconciledSchema,
+} from "./schemas";
+
+export type Method = "get" | "post" | "patch" | "delete";
+
+export interface ApiRoute {
+  method: Method;
+  /** Under `/_reflinks`, with hono's `:param` placeholders. */
+  path: string;
+  summary: string;
+  /** bearer: `Authorization: Bearer <API_TOKEN>`; basic: HTTP Basic, the token as the password. */
+  auth: "none" | "bearer" | "basic";
+  params?: z.ZodType;
+  query?: z.ZodType;
+  body?: z.ZodType;
+  /** Success answers: status, what it means, and the JSON schema (none: no body, or not JSON). */
+  responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
+  /** The error codes this route may answer, besides those every route of its kind may. */
+  errors: ErrorCode[];
+}
+
+const route = <T extends ApiRoute>(definition: T) => definition;
+
+export const API_ROUTES = {
+  health: route({
+    method: "get",
+    path: "/health",
+    summary: "Whether the worker and D1 answer",
+    auth: "none",
+    responses: { 200: { description: "D1 answers", schema: healthSchema } },
+    errors: ["unavailable"],
+  }),
+  openapi: route({
+    method: "get",
+    path: "/openapi.json",
+    summary: "This document",
+    auth: "none",
+    responses: { 200: { description: "The OpenAPI 3.1 document of the API" } },
+    errors: [],
+  }),
+  createLink: route({
+    method: "post",
+    path: "/links",
+    summary: "Create a referral link",
+    auth: "bearer",
+    body: createLinkBody,
+    responses: {
+      201: {
+        description: "The link; a random 10-character identifier when none is given",
+        schema: linkSchema,
+      },
+    },
+    errors: ["conflict"],
+  }),
+  listLinks: route({
+    method: "get",
+    path: "/links",
+    summary: "List links, oldest first",
+    auth: "bearer",
+    query: listLinksQuery,
+    responses: { 200: { description: "One page of links", schema: linkListSchema } },
+    errors: [],
+  }),
+  getLink: route({
+    method: "get",
+    path: "/links/:identifier",
+    summary: "A link with its numbers",
+    auth: "bearer",
+    params: identifierParams,
+    responses: { 200: { description: "The link and its stats", schema: linkWithStatsSchema } },
+    errors: ["not_found"],
+  }),
+  updateLink: route({
+    method: "patch",
+    path: "/links/:identifier",
+    summary: "Disable, enable or give a link to another owner",
+    auth: "bearer",
+    params: identifierParams,
+    body: patchLinkBody,
+    responses: { 200: { description: "The updated link", schema: linkSchema } },
+    errors: ["not_found"],
+  }),
+  deleteLink: route({
+    method: "delete",
+    path: "/links/:identifier",
+    summary: "Delete a link and its hits (confirmed referrals stay)",
+    auth: "bearer",
+    params: identifierParams,
+    responses: { 204: { description: "Deleted" } },
+    errors: ["not_found"],
+  }),
+  listHits: route({
+    method: "get",
+    path: "/links/:identifier/hits",
+    summary: "A link's hits, newest first",
+    auth: "bearer",
+    params: identifierParams,
+    query: listHitsQuery,
+    responses: { 200: { description: "One page of hits", schema: hitListSchema } },
+    errors: ["not_found"],
+  }),
+  reconcile: route({
+    method: "post",
+    path: "/reconcile",
+    summary: "Report a login: give the visitor cookie's hits to the user",
+    auth: "bearer",
+    body: reconcileBody,
+    responses: { 200: { description: "How many hits got the user", schema: reconciledSchema } },
+    errors: [],
+  }),
+  confirm: route({
+    method: "post",
+    path: "/confirm",
+    summary: "Credit the referral of a user who completed a step, exactly once",
+    auth: "bearer",
+    body: confirmBody,
+    responses: {
+      200: { description: "Already credited: the same referral", schema: confirmedSchema },
+      201: { description: "Credited now", schema: confirmedSchema },
+    },
+    errors: ["no_referral"],
+  }),
+  linkReport: route({
+    method: "get",
+    path: "/reports/links",
+    summary: "Every link's numbers over a period, most hits first",
+    auth: "bearer",
+    query: periodQuery,
+    responses: { 200: { description: "One row per link", schema: linkReportSchema } },
+    errors: [],
+  }),
+  dailyReport: route({
+    method: "get",
+    path: "/reports/daily",
+    summary: "Numbers by UTC day, of one link or of all, oldest day first",
+    auth: "bearer",
+    query: dailyReportQuery,
+    responses: {
+      200: { description: "One row per day with a hit or a confirmation", schema: dailyReportSchema },
+    },
+    errors: ["not_found"],
+  }),
+  dashboard: route({
+    method: "get",
+    path: "/dashboard",
+    summary: "The dashboard, for a browser",
+    auth: "basic",
+    query: dashboardQuery,
+    responses: { 200: { description: "An HTML page", contentType: "text/html" } },
+    errors: ["not_found"],
+  }),
+} as const satisfies Record<string, ApiRoute>;
+
+export type RouteName = keyof typeof API_ROUTES;
+
+/** The methods a path answers, from the table; empty when no route has this path. */
+export function methodsOf(path: string): Method[] {
+  return Object.values(API_ROUTES)
+    .filter((candidate) => pathPattern(candidate.path).test(path))
+    .map((candidate) => candidate.method);
+}
+
+const patterns = new Map<string, RegExp>();
+
+function pathPattern(path: string): RegExp {
+  let pattern = patterns.get(path);
+  if (!pattern) {
+    pattern = new RegExp(`^${path.replace(/:[a-z_]+/g, "[^/]+")}/?$`);
+    patterns.set(path, pattern);
+  }
+  return pattern;
+}
