@@ -5,6 +5,7 @@ import { createHmac } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
 import { fileURLToPath } from "node:url";
+import createClient from "openapi-fetch";
 
 const MAX_BODY = 64 * 1024;
 const MAX_DOWNLOAD_MB = 1024;
@@ -145,20 +146,22 @@ export function createOriginServer(options = {}) {
   // even if the confirm call is retried, which is how a real origin should do it.
   const credits = new Map(); // referral id -> { referrer, user, event, link }
 
+  // The API client, typed from the worker's OpenAPI document (README "Typed calls from Node"):
+  // demo/reflinks-api.d.ts is what `npx openapi-typescript` makes of GET /_reflinks/openapi.json.
+  /** @type {import("openapi-fetch").Client<import("./reflinks-api.js").paths>} */
+  const reflinks = createClient({ baseUrl: reflinksUrl, headers: { Authorization: `Bearer ${apiToken}` } });
+
   /** Asks the worker to credit the referral of `user` for `event` (docs/routing.md#confirmation). */
   async function confirm(user, event) {
-    const response = await fetch(`${reflinksUrl}/_reflinks/confirm`, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${apiToken}`, "Content-Type": "application/json" },
+    const { data, error, response } = await reflinks.POST("/_reflinks/confirm", {
       // signed_up_at: clicks after the account existed are an existing customer's, never a referral.
-      body: JSON.stringify({ user_id: user, event, signed_up_at: users.get(user) }),
+      body: { user_id: user, event, signed_up_at: users.get(user) },
       signal: AbortSignal.timeout(10_000),
     });
-    const body = await response.json().catch(() => ({}));
-    if (response.status === 404 && body.error?.code === "no_referral") return { credited: null };
-    if (!response.ok)
-      throw new HttpError(502, `reflinks answered ${response.status}: ${body.error?.message ?? ""}`);
-    const { referral, created } = body;
+    if (error?.error.code === "no_referral") return { credited: null };
+    if (!data)
+      throw new HttpError(502, `reflinks answered ${response.status}: ${error?.error.message ?? ""}`);
+    const { referral, created } = data;
     if (!credits.has(referral.id)) {
       credits.set(referral.id, { referrer: referral.referrer_user_id, user, event, link: referral.link });
     }
@@ -339,7 +342,8 @@ if (isMain()) {
     process.exit(1);
   });
   server.listen(port, "127.0.0.1", () => {
-    console.log(`Demo origin listening on http://127.0.0.1:${server.address().port}`);
+    const { port: listening } = /** @type {import("node:net").AddressInfo} */ (server.address());
+    console.log(`Demo origin listening on http://127.0.0.1:${listening}`);
   });
   const stop = () => {
     server.close(() => process.exit(0));
