@@ -90,6 +90,10 @@ describe("the route table and the app", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get("Content-Type")).toMatch(/^application\/json/);
     expect(await response.json()).toEqual(document);
+    // Also where the API is switched off: the document holds no data.
+    const disabled = await api("/openapi.json", { token: null, bindings: { API_TOKEN: "" } });
+    expect(disabled.status).toBe(200);
+    expect(await disabled.json()).toEqual(document);
   });
 });
 
