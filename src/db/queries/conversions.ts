@@ -1,0 +1,222 @@
+/**
+ * Conversions and reversals (docs/money.md): payments of referred users, the referrer's commission
+ * on each, and refunds that take part or all of it back. Every write is one atomic D1 statement
+ * or batch whose conditions decide races: the unique `external_id` and `reversal_id`, and a
+ * reversal applied only to the conversion state it was computed from.
+ */
+import { and, desc, eq, lt, type SQL, sql } from "drizzle-orm";
+import {
+  type CommissionRule,
+  commissionOn,
+  formatCommissionRule,
+  parseCommissionRule,
+} from "../../lib/commission";
+import type { Database } from "../client";
+import { type Conversion, conversions, type Reversal, referralLinks, reversals } from "../schema";
+
+/** `pending` past its `approve_at` reads as `approved`, whether or not anything rewrote it. */
+export function effectiveStatus(conversion: Pick<Conversion, "status" | "approveAt">, now: string): string {
+  return conversion.status === "pending" && conversion.approveAt <= now ? "approved" : conversion.status;
+}
+
+/** The same rule in SQL, for filters. */
+export function effectiveStatusSql(now: string): SQL<string> {
+  return sql<string>`CASE WHEN ${conversions.status} = 'pending' AND ${conversions.approveAt} <= ${now}
+    THEN 'approved' ELSE ${conversions.status} END`;
+}
+
+export interface ConversionRow extends Conversion {
+  link: string | null;
+}
+
+const withLink = {
+  conversion: conversions,
+  link: referralLinks.identifier,
+};
+
+function flatten(row: { conversion: Conversion; link: string | null }): ConversionRow {
+  return { ...row.conversion, link: row.link };
+}
+
+export async function findConversion(db: Database, externalId: string): Promise<ConversionRow | null> {
+  const [row] = await db
+    .select(withLink)
+    .from(conversions)
+    .leftJoin(referralLinks, eq(referralLinks.id, conversions.linkId))
+    .where(eq(conversions.externalId, externalId))
+    .limit(1);
+  return row ? flatten(row) : null;
+}
+
+export interface NewConversion {
+  externalId: string;
+  referralId: number;
+  userId: string;
+  referrerUserId: string | null;
+  linkId: number;
+  amount: number;
+  currency: string;
+  rule: CommissionRule;
+  now: string;
+  approveAt: string;
+}
+
+/** Inserts a conversion; null when its `external_id` was taken first (by a racing call, say). */
+export async function insertConversion(db: Database, conversion: NewConversion): Promise<Conversion | null> {
+  const [row] = await db
+    .insert(conversions)
+    .values({
+      externalId: conversion.externalId,
+      referralId: conversion.referralId,
+      userId: conversion.userId,
+      referrerUserId: conversion.referrerUserId,
+      linkId: conversion.linkId,
+      amount: conversion.amount,
+      currency: conversion.currency,
+      commission: commissionOn(conversion.rule, conversion.amount),
+      commissionRule: formatCommissionRule(conversion.rule),
+      status: conversion.approveAt <= conversion.now ? "approved" : "pending",
+      approveAt: conversion.approveAt,
+      reversedAmount: 0,
+      payoutId: null,
+      createdAt: conversion.now,
+      updatedAt: conversion.now,
+    })
+    .onConflictDoNothing({ target: conversions.externalId })
+    .returning();
+  return row ?? null;
+}
+
+export interface ConversionFilter {
+  userId?: string;
+  referrerUserId?: string;
+  status?: string;
+  /** The id of the last conversion of the previous page (newest first). */
+  beforeId?: number;
+  limit: number;
+  now: string;
+}
+
+/** A page of conversions, newest first, `status` as of `now`. */
+export async function listConversions(db: Database, filter: ConversionFilter): Promise<ConversionRow[]> {
+  const rows = await db
+    .select(withLink)
+    .from(conversions)
+    .leftJoin(referralLinks, eq(referralLinks.id, conversions.linkId))
+    .where(
+      and(
+        filter.userId === undefined ? undefined : eq(conversions.userId, filter.userId),
+        filter.referrerUserId === undefined
+          ? undefined
+          : eq(conversions.referrerUserId, filter.referrerUserId),
+        filter.status === undefined ? undefined : eq(effectiveStatusSql(filter.now), filter.status),
+        filter.beforeId === undefined ? undefined : lt(conversions.id, filter.beforeId),
+      ),
+    )
+    .orderBy(desc(conversions.id))
+    .limit(filter.limit);
+  return rows.map(flatten);
+}
+
+export async function findReversal(db: Database, reversalId: string): Promise<Reversal | null> {
+  const [row] = await db.select().from(reversals).where(eq(reversals.reversalId, reversalId)).limit(1);
+  return row ?? null;
+}
+
+export type ReverseOutcome =
+  | { kind: "created" | "existing"; conversion: ConversionRow; reversal: Reversal }
+  | { kind: "too_much"; left: number }
+  | { kind: "other_conversion" };
+
+/**
+ * The commission a rule gives on `left` (an SQL expression of a whole number of minor units, 0 or
+ * more), in SQL integer arithmetic, exactly as {@link commissionOn}: percent rounded half up. The
+ * product is split so that it never passes 2^63 (SQLite would turn it into a float): with
+ * left = q * 10000 + r, (left * bp + 5000) / 10000 = q * bp + (r * bp + 5000) / 10000. The rule's
+ * numbers are written into the text as integer literals (they are parsed, digits only), so that
+ * no bound parameter can bring a float into the expression.
+ */
+export function commissionSql(rule: CommissionRule, left: string): string {
+  if (rule.kind === "none") return "0";
+  if (rule.kind === "fixed") return `(CASE WHEN (${left}) > 0 THEN ${rule.amount} ELSE 0 END)`;
+  const bp = rule.basisPoints.toString();
+  return `(((${left}) / 10000) * ${bp} + (((${left}) % 10000) * ${bp} + 5000) / 10000)`;
+}
+
+/**
+ * Reverses `amount` (all that is left when undefined) of a conversion, exactly once per
+ * `reversalId`. The new commission is the rule's on what is left; on a conversion already paid
+ * out, the difference becomes a clawback for the next payout.
+ *
+ * One batch (one transaction) both decides and writes, from the conversion as it is inside the
+ * batch: the reversal is inserted only if its amount fits in what is left, and the conversion is
+ * then set from the sum of its reversals, which makes the update idempotent. (It used to compute
+ * the reversal from a read made before the batch and retry when the conversion had changed in
+ * between; with 20 refunds racing, some ran out of attempts and answered 500.)
+ */
+export async function reverseConversion(
+  db: Database,
+  conversionId: number,
+  request: { reversalId: string; amount: number | undefined; now: string },
+): Promise<ReverseOutcome> {
+  const answerFor = async (reversal: Reversal): Promise<ReverseOutcome> =>
+    reversal.conversionId === conversionId
+      ? { kind: "existing", conversion: await conversionById(db, conversionId), reversal }
+      : { kind: "other_conversion" };
+  const existing = await findReversal(db, request.reversalId);
+  if (existing) return answerFor(existing);
+
+  // The rule never changes once the conversion is made; what is left does, so SQL computes on it.
+  const before = await conversionById(db, conversionId);
+  const rule = parseCommissionRule(before.commissionRule) ?? { kind: "none" };
+  // ?1 conversion id, ?2 reversal_id, ?3 amount (null: the rest), ?4 now
+  const reversed = "(SELECT COALESCE(SUM(r.amount), 0) FROM reversals r WHERE r.conversion_id = ?1)";
+  const d1 = db.$client;
+  const [inserted] = await d1.batch([
+    d1
+      .prepare(
+        `INSERT INTO reversals
+          (conversion_id, reversal_id, amount, commission_delta, clawback, payout_id, created_at)
+        SELECT c.id, ?2, a.amount,
+          MIN(${commissionSql(rule, "c.amount - c.reversed_amount - a.amount")} - c.commission, 0),
+          c.status = 'paid', NULL, ?4
+        FROM conversions c,
+          (SELECT COALESCE(CAST(?3 AS INTEGER),
+            (SELECT amount - reversed_amount FROM conversions WHERE id = ?1)) AS amount) a
+        WHERE c.id = ?1 AND a.amount > 0 AND a.amount <= c.amount - c.reversed_amount
+        ON CONFLICT (reversal_id) DO NOTHING`,
+      )
+      .bind(conversionId, request.reversalId, request.amount ?? null, request.now),
+    // Applies whatever reversals the conversion does not reflect yet: a no-op when none was inserted.
+    d1
+      .prepare(
+        `UPDATE conversions SET reversed_amount = ${reversed},
+          commission = ${commissionSql(rule, `amount - ${reversed}`)},
+          status = CASE WHEN status = 'paid' THEN 'paid' WHEN ${reversed} >= amount THEN 'reversed'
+            ELSE status END,
+          updated_at = ?2
+        WHERE id = ?1 AND reversed_amount <> ${reversed}`,
+      )
+      .bind(conversionId, request.now),
+  ]);
+  const reversal = await findReversal(db, request.reversalId);
+  if ((inserted?.meta.changes ?? 0) > 0) {
+    if (!reversal) throw new Error("reversal lost after its insert");
+    return { kind: "created", conversion: await conversionById(db, conversionId), reversal };
+  }
+  // Not inserted: a racing call with this reversal_id was first, or the amount did not fit.
+  if (reversal) return answerFor(reversal);
+  const after = await conversionById(db, conversionId);
+  return { kind: "too_much", left: after.amount - after.reversedAmount };
+}
+
+async function conversionById(db: Database, id: number): Promise<ConversionRow> {
+  const [row] = await db
+    .select(withLink)
+    .from(conversions)
+    .leftJoin(referralLinks, eq(referralLinks.id, conversions.linkId))
+    .where(eq(conversions.id, id))
+    .limit(1);
+  if (!row) throw new Error(`conversion ${id} vanished`);
+  return flatten(row);
+}
