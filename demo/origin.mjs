@@ -8,6 +8,8 @@ import { fileURLToPath } from "node:url";
 import createClient from "openapi-fetch";
 
 const MAX_BODY = 64 * 1024;
+/** The Pro plan, in cents: conversions are integers in the currency's minor unit. */
+const PRICE = { amount: 800, currency: "USD" };
 const MAX_DOWNLOAD_MB = 1024;
 const SESSION_COOKIE = "demo_session";
 // Any id survives the Reflinks-User header (it is percent-encoded); short readable names suit a demo.
@@ -16,7 +18,7 @@ const ZEROS = Buffer.alloc(64 * 1024);
 const HTML = { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" };
 // Known paths answer 405 (not 404) to other methods.
 const PATHS = new Set(
-  "/ /pricing /cookies /signup /login /logout /account /purchase /download /health".split(" "),
+  "/ /pricing /cookies /signup /login /logout /account /purchase /refund /download /health".split(" "),
 );
 
 const HOME = `<p>Notes that take themselves. Try it:</p>
@@ -142,41 +144,100 @@ export function createOriginServer(options = {}) {
   const apiToken = options.apiToken ?? process.env.REFLINKS_API_TOKEN ?? "demo-token";
   const users = new Map(); // username -> when the account was created (ISO-8601)
   const sessions = new Map(); // session token -> username
-  // The referrer rewards this site has paid, keyed by referral id: crediting twice is impossible
-  // even if the confirm call is retried, which is how a real origin should do it.
-  const credits = new Map(); // referral id -> { referrer, user, event, link }
+  const orders = new Map(); // order id -> { user, refunded }
 
   // The API client, typed from the worker's OpenAPI document (README "Typed calls from Node"):
   // demo/reflinks-api.d.ts is what `npx openapi-typescript` makes of GET /_reflinks/openapi.json.
   /** @type {import("openapi-fetch").Client<import("./reflinks-api.js").paths>} */
   const reflinks = createClient({ baseUrl: reflinksUrl, headers: { Authorization: `Bearer ${apiToken}` } });
+  const timeout = () => AbortSignal.timeout(10_000);
 
-  /** Asks the worker to credit the referral of `user` for `event` (docs/routing.md#confirmation). */
-  async function confirm(user, event) {
-    const { data, error, response } = await reflinks.POST("/_reflinks/confirm", {
-      // signed_up_at: clicks after the account existed are an existing customer's, never a referral.
-      body: { user_id: user, event, signed_up_at: users.get(user) },
-      signal: AbortSignal.timeout(10_000),
-    });
-    if (error?.error.code === "no_referral") return { credited: null };
-    if (!data)
-      throw new HttpError(502, `reflinks answered ${response.status}: ${error?.error.message ?? ""}`);
-    const { referral, created } = data;
-    if (!credits.has(referral.id)) {
-      credits.set(referral.id, { referrer: referral.referrer_user_id, user, event, link: referral.link });
-    }
-    return { credited: referral, created };
+  /** A failed call the page cannot go on without: the visitor sees a 502 naming the request. */
+  function apiFailure(response, error) {
+    return new HttpError(
+      502,
+      `reflinks answered ${response.status}: ${error?.error.message ?? ""} (request ${error?.error.request_id ?? "?"})`,
+    );
   }
 
-  function accountPage(user, notice = "") {
+  /**
+   * Records a purchase of `user` with reflinks (docs/money.md#conversions): the order id is the
+   * external_id, so a retried call counts once. Null when the user was not referred.
+   */
+  async function recordPurchase(user, orderId) {
+    const { data, error, response } = await reflinks.POST("/_reflinks/conversions", {
+      // signed_up_at: clicks after the account existed are an existing customer's, never a referral.
+      body: {
+        user_id: user,
+        external_id: orderId,
+        ...PRICE,
+        event: "purchase",
+        signed_up_at: users.get(user),
+      },
+      signal: timeout(),
+    });
+    if (error?.error.code === "no_referral") return null;
+    if (!data) throw apiFailure(response, error);
+    return data.conversion;
+  }
+
+  /** Refunds an order: the whole payment is reversed, the refund id making it happen once. */
+  async function refund(orderId) {
+    const { data, error, response } = await reflinks.POST("/_reflinks/conversions/{external_id}/reverse", {
+      params: { path: { external_id: orderId } },
+      body: { reversal_id: `refund_${orderId}` },
+      signal: timeout(),
+    });
+    if (error?.error.code === "not_found") return null; // not a referred user's order
+    if (!data) throw apiFailure(response, error);
+    return data;
+  }
+
+  async function accountPage(user, notice = "") {
     if (!user) return SIGNED_OUT;
-    const mine = [...credits.entries()].filter(([, credit]) => credit.referrer === user);
-    const earned = mine.length
-      ? `<p>You referred ${mine.length} customer(s): ${mine.map(([, c]) => escapeHtml(c.user)).join(", ")}.</p>`
+    const {
+      data: me,
+      error,
+      response,
+    } = await reflinks.GET("/_reflinks/users/{user_id}", {
+      params: { path: { user_id: user } },
+      signal: timeout(),
+    });
+    if (!me) throw apiFailure(response, error);
+    const money = (cents, currency) => `${(cents / 100).toFixed(2)} ${escapeHtml(currency)}`;
+    const earnings = me.earnings.length
+      ? `<table><tr><th>Currency</th><th>Pending</th><th>Approved</th><th>Paid</th></tr>${me.earnings
+          .map(
+            (row) =>
+              `<tr><td>${escapeHtml(row.currency)}</td><td>${money(row.pending, row.currency)}</td>` +
+              `<td>${money(row.approved, row.currency)}</td><td>${money(row.paid, row.currency)}</td></tr>`,
+          )
+          .join("")}</table>`
       : "<p>No one you referred has purchased yet.</p>";
+    const links = me.links
+      .map(
+        (link) =>
+          `<li><code>${escapeHtml(link.url)}</code>: ${link.stats.hits} visit(s), ${link.stats.confirmed} referral(s)</li>`,
+      )
+      .join("");
+    const mine = [...orders.entries()].filter(([, order]) => order.user === user);
+    const history = mine.length
+      ? `<ul>${mine
+          .map(
+            ([id, order]) =>
+              `<li>Order <code>${escapeHtml(id)}</code>: ${money(PRICE.amount, PRICE.currency)}${
+                order.refunded
+                  ? " (refunded)"
+                  : ` <form method="post" action="/refund" style="display:inline"><input type="hidden" name="order" value="${escapeHtml(id)}"><button>Refund</button></form>`
+              }</li>`,
+          )
+          .join("")}</ul>`
+      : "<p>No orders yet.</p>";
     return `${notice}<p>You are signed in as <b>${escapeHtml(user)}</b>.</p>
 <form method="post" action="/purchase"><button>Complete purchase (Pro, $8)</button></form>
-<h2>Your referrals</h2>${earned}`;
+<h2>Your orders</h2>${history}
+<h2>Your referral links</h2>${links ? `<ul>${links}</ul>` : "<p>None.</p>"}
+<h2>Your referral earnings</h2>${earnings}`;
   }
 
   function send(res, status, html, headers = {}) {
@@ -270,16 +331,29 @@ ${rows ? `<table><tr><th>Name</th><th>Value</th></tr>${rows}</table>` : "<p>None
         // An empty Reflinks-User tells the worker the browser signed out.
         return redirect(res, "/", { "Set-Cookie": sessionCookie(req, "", 0), ...reflinksUser("") });
       case "GET /account":
-        return page("Account", accountPage(user));
+        return page("Account", await accountPage(user));
       case "POST /purchase": {
         if (!user) return send(res, 401, layout("Account", user, SIGNED_OUT));
-        const { credited, created } = await confirm(user, "purchase");
-        const notice = !credited
+        const orderId = `order_${crypto.randomUUID()}`;
+        orders.set(orderId, { user, refunded: false });
+        const conversion = await recordPurchase(user, orderId);
+        const notice = !conversion
           ? "<p><b>Thank you!</b> No referral to credit: you did not arrive through a referral link.</p>"
-          : `<p><b>Thank you!</b> ${created ? "This purchase credited" : "Already credited earlier:"}
-<b>${escapeHtml(credited.referrer_user_id ?? "(no owner)")}</b> for referral #${escapeHtml(credited.id)}
-(link <code>${escapeHtml(credited.link ?? "deleted")}</code>).</p>`;
-        return page("Account", accountPage(user, notice));
+          : `<p><b>Thank you!</b> This purchase earned <b>${escapeHtml(conversion.referrer_user_id ?? "(no owner)")}</b>
+a commission of ${escapeHtml(String(conversion.commission))} cents, ${escapeHtml(conversion.status)}
+(link <code>${escapeHtml(conversion.link ?? "deleted")}</code>).</p>`;
+        return page("Account", await accountPage(user, notice));
+      }
+      case "POST /refund": {
+        const orderId = (await readForm(req)).get("order") ?? "";
+        const order = orders.get(orderId);
+        if (!user || !order || order.user !== user) throw new HttpError(404, "No such order of yours.");
+        const reversed = await refund(orderId);
+        order.refunded = true;
+        const notice = reversed
+          ? `<p>Refunded. The referrer's commission went from ${escapeHtml(String(reversed.conversion.commission - reversed.reversal.commission_delta))} to ${escapeHtml(String(reversed.conversion.commission))} cents.</p>`
+          : "<p>Refunded.</p>";
+        return page("Account", await accountPage(user, notice));
       }
       case "GET /download": {
         const raw = url.searchParams.get("mb") ?? "1";

@@ -130,6 +130,9 @@ const worker = spawn(
     `API_TOKEN:${token}`,
     "--var",
     `SIGNING_SECRET:${secret}`,
+    // The demo pays referrers 20% of each purchase, held 30 days (HOLD_DAYS) as a real site would.
+    "--var",
+    "COMMISSION:percent:20",
     "--show-interactive-dev-session=false",
   ],
   {

@@ -4,6 +4,7 @@
  * which the worker answers with a 500 at every request until the deployment is fixed.
  */
 import { z } from "zod";
+import { type CommissionRule, commissionRuleSchema } from "./lib/commission";
 import { log } from "./lib/log";
 
 export interface Config {
@@ -34,6 +35,12 @@ export interface Config {
   allowedRedirectHosts: ReadonlySet<string>;
   apiToken: string | null;
   signingSecret: string | null;
+  /** What a referrer earns per conversion, unless the link says otherwise; null: nothing. */
+  commission: CommissionRule | null;
+  /** Conversions this many calendar months after the referral earn 0; 0: no limit. */
+  commissionMonths: number;
+  /** How long a commission is `pending` (the refund period) before it is `approved`. */
+  holdDays: number;
 }
 
 export class ConfigError extends Error {
@@ -64,7 +71,10 @@ type ConfigVariable =
   | "STORE_IP"
   | "ALLOWED_REDIRECT_HOSTS"
   | "API_TOKEN"
-  | "SIGNING_SECRET";
+  | "SIGNING_SECRET"
+  | "COMMISSION"
+  | "COMMISSION_MONTHS"
+  | "HOLD_DAYS";
 
 /** Unset, or set to the empty string: both mean "not configured" for the optional variables. */
 const optional = <T extends z.ZodType>(schema: T) =>
@@ -146,6 +156,9 @@ const schema = z.object({
     ),
   API_TOKEN: optional(z.string()),
   SIGNING_SECRET: optional(z.string().min(32, "must be at least 32 characters")),
+  COMMISSION: optional(commissionRuleSchema),
+  COMMISSION_MONTHS: wholeNumber(0, 1200).default(12),
+  HOLD_DAYS: wholeNumber(0, 3650).default(30),
 });
 
 /**
@@ -182,6 +195,9 @@ export function parseConfig(source: ConfigSource): Config {
     allowedRedirectHosts: new Set(vars.ALLOWED_REDIRECT_HOSTS),
     apiToken: vars.API_TOKEN ?? null,
     signingSecret: vars.SIGNING_SECRET ?? null,
+    commission: vars.COMMISSION ?? null,
+    commissionMonths: vars.COMMISSION_MONTHS,
+    holdDays: vars.HOLD_DAYS,
   };
 }
 

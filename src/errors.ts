@@ -13,6 +13,7 @@ const STATUS = {
   no_referral: 404,
   method_not_allowed: 405,
   conflict: 409,
+  nothing_due: 409,
   payload_too_large: 413,
   validation_failed: 422,
   internal_error: 500,

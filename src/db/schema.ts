@@ -28,6 +28,8 @@ export const referralLinks = sqliteTable(
     /** The owner: the origin's user id, as text. */
     userId: text("user_id"),
     disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
+    /** This link's `COMMISSION` (`percent:N` or `fixed:N`); null: the setting's. */
+    commission: text("commission"),
     ...timestamps,
   },
   (t) => [
@@ -110,6 +112,101 @@ export const reflinksUsers = sqliteTable("reflinks_users", {
 });
 
 /**
+ * Payouts (docs/money.md#payouts): what a referrer was paid in one currency at once. The
+ * idempotency key makes a retried or doubled `POST /payouts` the same payout.
+ */
+export const payouts = sqliteTable(
+  "payouts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    idempotencyKey: text("idempotency_key").notNull(),
+    referrerUserId: text("referrer_user_id").notNull(),
+    currency: text("currency").notNull(),
+    /** Minor units: approved commissions less the clawbacks settled with them; above 0. */
+    amount: integer("amount").notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("payouts_idempotency_key_unique").on(t.idempotencyKey),
+    index("payouts_referrer_idx").on(t.referrerUserId, t.id),
+    check("payouts_amount_positive", sql`${t.amount} > 0`),
+    check("payouts_currency_format", sql`${t.currency} GLOB '[A-Z][A-Z][A-Z]'`),
+  ],
+);
+
+/**
+ * Conversions (docs/money.md#conversions): one payment by a referred user, and the referrer's
+ * commission on it, fixed when it is made (the rule is kept, so that a refund takes back the right
+ * share). Money is an integer of the currency's minor unit; no column holds a float.
+ */
+export const conversions = sqliteTable(
+  "conversions",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    externalId: text("external_id").notNull(),
+    referralId: integer("referral_id")
+      .notNull()
+      .references(() => confirmedReferrals.id),
+    userId: text("user_id").notNull(),
+    referrerUserId: text("referrer_user_id"),
+    linkId: integer("link_id").notNull(),
+    amount: integer("amount").notNull(),
+    currency: text("currency").notNull(),
+    /** What the referrer earns on what is left of the payment. */
+    commission: integer("commission").notNull(),
+    /** `percent:N`, `fixed:N` or `none` (no rule, or past `COMMISSION_MONTHS`). */
+    commissionRule: text("commission_rule").notNull(),
+    /** `pending`, `approved`, `reversed` or `paid`; `pending` past `approve_at` reads as approved. */
+    status: text("status").notNull(),
+    approveAt: text("approve_at").notNull(),
+    reversedAmount: integer("reversed_amount").notNull().default(0),
+    payoutId: integer("payout_id").references(() => payouts.id),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex("conversions_external_id_unique").on(t.externalId),
+    index("conversions_referrer_idx").on(t.referrerUserId, t.currency, t.status),
+    index("conversions_user_idx").on(t.userId, t.id),
+    index("conversions_link_idx").on(t.linkId, t.currency),
+    index("conversions_payout_idx").on(t.payoutId),
+    check("conversions_amount_positive", sql`${t.amount} > 0`),
+    check("conversions_currency_format", sql`${t.currency} GLOB '[A-Z][A-Z][A-Z]'`),
+    check("conversions_commission_range", sql`${t.commission} >= 0`),
+    check("conversions_reversed_range", sql`${t.reversedAmount} >= 0 AND ${t.reversedAmount} <= ${t.amount}`),
+    check("conversions_status", sql`${t.status} IN ('pending', 'approved', 'reversed', 'paid')`),
+  ],
+);
+
+/**
+ * Reversals (docs/money.md#reversals): a refund or chargeback of part or all of a conversion.
+ * `clawback` marks one of a conversion already paid out: its commission is taken back from the
+ * referrer's next payout, which `payout_id` then names.
+ */
+export const reversals = sqliteTable(
+  "reversals",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    conversionId: integer("conversion_id")
+      .notNull()
+      .references(() => conversions.id),
+    reversalId: text("reversal_id").notNull(),
+    amount: integer("amount").notNull(),
+    /** The commission taken back: 0 or negative. */
+    commissionDelta: integer("commission_delta").notNull(),
+    clawback: integer("clawback", { mode: "boolean" }).notNull().default(false),
+    payoutId: integer("payout_id").references(() => payouts.id),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("reversals_reversal_id_unique").on(t.reversalId),
+    index("reversals_conversion_idx").on(t.conversionId),
+    index("reversals_payout_idx").on(t.payoutId),
+    check("reversals_amount_positive", sql`${t.amount} > 0`),
+    check("reversals_commission_delta", sql`${t.commissionDelta} <= 0`),
+  ],
+);
+
+/**
  * A visitor is a signed-in user when the hit has one, else the browser's anonymous id; the prefixes
  * keep a user id from ever colliding with a UUID.
  */
@@ -157,8 +254,52 @@ FROM (
 GROUP BY d.day, d.link_id`,
 );
 
+/** The moment of reading, as stored timestamps are written: `pending` past it reads as approved. */
+const NOW = sql`strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`;
+
+/** Revenue and commission per link and currency; a wholly reversed conversion counts with 0. */
+export const linkRevenue = sqliteView("link_revenue", {
+  identifier: text("identifier").notNull(),
+  currency: text("currency").notNull(),
+  conversions: integer("conversions").notNull(),
+  revenue: integer("revenue").notNull(),
+  commission: integer("commission").notNull(),
+}).as(
+  sql`SELECT l.identifier AS identifier, c.currency AS currency, COUNT(*) AS conversions,
+  SUM(c.amount - c.reversed_amount) AS revenue, SUM(c.commission) AS commission
+FROM conversions c JOIN referral_links l ON l.id = c.link_id
+GROUP BY c.link_id, c.currency`,
+);
+
+/**
+ * Each referrer's commissions by status as of the moment of reading, per currency. `paid` is what
+ * payouts paid for conversions (before any clawback); `reversed` what reversals took back.
+ */
+export const referrerEarnings = sqliteView("referrer_earnings", {
+  referrerUserId: text("referrer_user_id").notNull(),
+  currency: text("currency").notNull(),
+  pending: integer("pending").notNull(),
+  approved: integer("approved").notNull(),
+  paid: integer("paid").notNull(),
+  reversed: integer("reversed").notNull(),
+}).as(
+  sql`SELECT c.referrer_user_id AS referrer_user_id, c.currency AS currency,
+  SUM(CASE WHEN c.status = 'pending' AND c.approve_at > ${NOW} THEN c.commission ELSE 0 END) AS pending,
+  SUM(CASE WHEN c.status = 'approved' OR (c.status = 'pending' AND c.approve_at <= ${NOW})
+    THEN c.commission ELSE 0 END) AS approved,
+  SUM(CASE WHEN c.status = 'paid' THEN c.commission + COALESCE((SELECT -SUM(r.commission_delta)
+    FROM reversals r WHERE r.conversion_id = c.id AND r.clawback = 1), 0) ELSE 0 END) AS paid,
+  COALESCE(SUM((SELECT -SUM(r.commission_delta) FROM reversals r WHERE r.conversion_id = c.id)), 0)
+    AS reversed
+FROM conversions c WHERE c.referrer_user_id IS NOT NULL
+GROUP BY c.referrer_user_id, c.currency`,
+);
+
 export type ReferralLink = typeof referralLinks.$inferSelect;
 export type ReferralHit = typeof referralHits.$inferSelect;
 export type NewReferralHit = typeof referralHits.$inferInsert;
 export type ConfirmedReferral = typeof confirmedReferrals.$inferSelect;
 export type ReflinksUser = typeof reflinksUsers.$inferSelect;
+export type Conversion = typeof conversions.$inferSelect;
+export type Reversal = typeof reversals.$inferSelect;
+export type Payout = typeof payouts.$inferSelect;

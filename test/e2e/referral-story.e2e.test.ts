@@ -15,7 +15,10 @@ let stack: Stack;
 const jar = new Map<string, string>();
 
 beforeAll(async () => {
-  stack = await startStack({ links: [{ identifier: LINK, userId: REFERRER }] });
+  stack = await startStack({
+    links: [{ identifier: LINK, userId: REFERRER }],
+    vars: { COMMISSION: "percent:20" },
+  });
 });
 
 afterAll(async () => {
@@ -67,17 +70,39 @@ describe("the referral story in the demo", () => {
     expect(jar.has("demo_session")).toBe(true);
   });
 
-  it("3. completes a purchase: the origin confirms, and the page names the referrer", async () => {
+  it("3. completes a purchase: the origin records a conversion, and the page names the referrer's commission", async () => {
     const response = await browse("/purchase", { method: "POST" });
     expect(response.status).toBe(200);
     const page = await response.text();
-    expect(page).toContain("This purchase credited");
-    expect(page).toContain(`<b>${REFERRER}</b>`);
+    expect(page).toContain(`This purchase earned <b>${REFERRER}</b>\na commission of 160 cents, pending`);
   });
 
-  it("4. a second purchase does not credit the referrer again", async () => {
-    const page = await (await browse("/purchase", { method: "POST" })).text();
-    expect(page).toContain("Already credited earlier");
+  it("4. a refund takes the commission back; a second purchase earns it again", async () => {
+    const account = await (await browse("/account")).text();
+    const order = /name="order" value="(order_[0-9a-f-]+)"/.exec(account)?.[1];
+    expect(order).toBeDefined();
+    const refunded = await (await browse("/refund", { method: "POST", form: { order: order ?? "" } })).text();
+    expect(refunded).toContain("The referrer's commission went from 160 to 0 cents.");
+    expect(refunded).toContain("(refunded)");
+    const again = await (await browse("/purchase", { method: "POST" })).text();
+    expect(again).toContain("a commission of 160 cents, pending");
+  });
+
+  it("4b. the referrer's account page shows what they earned, from GET /_reflinks/users/:id", async () => {
+    const alice = new Map<string, string>();
+    await browse("/signup", { method: "POST", form: { username: REFERRER } }, alice);
+    const page = await (await browse("/account", {}, alice)).text();
+    // One purchase refunded, one pending: 1.60 USD pending, nothing approved or paid yet.
+    expect(page).toContain("<tr><td>USD</td><td>1.60 USD</td><td>0.00 USD</td><td>0.00 USD</td></tr>");
+    expect(page).toMatch(/\/ref\/story-link<\/code>: \d+ visit\(s\), 1 referral\(s\)/);
+    const rows = await stack.query(
+      "SELECT c.status, c.amount, c.reversed_amount, c.commission FROM conversions c JOIN referral_links l ON l.id = c.link_id " +
+        `WHERE l.identifier = ${sqlString(LINK)} ORDER BY c.id`,
+    );
+    expect(rows).toEqual([
+      { status: "reversed", amount: 800, reversed_amount: 800, commission: 0 },
+      { status: "pending", amount: 800, reversed_amount: 0, commission: 160 },
+    ]);
   });
 
   it("5. D1 holds one confirmed referral for the referrer, and the credited hit is marked", async () => {

@@ -74,6 +74,14 @@ describe("the OpenAPI document", () => {
     expect(operations).toEqual(
       [
         "DELETE /_reflinks/links/{identifier}",
+        "GET /_reflinks/conversions",
+        "GET /_reflinks/conversions/{external_id}",
+        "GET /_reflinks/payouts",
+        "GET /_reflinks/payouts/due",
+        "GET /_reflinks/users/{user_id}",
+        "POST /_reflinks/conversions",
+        "POST /_reflinks/conversions/{external_id}/reverse",
+        "POST /_reflinks/payouts",
         "GET /_reflinks/dashboard",
         "GET /_reflinks/health",
         "GET /_reflinks/links",

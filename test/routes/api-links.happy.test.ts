@@ -47,6 +47,7 @@ describe("POST /links", () => {
       identifier,
       user_id: owner,
       disabled: false,
+      commission: null,
       url: `https://shop.example/ref/${identifier}`,
       created_at: expect.stringMatching(ISO),
       updated_at: expect.stringMatching(ISO),
@@ -150,6 +151,7 @@ describe("GET /links", () => {
         identifier: expect.any(String),
         user_id: owner,
         disabled: false,
+        commission: null,
         url: `https://shop.example/ref/${link.identifier}`,
         created_at: expect.stringMatching(ISO),
         updated_at: expect.stringMatching(ISO),
@@ -218,6 +220,7 @@ describe("GET /links/:identifier", () => {
       identifier: link.identifier,
       user_id: owner,
       disabled: false,
+      commission: null,
       url: `https://shop.example/ref/${link.identifier}`,
       created_at: link.createdAt,
       updated_at: link.updatedAt,
@@ -256,6 +259,7 @@ describe("PATCH /links/:identifier", () => {
       identifier: link.identifier,
       user_id: link.userId,
       disabled: true,
+      commission: null,
       url: `https://shop.example/ref/${link.identifier}`,
       created_at: link.createdAt,
       updated_at: expect.stringMatching(ISO),
@@ -423,5 +427,31 @@ describe("GET /links/:identifier/hits", () => {
     const answer = await apiJson(`/links/${link.identifier}/hits`);
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ hits: [], next_cursor: null });
+  });
+});
+
+describe("a link's commission", () => {
+  it("PATCH sets the link's own rule, null goes back to COMMISSION, and a bad rule is a 422 naming it", async () => {
+    const link = await createLink(uniqueIdentifier("commission"));
+    const set = await apiJson(`/links/${link.identifier}`, {
+      method: "PATCH",
+      json: { commission: "percent:12.5" },
+    });
+    expect(set.status).toBe(200);
+    expect(set.body.commission).toBe("percent:12.5");
+    expect((await apiJson(`/links/${link.identifier}`)).body.commission).toBe("percent:12.5");
+    for (const bad of ["percent:101", "percent:1.234", "fixed:-5", "fixed:1.5", "none", "20%", 20]) {
+      const answer = await apiJson(`/links/${link.identifier}`, {
+        method: "PATCH",
+        json: { commission: bad },
+      });
+      expect(answer.status, String(bad)).toBe(422);
+      expect(answer.body.error.message).toMatch(/^commission /);
+    }
+    const cleared = await apiJson(`/links/${link.identifier}`, {
+      method: "PATCH",
+      json: { commission: null },
+    });
+    expect(cleared.body.commission).toBeNull();
   });
 });

@@ -66,6 +66,46 @@ async function requests(): Promise<Record<RouteName, () => Promise<Response>>> {
     dailyReport: () => api(`/reports/daily?link=${link.identifier}`),
     dashboard: () =>
       send(`${API_PREFIX}/dashboard`, { headers: { Authorization: `Basic ${btoa(`any:${API_TOKEN}`)}` } }),
+    createConversion: () =>
+      api("/conversions", {
+        method: "POST",
+        ...json({ user_id: user, external_id: `in_${crypto.randomUUID()}`, amount: 1999, currency: "EUR" }),
+      }),
+    listConversions: () => api(`/conversions?user_id=${user}`),
+    getConversion: async () => {
+      const externalId = `in_${crypto.randomUUID()}`;
+      await api("/conversions", {
+        method: "POST",
+        ...json({ user_id: user, external_id: externalId, amount: 500, currency: "USD" }),
+      });
+      return api(`/conversions/${externalId}`);
+    },
+    reverseConversion: async () => {
+      const externalId = `in_${crypto.randomUUID()}`;
+      await api("/conversions", {
+        method: "POST",
+        ...json({ user_id: user, external_id: externalId, amount: 800, currency: "USD" }),
+      });
+      return api(`/conversions/${externalId}/reverse`, {
+        method: "POST",
+        ...json({ reversal_id: `re_${externalId}` }),
+      });
+    },
+    payoutsDue: () => api("/payouts/due"),
+    createPayout: async () => {
+      await api("/conversions", {
+        method: "POST",
+        ...json({ user_id: user, external_id: `in_${crypto.randomUUID()}`, amount: 10_000, currency: "GBP" }),
+        bindings: { HOLD_DAYS: "0", COMMISSION: "percent:10" },
+      });
+      return api("/payouts", {
+        method: "POST",
+        headers: { "Idempotency-Key": crypto.randomUUID() },
+        ...json({ referrer_user_id: "doc-owner", currency: "GBP" }),
+      });
+    },
+    listPayouts: () => api("/payouts?referrer_user_id=doc-owner"),
+    getUser: () => api("/users/doc-owner"),
     deleteLink: async () => {
       const doomed = await createLink(uniqueIdentifier("doc-doomed"));
       return api(`/links/${doomed.identifier}`, { method: "DELETE" });
@@ -118,6 +158,22 @@ describe("every route answers what the document describes", () => {
       ["confirm", () => api("/confirm", { method: "POST", body: "{not json" }), 400],
       ["listHits", () => api(`/links/${link.identifier}/hits?limit=0`), 422],
       ["reconcile", () => api("/reconcile", { method: "PUT" }), 405],
+      ["getConversion", () => api("/conversions/in_nothing_here"), 404],
+      [
+        "createPayout",
+        () => api("/payouts", { method: "POST", ...json({ referrer_user_id: "x", currency: "EUR" }) }),
+        422,
+      ],
+      [
+        "createPayout",
+        () =>
+          api("/payouts", {
+            method: "POST",
+            headers: { "Idempotency-Key": crypto.randomUUID() },
+            ...json({ referrer_user_id: "nobody-is-owed", currency: "EUR" }),
+          }),
+        409,
+      ],
     ];
     for (const [name, request, status] of cases) {
       const response = await request();

@@ -63,7 +63,7 @@ export async function listLinks(
 export async function updateLink(
   db: Database,
   identifier: string,
-  changes: { disabled?: boolean; userId?: string | null },
+  changes: { disabled?: boolean; userId?: string | null; commission?: string | null },
   now = new Date().toISOString(),
 ): Promise<ReferralLink | null> {
   const [updated] = await db

@@ -15,9 +15,11 @@ import { requireApiToken } from "./auth";
 import { API_ROUTES, methodsOf, type RouteName } from "./contract";
 import { MAX_BODY_BYTES } from "./input";
 import { linkHandlers } from "./links";
+import { moneyHandlers } from "./money";
 import openApiDocument from "./openapi.json";
 import { referralHandlers } from "./referrals";
 import { reportHandlers } from "./reports";
+import { userHandlers } from "./users";
 
 export const API_PREFIX = "/_reflinks";
 
@@ -38,6 +40,8 @@ const HANDLERS: Record<Exclude<RouteName, "dashboard">, Handler> = {
   ...linkHandlers,
   ...referralHandlers,
   ...reportHandlers,
+  ...moneyHandlers,
+  ...userHandlers,
 };
 
 export function createApiApp() {

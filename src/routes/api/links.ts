@@ -73,7 +73,11 @@ export const linkHandlers = {
   async updateLink(c: C) {
     const identifier = c.req.param("identifier") ?? "";
     const body = await jsonBody(c, API_ROUTES.updateLink.body);
-    const updated = await updateLink(c.var.db, identifier, { disabled: body.disabled, userId: body.user_id });
+    const updated = await updateLink(c.var.db, identifier, {
+      disabled: body.disabled,
+      userId: body.user_id,
+      commission: body.commission,
+    });
     if (!updated) throw notFound(identifier);
     forgetLink(c.env.DB, identifier);
     return c.json(linkJson(updated, new URL(c.req.url), c.var.config));

@@ -17,7 +17,7 @@ const REF_PREFIX = "#/components/schemas/";
 function commonErrors(route: ApiRoute): ErrorCode[] {
   const codes: ErrorCode[] = ["misconfigured", "internal_error"];
   if (route.auth !== "none") codes.push("unauthorized", "api_disabled", "method_not_allowed");
-  if (route.query || route.params) codes.push("validation_failed");
+  if (route.query || route.params || route.headers) codes.push("validation_failed");
   if (route.body) codes.push("bad_json", "validation_failed", "payload_too_large");
   return codes;
 }
@@ -39,7 +39,7 @@ function toSchema(schema: z.ZodType, io: "input" | "output", components: Record<
 }
 
 /** The parameters of a zod object schema (a route's path or query), each as OpenAPI describes it. */
-function parameters(schema: z.ZodType | undefined, place: "path" | "query") {
+function parameters(schema: z.ZodType | undefined, place: "path" | "query" | "header") {
   if (!schema) return [];
   const json = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as JsonSchema;
   const properties = (json.properties ?? {}) as Record<string, JsonSchema>;
@@ -89,7 +89,11 @@ function operation(name: string, route: ApiRoute, components: Record<string, Jso
       : route.auth === "basic"
         ? { security: [{ basic: [] }] }
         : {}),
-    parameters: [...parameters(route.params, "path"), ...parameters(route.query, "query")],
+    parameters: [
+      ...parameters(route.params, "path"),
+      ...parameters(route.query, "query"),
+      ...parameters(route.headers, "header"),
+    ],
     ...(route.body
       ? {
           requestBody: {

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { IDENTIFIER } from "../../db/queries/links";
 import { isDay } from "../../db/queries/report-sql.js";
 import { ERROR_CODES } from "../../errors";
+import { COMMISSION_RULE_MESSAGE, parseCommissionRule } from "../../lib/commission";
 import { userIdSchema } from "../../lib/user-id";
 
 // ——— pieces ———
@@ -49,10 +50,17 @@ export const createLinkBody = z
   })
   .strict();
 
+/** A link's commission override: `percent:N`, `fixed:N`, or null for the `COMMISSION` setting. */
+const commissionText = z
+  .string("must be a string or null")
+  .refine((text) => text !== "none" && parseCommissionRule(text) !== null, COMMISSION_RULE_MESSAGE)
+  .meta({ description: "percent:N (0-100, up to two decimals) or fixed:N (minor units)" });
+
 export const patchLinkBody = z
   .object({
     disabled: z.boolean("must be true or false").optional(),
     user_id: userIdSchema.nullable().optional(),
+    commission: commissionText.nullable().optional(),
   })
   .strict();
 
@@ -119,6 +127,72 @@ export const dashboardQuery = z.object({
   hits: z.string().optional().meta({ description: "cursor of the recent hits" }),
 });
 
+/** Money: a whole number of the currency's minor unit (cents), never a fraction. */
+const minorUnits = z
+  .number("must be a whole number of minor units")
+  .int("must be a whole number of minor units")
+  .min(1, "must be at least 1")
+  .max(Number.MAX_SAFE_INTEGER, "is too large");
+
+const currency = z
+  .string("must be a string")
+  .regex(/^[A-Z]{3}$/, "must be an ISO 4217 code of three capital letters, like EUR")
+  .meta({ description: "ISO 4217, e.g. EUR" });
+
+const externalId = z
+  .string("must be a string")
+  .min(1, "must not be empty")
+  .max(255, "must be at most 255 characters")
+  .regex(/^[^\p{Cc}]*$/u, "must not contain control characters");
+
+export const conversionBody = z
+  .object({
+    user_id: userIdSchema,
+    external_id: externalId.meta({ description: "your id for the payment: an invoice or charge id" }),
+    amount: minorUnits,
+    currency,
+    event: confirmBody.shape.event,
+    signed_up_at: confirmBody.shape.signed_up_at,
+  })
+  .strict();
+
+export const externalIdParams = z.object({ external_id: z.string() });
+
+export const reverseBody = z
+  .object({
+    reversal_id: externalId.meta({ description: "your id for the refund or chargeback" }),
+    amount: minorUnits.optional().meta({ description: "minor units; absent: all that is left" }),
+  })
+  .strict();
+
+export const CONVERSION_STATUSES = ["pending", "approved", "reversed", "paid"] as const;
+
+export const listConversionsQuery = z.object({
+  user_id: z.string().min(1, "must not be empty").optional(),
+  referrer_user_id: z.string().min(1, "must not be empty").optional(),
+  status: z.enum(CONVERSION_STATUSES, "must be pending, approved, reversed or paid").optional(),
+  limit: limitSchema,
+  cursor: cursorSchema,
+});
+
+export const payoutBody = z.object({ referrer_user_id: userIdSchema, currency }).strict();
+
+export const idempotencyHeaders = z.object({
+  "idempotency-key": z
+    .string()
+    .min(1)
+    .max(255)
+    .meta({ description: "required: the same key again answers the same payout, and pays nothing twice" }),
+});
+
+export const dueQuery = z.object({ currency: currency.optional() });
+
+export const listPayoutsQuery = z.object({
+  referrer_user_id: z.string().min(1, "must not be empty").optional(),
+  limit: limitSchema,
+  cursor: cursorSchema,
+});
+
 // ——— answers ———
 
 export const healthSchema = z.strictObject({ ok: z.literal(true) });
@@ -128,6 +202,7 @@ export const linkSchema = z
     identifier: z.string(),
     user_id: z.string().nullable(),
     disabled: z.boolean(),
+    commission: z.string().nullable().meta({ description: "this link's commission; null: COMMISSION's" }),
     url: z.string().meta({ description: "the absolute referral URL on the request's host" }),
     created_at: timestamp,
     updated_at: timestamp,
@@ -213,6 +288,94 @@ export const dailyReportSchema = z.strictObject({
   ),
 });
 
+export const conversionSchema = z
+  .strictObject({
+    id: z.number().int(),
+    external_id: z.string(),
+    user_id: z.string(),
+    referrer_user_id: z.string().nullable(),
+    link: z.string().nullable(),
+    referral_id: z.number().int(),
+    amount: z.number().int(),
+    currency: z.string(),
+    commission: z.number().int(),
+    status: z.enum(CONVERSION_STATUSES).meta({ description: "as of the moment of reading" }),
+    approve_at: timestamp,
+    reversed_amount: z.number().int(),
+    payout_id: z.number().int().nullable(),
+    created_at: timestamp,
+  })
+  .meta({ id: "Conversion" });
+
+export const reversalSchema = z
+  .strictObject({
+    id: z.number().int(),
+    reversal_id: z.string(),
+    amount: z.number().int(),
+    commission_delta: z.number().int().meta({ description: "0 or negative: the commission taken back" }),
+    payout_id: z.number().int().nullable(),
+    created_at: timestamp,
+  })
+  .meta({ id: "Reversal" });
+
+export const payoutSchema = z
+  .strictObject({
+    id: z.number().int(),
+    referrer_user_id: z.string(),
+    currency: z.string(),
+    amount: z.number().int(),
+    conversions: z.number().int(),
+    clawbacks: z.number().int(),
+    created_at: timestamp,
+  })
+  .meta({ id: "Payout" });
+
+export const conversionCreatedSchema = z.strictObject({ created: z.boolean(), conversion: conversionSchema });
+export const reversedSchema = z.strictObject({
+  created: z.boolean(),
+  conversion: conversionSchema,
+  reversal: reversalSchema,
+});
+export const conversionListSchema = z.strictObject({
+  conversions: z.array(conversionSchema),
+  next_cursor: z.string().nullable(),
+});
+export const dueSchema = z.strictObject({
+  rows: z.array(
+    z.strictObject({
+      referrer_user_id: z.string(),
+      currency: z.string(),
+      amount: z.number().int(),
+      conversions: z.number().int(),
+      clawbacks: z.number().int(),
+    }),
+  ),
+});
+export const payoutCreatedSchema = z.strictObject({ payout: payoutSchema });
+export const payoutListSchema = z.strictObject({
+  payouts: z.array(payoutSchema),
+  next_cursor: z.string().nullable(),
+});
+
+export const userParams = z.object({ user_id: z.string() });
+
+export const userSchema = z.strictObject({
+  user_id: z.string(),
+  first_seen_at: timestamp
+    .nullable()
+    .meta({ description: "when the worker first learned the user signed in" }),
+  referred_by: referralSchema.nullable().meta({ description: "the user's first confirmed referral" }),
+  links: z.array(linkWithStatsSchema),
+  earnings: z.array(
+    z.strictObject({
+      currency: z.string(),
+      pending: z.number().int(),
+      approved: z.number().int(),
+      paid: z.number().int(),
+    }),
+  ),
+});
+
 export const errorSchema = z
   .strictObject({
     error: z.strictObject({
@@ -224,4 +387,6 @@ export const errorSchema = z
   .meta({ id: "Error" });
 
 export type LinkJson = z.output<typeof linkSchema>;
+export type ConversionJson = z.output<typeof conversionSchema>;
+export type ReversalJson = z.output<typeof reversalSchema>;
 export type HitJson = z.output<typeof hitSchema>;

@@ -1,13 +1,15 @@
 /** The API's JSON shapes of stored rows (docs/api.md#links): snake_case, the columns' own names. */
 import type { Config } from "../../config";
-import type { ReferralHit, ReferralLink } from "../../db/schema";
-import type { HitJson, LinkJson } from "./schemas";
+import { type ConversionRow, effectiveStatus } from "../../db/queries/conversions";
+import type { ReferralHit, ReferralLink, Reversal } from "../../db/schema";
+import type { ConversionJson, HitJson, LinkJson, ReversalJson } from "./schemas";
 
 export function linkJson(link: ReferralLink, requestUrl: URL, config: Config): LinkJson {
   return {
     identifier: link.identifier,
     user_id: link.userId,
     disabled: link.disabled,
+    commission: link.commission,
     url: `${requestUrl.origin}${config.refPath}${link.identifier}`,
     created_at: link.createdAt,
     updated_at: link.updatedAt,
@@ -29,5 +31,35 @@ export function hitJson(hit: ReferralHit, identifier: string): HitJson {
     confirmed_at: hit.confirmedAt,
     created_at: hit.createdAt,
     updated_at: hit.updatedAt,
+  };
+}
+
+export function conversionJson(conversion: ConversionRow, now: string): ConversionJson {
+  return {
+    id: conversion.id,
+    external_id: conversion.externalId,
+    user_id: conversion.userId,
+    referrer_user_id: conversion.referrerUserId,
+    link: conversion.link,
+    referral_id: conversion.referralId,
+    amount: conversion.amount,
+    currency: conversion.currency,
+    commission: conversion.commission,
+    status: effectiveStatus(conversion, now) as ConversionJson["status"],
+    approve_at: conversion.approveAt,
+    reversed_amount: conversion.reversedAmount,
+    payout_id: conversion.payoutId,
+    created_at: conversion.createdAt,
+  };
+}
+
+export function reversalJson(reversal: Reversal): ReversalJson {
+  return {
+    id: reversal.id,
+    reversal_id: reversal.reversalId,
+    amount: reversal.amount,
+    commission_delta: reversal.commissionDelta,
+    payout_id: reversal.payoutId,
+    created_at: reversal.createdAt,
   };
 }

@@ -1,0 +1,145 @@
+/**
+ * Payouts (docs/money.md#payouts): for one referrer and currency, every approved commission not
+ * yet paid, less every clawback not yet settled, paid at once and exactly once. The payout, its
+ * conversions and its clawbacks are written in one D1 batch: D1 runs a batch as one transaction,
+ * one at a time, so of any number of racing calls the first takes everything due and the others
+ * find nothing left.
+ */
+import { type SQL, sql } from "drizzle-orm";
+import type { Database } from "../client";
+
+/** What is due to referrers, per referrer and currency, as of `now`. */
+export interface DueRow {
+  referrer_user_id: string;
+  currency: string;
+  amount: number;
+  conversions: number;
+  clawbacks: number;
+}
+
+/** The approved, unpaid conversions with a commission: what a payout pays. */
+const dueConversions = (now: string) => sql`c.payout_id IS NULL AND c.commission > 0
+  AND (c.status = 'approved' OR (c.status = 'pending' AND c.approve_at <= ${now}))`;
+
+/** Clawbacks not yet taken back by a payout. */
+const unsettledClawbacks = sql`r.clawback = 1 AND r.payout_id IS NULL`;
+
+export async function payoutsDue(
+  db: Database,
+  options: { currency?: string; now: string },
+): Promise<DueRow[]> {
+  const currency = options.currency === undefined ? sql`1` : sql`d.currency = ${options.currency}`;
+  const rows = await db.all<DueRow>(sql`SELECT d.referrer_user_id AS referrer_user_id, d.currency AS currency,
+      SUM(d.amount) AS amount, SUM(d.conversions) AS conversions, SUM(d.clawbacks) AS clawbacks
+    FROM (
+      SELECT c.referrer_user_id, c.currency, c.commission AS amount, 1 AS conversions, 0 AS clawbacks
+      FROM conversions c WHERE c.referrer_user_id IS NOT NULL AND ${dueConversions(options.now)}
+      UNION ALL
+      SELECT c.referrer_user_id, c.currency, r.commission_delta, 0, 1
+      FROM reversals r JOIN conversions c ON c.id = r.conversion_id
+      WHERE c.referrer_user_id IS NOT NULL AND ${unsettledClawbacks}
+    ) d
+    WHERE ${currency}
+    GROUP BY d.referrer_user_id, d.currency
+    HAVING SUM(d.amount) > 0
+    ORDER BY d.referrer_user_id, d.currency`);
+  return rows;
+}
+
+export interface PayoutJson {
+  id: number;
+  referrer_user_id: string;
+  currency: string;
+  amount: number;
+  conversions: number;
+  clawbacks: number;
+  created_at: string;
+}
+
+const payoutColumns = sql`p.id AS id, p.referrer_user_id AS referrer_user_id, p.currency AS currency,
+  p.amount AS amount, p.created_at AS created_at, p.idempotency_key AS idempotency_key,
+  (SELECT COUNT(*) FROM conversions c WHERE c.payout_id = p.id) AS conversions,
+  (SELECT COUNT(*) FROM reversals r WHERE r.payout_id = p.id) AS clawbacks`;
+
+type PayoutRow = PayoutJson & { idempotency_key: string };
+
+function payoutJson(row: PayoutRow): PayoutJson {
+  const { idempotency_key: _key, ...json } = row;
+  return json;
+}
+
+export async function findPayoutByKey(db: Database, key: string): Promise<PayoutRow | null> {
+  const [row] = await db.all<PayoutRow>(
+    sql`SELECT ${payoutColumns} FROM payouts p WHERE p.idempotency_key = ${key} LIMIT 1`,
+  );
+  return row ?? null;
+}
+
+export type PayOutcome =
+  | { kind: "created" | "existing"; payout: PayoutJson }
+  | { kind: "nothing_due" }
+  | { kind: "key_reused" };
+
+/**
+ * Pays a referrer everything due in a currency, once per idempotency key. The same key again
+ * answers the payout it made; the same key for another referrer or currency is `key_reused`.
+ */
+export async function payReferrer(
+  db: Database,
+  request: { key: string; referrerUserId: string; currency: string; now: string },
+): Promise<PayOutcome> {
+  const { key, referrerUserId, currency, now } = request;
+  const earlier = await findPayoutByKey(db, key);
+  if (earlier) return sameRequest(earlier, request);
+
+  // ?1 key, ?2 referrer, ?3 currency, ?4 now
+  const mine = "c.referrer_user_id = ?2 AND c.currency = ?3";
+  const due = `c.payout_id IS NULL AND c.commission > 0
+    AND (c.status = 'approved' OR (c.status = 'pending' AND c.approve_at <= ?4))`;
+  const unsettled = "r.clawback = 1 AND r.payout_id IS NULL";
+  // The payout row decides: the conversions and clawbacks join it only if this batch made it.
+  const madeHere = `(SELECT id FROM payouts WHERE idempotency_key = ?1 AND created_at = ?4
+    AND referrer_user_id = ?2 AND currency = ?3)`;
+  const d1 = db.$client;
+  const statement = (text: string) => d1.prepare(text).bind(key, referrerUserId, currency, now);
+  const [inserted] = await d1.batch([
+    statement(`INSERT INTO payouts (idempotency_key, referrer_user_id, currency, amount, created_at)
+      SELECT ?1, ?2, ?3, due.amount, ?4
+      FROM (SELECT
+          COALESCE((SELECT SUM(c.commission) FROM conversions c WHERE ${mine} AND ${due}), 0)
+          + COALESCE((SELECT SUM(r.commission_delta) FROM reversals r JOIN conversions c ON c.id = r.conversion_id
+              WHERE ${mine} AND ${unsettled}), 0) AS amount) due
+      WHERE due.amount > 0
+      ON CONFLICT (idempotency_key) DO NOTHING`),
+    statement(`UPDATE conversions AS c SET payout_id = ${madeHere}, status = 'paid', updated_at = ?4
+      WHERE ${mine} AND ${due} AND ${madeHere} IS NOT NULL`),
+    statement(`UPDATE reversals AS r SET payout_id = ${madeHere}
+      WHERE ${unsettled} AND ${madeHere} IS NOT NULL
+        AND r.conversion_id IN (SELECT c.id FROM conversions c WHERE ${mine})`),
+  ]);
+  const made = await findPayoutByKey(db, key);
+  if (!made) return { kind: "nothing_due" };
+  if ((inserted?.meta.changes ?? 0) > 0) return { kind: "created", payout: payoutJson(made) };
+  // Another call with this key won the race: its payout is the answer.
+  return sameRequest(made, request);
+}
+
+function sameRequest(payout: PayoutRow, request: { referrerUserId: string; currency: string }): PayOutcome {
+  return payout.referrer_user_id === request.referrerUserId && payout.currency === request.currency
+    ? { kind: "existing", payout: payoutJson(payout) }
+    : { kind: "key_reused" };
+}
+
+/** A page of payouts, newest first. */
+export async function listPayouts(
+  db: Database,
+  filter: { referrerUserId?: string; beforeId?: number; limit: number },
+): Promise<PayoutJson[]> {
+  const conditions: SQL[] = [sql`1`];
+  if (filter.referrerUserId !== undefined)
+    conditions.push(sql`p.referrer_user_id = ${filter.referrerUserId}`);
+  if (filter.beforeId !== undefined) conditions.push(sql`p.id < ${filter.beforeId}`);
+  const rows = await db.all<PayoutRow>(sql`SELECT ${payoutColumns} FROM payouts p
+    WHERE ${sql.join(conditions, sql` AND `)} ORDER BY p.id DESC LIMIT ${filter.limit}`);
+  return rows.map(payoutJson);
+}
