@@ -136,6 +136,46 @@ function formPage(kind, user, error = "", username = "") {
 }
 
 /**
+ * A site's Stripe webhook, reporting payments and refunds to reflinks (README "Money"; the demo's
+ * purchase and refund buttons send it what Stripe would). Stripe's amounts are integers in the
+ * minor unit already, and each id makes its call safe to retry.
+ */
+export async function onStripeEvent(event, { reflinksUrl, apiToken, findUserByStripeCustomer }) {
+  const reflinks = (path, body) =>
+    fetch(`${reflinksUrl}/_reflinks${path}`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${apiToken}`, "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  // 200 or 201: recorded, once; 404: not a referred user's payment. Anything else: Stripe retries.
+  const check = (res) => {
+    if (![200, 201, 404].includes(res.status)) throw new Error(`reflinks answered ${res.status}`);
+  };
+  if (event.type === "invoice.paid") {
+    const invoice = event.data.object;
+    const user = await findUserByStripeCustomer(invoice.customer);
+    const res = await reflinks("/conversions", {
+      user_id: String(user.id),
+      external_id: invoice.id,
+      amount: invoice.amount_paid,
+      currency: invoice.currency.toUpperCase(),
+      signed_up_at: user.createdAt.toISOString(),
+    });
+    check(res);
+  } else if (event.type === "charge.refunded") {
+    const charge = event.data.object;
+    for (const refund of charge.refunds.data) {
+      check(
+        await reflinks(`/conversions/${charge.invoice}/reverse`, {
+          reversal_id: refund.id,
+          amount: refund.amount,
+        }),
+      );
+    }
+  }
+}
+
+/**
  * @param {{ reflinksUrl?: string, apiToken?: string }} [options] where the worker's API is and its
  *   token; default: the REFLINKS_URL and REFLINKS_API_TOKEN environment variables.
  */
@@ -160,37 +200,30 @@ export function createOriginServer(options = {}) {
     );
   }
 
-  /**
-   * Records a purchase of `user` with reflinks (docs/money.md#conversions): the order id is the
-   * external_id, so a retried call counts once. Null when the user was not referred.
-   */
-  async function recordPurchase(user, orderId) {
-    const { data, error, response } = await reflinks.POST("/_reflinks/conversions", {
-      // signed_up_at: clicks after the account existed are an existing customer's, never a referral.
-      body: {
-        user_id: user,
-        external_id: orderId,
-        ...PRICE,
-        event: "purchase",
-        signed_up_at: users.get(user),
-      },
-      signal: timeout(),
-    });
-    if (error?.error.code === "no_referral") return null;
-    if (!data) throw apiFailure(response, error);
-    return data.conversion;
-  }
-
-  /** Refunds an order: the whole payment is reversed, the refund id making it happen once. */
-  async function refund(orderId) {
-    const { data, error, response } = await reflinks.POST("/_reflinks/conversions/{external_id}/reverse", {
+  /** The conversion reflinks recorded for an order; null when the buyer was not referred. */
+  async function conversionOf(orderId) {
+    const { data, error, response } = await reflinks.GET("/_reflinks/conversions/{external_id}", {
       params: { path: { external_id: orderId } },
-      body: { reversal_id: `refund_${orderId}` },
       signal: timeout(),
     });
-    if (error?.error.code === "not_found") return null; // not a referred user's order
+    if (error?.error.code === "not_found") return null;
     if (!data) throw apiFailure(response, error);
     return data;
+  }
+
+  /** Stands in for Stripe: sends the webhook the event Stripe would send for this order. */
+  async function stripeSends(type, object) {
+    await onStripeEvent(
+      { type, data: { object } },
+      {
+        reflinksUrl,
+        apiToken,
+        findUserByStripeCustomer: async (customer) => {
+          const id = customer.replace(/^cus_/, "");
+          return { id, createdAt: new Date(users.get(id)) };
+        },
+      },
+    );
   }
 
   async function accountPage(user, notice = "") {
@@ -336,7 +369,13 @@ ${rows ? `<table><tr><th>Name</th><th>Value</th></tr>${rows}</table>` : "<p>None
         if (!user) return send(res, 401, layout("Account", user, SIGNED_OUT));
         const orderId = `order_${crypto.randomUUID()}`;
         orders.set(orderId, { user, refunded: false });
-        const conversion = await recordPurchase(user, orderId);
+        await stripeSends("invoice.paid", {
+          id: orderId,
+          customer: `cus_${user}`,
+          amount_paid: PRICE.amount,
+          currency: PRICE.currency.toLowerCase(),
+        });
+        const conversion = await conversionOf(orderId);
         const notice = !conversion
           ? "<p><b>Thank you!</b> No referral to credit: you did not arrive through a referral link.</p>"
           : `<p><b>Thank you!</b> This purchase earned <b>${escapeHtml(conversion.referrer_user_id ?? "(no owner)")}</b>
@@ -348,10 +387,14 @@ a commission of ${escapeHtml(String(conversion.commission))} cents, ${escapeHtml
         const orderId = (await readForm(req)).get("order") ?? "";
         const order = orders.get(orderId);
         if (!user || !order || order.user !== user) throw new HttpError(404, "No such order of yours.");
-        const reversed = await refund(orderId);
+        await stripeSends("charge.refunded", {
+          invoice: orderId,
+          refunds: { data: [{ id: `re_${orderId}`, amount: PRICE.amount }] },
+        });
         order.refunded = true;
-        const notice = reversed
-          ? `<p>Refunded. The referrer's commission went from ${escapeHtml(String(reversed.conversion.commission - reversed.reversal.commission_delta))} to ${escapeHtml(String(reversed.conversion.commission))} cents.</p>`
+        const conversion = await conversionOf(orderId);
+        const notice = conversion
+          ? `<p>Refunded. The referrer's commission on this order is now ${escapeHtml(String(conversion.commission))} cents (${escapeHtml(conversion.status)}).</p>`
           : "<p>Refunded.</p>";
         return page("Account", await accountPage(user, notice));
       }

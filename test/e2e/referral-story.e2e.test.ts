@@ -1,7 +1,8 @@
 /**
  * The whole referral story over real HTTP, as a newcomer walks it in the demo: a visitor arrives
- * through alice's link, signs up (the origin reports the login with `Reflinks-User`), completes a
- * purchase (the origin calls `/_reflinks/confirm`), and alice is credited exactly once.
+ * through alice's link, signs up (the origin reports the login with `Reflinks-User`), buys (the
+ * origin's Stripe handler records a conversion, which confirms the referral), is refunded, and
+ * alice sees what she earned.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BROWSER_UA, type Stack, sqlString, startStack } from "./harness.ts";
@@ -82,7 +83,7 @@ describe("the referral story in the demo", () => {
     const order = /name="order" value="(order_[0-9a-f-]+)"/.exec(account)?.[1];
     expect(order).toBeDefined();
     const refunded = await (await browse("/refund", { method: "POST", form: { order: order ?? "" } })).text();
-    expect(refunded).toContain("The referrer's commission went from 160 to 0 cents.");
+    expect(refunded).toContain("The referrer's commission on this order is now 0 cents (reversed).");
     expect(refunded).toContain("(refunded)");
     const again = await (await browse("/purchase", { method: "POST" })).text();
     expect(again).toContain("a commission of 160 cents, pending");
@@ -112,7 +113,8 @@ describe("the referral story in the demo", () => {
         `WHERE c.user_id = ${sqlString(NEWCOMER)}`,
     );
     expect(rows).toEqual([
-      { user_id: NEWCOMER, event: "purchase", referrer_user_id: REFERRER, marked: 1, hit_user_id: NEWCOMER },
+      // The first conversion confirmed the referral for its event, signup (the default).
+      { user_id: NEWCOMER, event: "signup", referrer_user_id: REFERRER, marked: 1, hit_user_id: NEWCOMER },
     ]);
   });
 
@@ -124,11 +126,11 @@ describe("the referral story in the demo", () => {
         body: JSON.stringify({ user_id: NEWCOMER, event }),
         signal: AbortSignal.timeout(30_000),
       });
-    const again = await confirm("purchase");
+    const again = await confirm("signup");
     expect(again.status).toBe(200);
     expect(await again.json()).toMatchObject({ created: false, referral: { referrer_user_id: REFERRER } });
 
-    const answers = await Promise.all(Array.from({ length: 50 }, () => confirm("signup")));
+    const answers = await Promise.all(Array.from({ length: 50 }, () => confirm("newsletter")));
     const bodies = await Promise.all(
       answers.map((answer) => answer.json() as Promise<{ referral: { id: number } }>),
     );
