@@ -98,8 +98,15 @@ export async function payReferrer(
     AND (c.status = 'approved' OR (c.status = 'pending' AND c.approve_at <= ?4))`;
   const unsettled = "r.clawback = 1 AND r.payout_id IS NULL";
   // The payout row decides: the conversions and clawbacks join it only if this batch made it.
-  const madeHere = `(SELECT id FROM payouts WHERE idempotency_key = ?1 AND created_at = ?4
-    AND referrer_user_id = ?2 AND currency = ?3)`;
+  // Key and created_at alone do not say so: a racing call with the same key, in the same
+  // millisecond (Date.now() stands still between I/O in a Worker), finds the winner's payout
+  // there too, and used to add to it whatever had become due since (paid as "paid" without being
+  // in its amount). A payout above 0 always has a conversion, so "no conversion is in it yet"
+  // holds only in the batch that made it: the clawbacks join first, then the conversions. (The
+  // subquery is uncorrelated: SQLite evaluates it once per statement, before it changes a row.)
+  const madeHere = `(SELECT p.id FROM payouts p WHERE p.idempotency_key = ?1 AND p.created_at = ?4
+    AND p.referrer_user_id = ?2 AND p.currency = ?3
+    AND NOT EXISTS (SELECT 1 FROM conversions paid WHERE paid.payout_id = p.id))`;
   const d1 = db.$client;
   const statement = (text: string) => d1.prepare(text).bind(key, referrerUserId, currency, now);
   const [inserted] = await d1.batch([
@@ -111,11 +118,11 @@ export async function payReferrer(
               WHERE ${mine} AND ${unsettled}), 0) AS amount) due
       WHERE due.amount > 0
       ON CONFLICT (idempotency_key) DO NOTHING`),
-    statement(`UPDATE conversions AS c SET payout_id = ${madeHere}, status = 'paid', updated_at = ?4
-      WHERE ${mine} AND ${due} AND ${madeHere} IS NOT NULL`),
     statement(`UPDATE reversals AS r SET payout_id = ${madeHere}
       WHERE ${unsettled} AND ${madeHere} IS NOT NULL
         AND r.conversion_id IN (SELECT c.id FROM conversions c WHERE ${mine})`),
+    statement(`UPDATE conversions AS c SET payout_id = ${madeHere}, status = 'paid', updated_at = ?4
+      WHERE ${mine} AND ${due} AND ${madeHere} IS NOT NULL`),
   ]);
   const made = await findPayoutByKey(db, key);
   if (!made) return { kind: "nothing_due" };
