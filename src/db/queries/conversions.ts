@@ -177,13 +177,17 @@ export async function reverseConversion(
       .prepare(
         `INSERT INTO reversals
           (conversion_id, reversal_id, amount, commission_delta, clawback, payout_id, created_at)
-        SELECT c.id, ?2, a.amount,
-          MIN(${commissionSql(rule, "c.amount - c.reversed_amount - a.amount")} - c.commission, 0),
-          c.status = 'paid', NULL, ?4
-        FROM conversions c,
-          (SELECT COALESCE(CAST(?3 AS INTEGER),
-            (SELECT amount - reversed_amount FROM conversions WHERE id = ?1)) AS amount) a
-        WHERE c.id = ?1 AND a.amount > 0 AND a.amount <= c.amount - c.reversed_amount
+        SELECT x.id, ?2, x.amount, MIN(x.delta, 0),
+          -- A clawback is commission taken back from a paid conversion: a reversal that takes
+          -- nothing back (fixed, or percent that rounds the same) is none, and counts in no payout.
+          x.paid AND x.delta < 0, NULL, ?4
+        FROM (SELECT c.id AS id, a.amount AS amount, c.status = 'paid' AS paid,
+            ${commissionSql(rule, "c.amount - c.reversed_amount - a.amount")} - c.commission AS delta
+          FROM conversions c,
+            (SELECT COALESCE(CAST(?3 AS INTEGER),
+              (SELECT amount - reversed_amount FROM conversions WHERE id = ?1)) AS amount) a
+          WHERE c.id = ?1 AND a.amount > 0 AND a.amount <= c.amount - c.reversed_amount) x
+        WHERE true
         ON CONFLICT (reversal_id) DO NOTHING`,
       )
       .bind(conversionId, request.reversalId, request.amount ?? null, request.now),
