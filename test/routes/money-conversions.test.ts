@@ -269,7 +269,7 @@ describe("commission: the link's rule, else COMMISSION; integer math rounded hal
   });
 
   it("COMMISSION unset: commission 0, the conversion still recorded; a link's override still applies", async () => {
-    expect(env.COMMISSION ?? "").toBe("");
+    expect((env as { COMMISSION?: string }).COMMISSION ?? "").toBe("");
     const { user } = await referredUser();
     const answer = await convert(
       { user_id: user, external_id: externalId(), amount: 1000, currency: "EUR" },
