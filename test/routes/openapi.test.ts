@@ -64,6 +64,8 @@ async function requests(): Promise<Record<RouteName, () => Promise<Response>>> {
     confirm: () => api("/confirm", { method: "POST", ...json({ user_id: user, event: "doc" }) }),
     linkReport: () => api("/reports/links?from=2020-01-01"),
     dailyReport: () => api(`/reports/daily?link=${link.identifier}`),
+    revenueReport: () => api("/reports/revenue?from=2020-01-01"),
+    earningsReport: () => api("/reports/earnings"),
     dashboard: () =>
       send(`${API_PREFIX}/dashboard`, { headers: { Authorization: `Basic ${btoa(`any:${API_TOKEN}`)}` } }),
     createConversion: () =>

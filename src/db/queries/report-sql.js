@@ -4,8 +4,9 @@
  * dashboard), `npm run report` inlines them as literals for `wrangler d1 execute --command`. Plain
  * JavaScript (types in report-sql.d.ts) because Node 20 runs that script without a build step.
  *
- * The numbers are those of the `link_stats` and `daily_hits` views (src/db/schema.ts), restricted
- * to a period when one is given; docs/reports.md defines them. Days are UTC days. A hit belongs to
+ * The numbers are those of the `link_stats` and `daily_hits` views (src/db/schema.ts), and of the
+ * money views `link_revenue` and `referrer_earnings`, restricted to a period when one is given;
+ * docs/reports.md defines them. Days are UTC days. A hit belongs to
  * the day of its `created_at`; a confirmation to the day of its own `created_at`, not its hit's.
  */
 
@@ -148,6 +149,134 @@ export function totalsQuery(options = {}) {
     `(SELECT COUNT(DISTINCT h.hit_user_id) ${hits}) AS users, ` +
     `(SELECT COUNT(*) FROM confirmed_referrals c${where(confirmedConditions)}) AS confirmed`;
   return { sql, params };
+}
+
+// ——— money (docs/reports.md#money) ———
+//
+// Amounts are integers of the currency's minor unit, and every number below is per currency: no
+// query adds amounts of two currencies together.
+
+/** The moment of reading, written as stored timestamps are (as the money views compare it). */
+const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
+/** Revenue and commission of conversions, as the `link_revenue` view sums them. */
+const REVENUE_COLUMNS =
+  "COUNT(*) AS conversions, SUM(c.amount - c.reversed_amount) AS revenue, SUM(c.commission) AS commission";
+
+/**
+ * Revenue and commission per link and currency, by identifier then currency. Without options it
+ * is the `link_revenue` view itself; with a period, the view's sums over the conversions whose
+ * `created_at` is in it (each with what is left of it after every reversal, whenever made).
+ * `identifiers` keeps only those links. A conversion of a deleted link is in no row, as in the view.
+ */
+export function revenueReportQuery(options = {}) {
+  const params = [];
+  const order = " ORDER BY identifier, currency";
+  const identifiers = options.identifiers;
+  if (options.from === undefined && options.to === undefined && identifiers === undefined) {
+    const sql = `SELECT identifier, currency, conversions, revenue, commission FROM link_revenue${order}`;
+    return { sql, params };
+  }
+  const conditions = periodConditions("c.created_at", options, params);
+  if (identifiers !== undefined) {
+    if (identifiers.length === 0) conditions.push("0");
+    const numbers = identifiers.map((identifier) => {
+      params.push(identifier);
+      return `?${params.length}`;
+    });
+    if (numbers.length > 0) conditions.push(`l.identifier IN (${numbers.join(", ")})`);
+  }
+  const sql =
+    `SELECT l.identifier AS identifier, c.currency AS currency, ${REVENUE_COLUMNS} ` +
+    `FROM conversions c JOIN referral_links l ON l.id = c.link_id${where(conditions)} ` +
+    `GROUP BY c.link_id, c.currency${order}`;
+  return { sql, params };
+}
+
+/**
+ * Revenue and commission per currency across links (or of one, `linkId`), over a period: the sums
+ * of {@link revenueReportQuery}'s rows of each currency. Conversions of deleted links are left out.
+ */
+export function revenueTotalsQuery(options = {}) {
+  const params = [];
+  const conditions = [];
+  if (options.linkId !== undefined) {
+    params.push(options.linkId);
+    conditions.push(`c.link_id = ?${params.length}`);
+  } else {
+    conditions.push("c.link_id IN (SELECT id FROM referral_links)");
+  }
+  conditions.push(...periodConditions("c.created_at", options, params));
+  const sql =
+    `SELECT c.currency AS currency, ${REVENUE_COLUMNS} FROM conversions c${where(conditions)} ` +
+    "GROUP BY c.currency ORDER BY currency";
+  return { sql, params };
+}
+
+/**
+ * What `GET /payouts/due` pays, per referrer and currency, as of the moment of reading: the
+ * approved commissions not yet paid less the clawbacks not yet settled, only where that is above 0
+ * (src/db/queries/payouts.ts, `payoutsDue`, says the same in Drizzle; a test checks they agree).
+ */
+const DUE =
+  "SELECT d.referrer_user_id AS referrer_user_id, d.currency AS currency, SUM(d.amount) AS due FROM (" +
+  "SELECT c.referrer_user_id AS referrer_user_id, c.currency AS currency, c.commission AS amount " +
+  "FROM conversions c WHERE c.referrer_user_id IS NOT NULL AND c.payout_id IS NULL AND c.commission > 0 " +
+  `AND (c.status = 'approved' OR (c.status = 'pending' AND c.approve_at <= ${NOW})) ` +
+  "UNION ALL SELECT c.referrer_user_id, c.currency, r.commission_delta " +
+  "FROM reversals r JOIN conversions c ON c.id = r.conversion_id " +
+  "WHERE c.referrer_user_id IS NOT NULL AND r.clawback = 1 AND r.payout_id IS NULL" +
+  ") d GROUP BY d.referrer_user_id, d.currency HAVING SUM(d.amount) > 0";
+
+/**
+ * Each referrer's earnings per currency, as of the moment of reading, by referrer then currency:
+ * the rows of the `referrer_earnings` view, each with `due`, what a payout would pay now (0 when
+ * nothing is due). Not over a period: a commission's status is a state, not an event of a day.
+ */
+export function earningsReportQuery(options = {}) {
+  const params = [];
+  const sql =
+    "SELECT e.referrer_user_id AS referrer_user_id, e.currency AS currency, e.pending AS pending, " +
+    "e.approved AS approved, e.paid AS paid, e.reversed AS reversed, COALESCE(d.due, 0) AS due " +
+    `FROM referrer_earnings e LEFT JOIN (${DUE}) d ` +
+    "ON d.referrer_user_id = e.referrer_user_id AND d.currency = e.currency " +
+    "ORDER BY e.referrer_user_id, e.currency";
+  return { sql: sql + page(options, params), params };
+}
+
+/** The earnings of every referrer summed per currency (what is due to everyone, in each currency). */
+export function earningsTotalsQuery() {
+  const { sql, params } = earningsReportQuery();
+  return {
+    sql:
+      "SELECT currency, SUM(pending) AS pending, SUM(approved) AS approved, SUM(paid) AS paid, " +
+      `SUM(reversed) AS reversed, SUM(due) AS due FROM (${sql}) GROUP BY currency ORDER BY currency`,
+    params,
+  };
+}
+
+/** Digits after the decimal point of a currency (2 for EUR, 0 for JPY, 3 for KWD); 2 if unknown. */
+export function minorDigits(currency) {
+  try {
+    const digits = new Intl.NumberFormat("en-US", { style: "currency", currency }).resolvedOptions()
+      .maximumFractionDigits;
+    return Number.isInteger(digits) ? digits : 2;
+  } catch {
+    return 2;
+  }
+}
+
+/**
+ * An amount of minor units as people read it in its currency, without the currency:
+ * `formatMinor(1234567, "EUR")` is `12,345.67`, `formatMinor(1500, "JPY")` is `1,500`. Exact:
+ * the integer's digits are placed, never divided as a float.
+ */
+export function formatMinor(amount, currency) {
+  const digits = minorDigits(currency);
+  const text = String(Math.abs(amount)).padStart(digits + 1, "0");
+  const whole = text.slice(0, text.length - digits).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  const fraction = digits > 0 ? `.${text.slice(text.length - digits)}` : "";
+  return `${amount < 0 ? "-" : ""}${whole}${fraction}`;
 }
 
 /** An SQL literal: a number as it is, text quoted with its quotes doubled, null as NULL. */

@@ -1,6 +1,7 @@
 /**
- * Reports: the numbers of the `link_stats` and `daily_hits` views, over a period when one is given
- * (docs/reports.md). The SQL lives in report-sql.js, shared with `npm run report`.
+ * Reports: the numbers of the `link_stats` and `daily_hits` views, over a period when one is given,
+ * and of the money views `link_revenue` and `referrer_earnings` (docs/reports.md). The SQL lives in
+ * report-sql.js, shared with `npm run report`.
  */
 import { and, count, desc, eq, gte, lt, type SQL } from "drizzle-orm";
 import type { Database } from "../client";
@@ -9,10 +10,14 @@ import { type HitCursor, newestFirstAfter } from "./hits";
 import type { LinkStats } from "./links";
 import {
   dailyReportQuery,
+  earningsReportQuery,
+  earningsTotalsQuery,
   linkReportQuery,
   nextDay,
   type Period,
   type ReportQuery,
+  revenueReportQuery,
+  revenueTotalsQuery,
   totalsQuery,
 } from "./report-sql.js";
 
@@ -67,6 +72,61 @@ export function dailyReport(
 export async function reportTotals(db: Database, options: Period & { linkId?: number } = {}) {
   const [row] = await run<ReportTotals>(db, totalsQuery(options));
   return row ?? { hits: 0, visitors: 0, users: 0, confirmed: 0 };
+}
+
+/** Revenue and commission of a link in one currency (a `link_revenue` row); minor units. */
+export interface RevenueRow {
+  identifier: string;
+  currency: string;
+  conversions: number;
+  revenue: number;
+  commission: number;
+}
+
+/** Revenue and commission in one currency, across links or of one. */
+export type RevenueTotals = Omit<RevenueRow, "identifier">;
+
+/** A referrer's earnings in one currency (a `referrer_earnings` row) and what is due now. */
+export interface EarningsRow {
+  referrer_user_id: string;
+  currency: string;
+  pending: number;
+  approved: number;
+  paid: number;
+  reversed: number;
+  due: number;
+}
+
+/** Every referrer's earnings in one currency. */
+export type EarningsTotals = Omit<EarningsRow, "referrer_user_id">;
+
+/** Per link and currency, by identifier then currency; `identifiers` keeps only those links. */
+export function revenueReport(
+  db: Database,
+  options: Period & { identifiers?: readonly string[] } = {},
+): Promise<RevenueRow[]> {
+  return run<RevenueRow>(db, revenueReportQuery(options));
+}
+
+/** Per currency, of every link or of one (`linkId`). */
+export function revenueTotals(
+  db: Database,
+  options: Period & { linkId?: number } = {},
+): Promise<RevenueTotals[]> {
+  return run<RevenueTotals>(db, revenueTotalsQuery(options));
+}
+
+/** Per referrer and currency, as of now, by referrer then currency. */
+export function earningsReport(
+  db: Database,
+  options: { limit?: number; offset?: number } = {},
+): Promise<EarningsRow[]> {
+  return run<EarningsRow>(db, earningsReportQuery(options));
+}
+
+/** Per currency, every referrer's earnings summed. */
+export function earningsTotals(db: Database): Promise<EarningsTotals[]> {
+  return run<EarningsTotals>(db, earningsTotalsQuery());
 }
 
 export async function countLinks(db: Database): Promise<number> {

@@ -19,6 +19,8 @@ import {
   dashboardQuery,
   dueQuery,
   dueSchema,
+  earningsReportQuery,
+  earningsReportSchema,
   externalIdParams,
   healthSchema,
   hitListSchema,
@@ -39,6 +41,7 @@ import {
   periodQuery,
   reconcileBody,
   reconciledSchema,
+  revenueReportSchema,
   reverseBody,
   reversedSchema,
   userParams,
@@ -184,6 +187,31 @@ export const API_ROUTES = {
       200: { description: "One row per day with a hit or a confirmation", schema: dailyReportSchema },
     },
     errors: ["not_found"],
+  }),
+  revenueReport: route({
+    method: "get",
+    path: "/reports/revenue",
+    summary: "Revenue and commission per link and currency over a period (conversions made in it)",
+    auth: "bearer",
+    query: periodQuery,
+    responses: {
+      200: { description: "One row per link and currency with a conversion", schema: revenueReportSchema },
+    },
+    errors: [],
+  }),
+  earningsReport: route({
+    method: "get",
+    path: "/reports/earnings",
+    summary: "Each referrer's earnings per currency as of now, with what is due",
+    auth: "bearer",
+    query: earningsReportQuery,
+    responses: {
+      200: {
+        description: "One row per referrer and currency with a conversion",
+        schema: earningsReportSchema,
+      },
+    },
+    errors: [],
   }),
   createConversion: route({
     method: "post",

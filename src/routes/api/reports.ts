@@ -1,11 +1,18 @@
 /**
- * `/_reflinks/reports`: the numbers of the `link_stats` and `daily_hits` views as JSON, over a
- * period of UTC days when `from`/`to` are given (docs/reports.md defines each number).
+ * `/_reflinks/reports`: the numbers of the `link_stats`, `daily_hits` and `link_revenue` views as
+ * JSON, over a period of UTC days when `from`/`to` are given, and of `referrer_earnings` as of now
+ * (docs/reports.md defines each number).
  */
 import type { Context } from "hono";
 import type { HonoEnv } from "../../app-env";
 import { findLinkTarget } from "../../db/queries/links";
-import { dailyReport, linkReport, type Period } from "../../db/queries/reports";
+import {
+  dailyReport,
+  earningsReport,
+  linkReport,
+  type Period,
+  revenueReport,
+} from "../../db/queries/reports";
 import { ApiError } from "../../errors";
 import { API_ROUTES } from "./contract";
 import { queryOf, validate } from "./input";
@@ -35,5 +42,24 @@ export const reportHandlers = {
       linkId = target.id;
     }
     return c.json({ rows: await dailyReport(c.var.db, { ...period, linkId }) });
+  },
+
+  async revenueReport(c: Context<HonoEnv>) {
+    const period = periodOf(queryOf(c));
+    return c.json({ rows: await revenueReport(c.var.db, period) });
+  },
+
+  async earningsReport(c: Context<HonoEnv>) {
+    const query = queryOf(c);
+    for (const name of ["from", "to"]) {
+      if (query[name] !== undefined) {
+        throw new ApiError(
+          "validation_failed",
+          `${name} is not a parameter of this report: earnings are as of now, not over a period`,
+        );
+      }
+    }
+    validate(API_ROUTES.earningsReport.query, query);
+    return c.json({ rows: await earningsReport(c.var.db) });
   },
 };

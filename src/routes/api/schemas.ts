@@ -115,6 +115,9 @@ export const dailyReportQuery = z.object({
   to: day,
 });
 
+/** No parameter: earnings are as of the moment of reading. */
+export const earningsReportQuery = z.object({}).strict();
+
 export const dashboardQuery = z.object({
   link: identifierSchema.optional(),
   from: day,
@@ -284,6 +287,40 @@ export const dailyReportSchema = z.strictObject({
       hits: z.number().int(),
       visitors: z.number().int(),
       confirmed: z.number().int(),
+    }),
+  ),
+});
+
+export const revenueReportSchema = z.strictObject({
+  rows: z.array(
+    z.strictObject({
+      identifier: z.string(),
+      currency: z.string(),
+      conversions: z.number().int().meta({ description: "wholly reversed ones included" }),
+      revenue: z.number().int().meta({ description: "minor units: payments less reversals" }),
+      commission: z.number().int().meta({ description: "minor units: the referrer's share, as of now" }),
+    }),
+  ),
+});
+
+export const earningsReportSchema = z.strictObject({
+  rows: z.array(
+    z.strictObject({
+      referrer_user_id: z.string(),
+      currency: z.string(),
+      pending: z.number().int().meta({ description: "minor units: commissions still in their hold period" }),
+      approved: z
+        .number()
+        .int()
+        .meta({ description: "minor units: commissions payable now, before clawbacks" }),
+      paid: z
+        .number()
+        .int()
+        .meta({ description: "minor units: commissions paid out, as they were when paid" }),
+      reversed: z.number().int().meta({ description: "minor units: commission taken back by reversals" }),
+      due: z.number().int().meta({
+        description: "minor units: what POST /payouts would pay now (GET /payouts/due), 0 if nothing",
+      }),
     }),
   ),
 });
