@@ -434,6 +434,19 @@ describe("status: pending until approve_at (created_at + HOLD_DAYS), then approv
 });
 
 describe("GET /conversions: newest first, filters, pages", () => {
+  it("an external_id with a slash, spaces, a percent sign and non-ASCII is found, reversed and listed by it", async () => {
+    const { user } = await referredUser();
+    const id = `order 2026/001 100% ü-${crypto.randomUUID()}`;
+    const made = await converted(user, 1000, { externalId: id });
+    expect(made.external_id).toBe(id);
+    const read = await getConversion(id);
+    expect(read.status).toBe(200);
+    expect(read.body.external_id).toBe(id);
+    const reversed = await reverse(id, { reversal_id: `refund/${id}`, amount: 100 });
+    expect(reversed.status).toBe(201);
+    expect(reversed.body.reversal.reversal_id).toBe(`refund/${id}`);
+  });
+
   it("GET /conversions/:external_id of an unknown id: 404 not_found", async () => {
     const answer = await getConversion("no-such-invoice");
     expect(answer.status).toBe(404);

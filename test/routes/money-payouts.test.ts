@@ -650,4 +650,32 @@ describe("money is never a float", () => {
     ]);
     expect((await referrerEarnings(referrer))[0]?.paid).toBe(big);
   });
+
+  it("no money column holds a REAL (D1 binds a JS number as one): conversions, reversals and payouts", async () => {
+    const referrer = uniqueUser("referrer");
+    const { user } = await referredUser({ referrer });
+    const conversion = await converted(user, 1999, {
+      bindings: { ...DUE_AT_ONCE, COMMISSION: "percent:12.5" },
+    });
+    await reverse(conversion.external_id, { reversal_id: externalId("refund"), amount: 999 });
+    await converted(user, 5000);
+    expect((await pay(referrer, "EUR")).status).toBe(201);
+    const paidOne = await converted(user, 3000);
+    await pay(referrer, "EUR");
+    await reverse(paidOne.external_id, { reversal_id: externalId("refund") });
+    const types = await env.DB.prepare(
+      `SELECT typeof(c.amount) || typeof(c.commission) || typeof(c.reversed_amount) AS t FROM conversions c
+         WHERE c.referrer_user_id = ?1
+       UNION SELECT typeof(r.amount) || typeof(r.commission_delta) FROM reversals r
+         JOIN conversions c ON c.id = r.conversion_id WHERE c.referrer_user_id = ?1
+       UNION SELECT typeof(p.amount) FROM payouts p WHERE p.referrer_user_id = ?1`,
+    )
+      .bind(referrer)
+      .all<{ t: string }>();
+    expect(types.results.map((row) => row.t).sort()).toEqual([
+      "integer",
+      "integerinteger",
+      "integerintegerinteger",
+    ]);
+  });
 });
