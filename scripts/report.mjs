@@ -1,11 +1,20 @@
-// `npm run report`: the link report (the `link_stats` numbers, or a period's) as a table in the
-// terminal, read from D1 with `wrangler d1 execute`. The SQL is the API's own (report-sql.js).
+// `npm run report`: the link report (the `link_stats` numbers, or a period's), revenue and
+// commission per link and currency (`link_revenue`), and each referrer's earnings and what is due
+// (`referrer_earnings`), as tables in the terminal, read from D1 with one `wrangler d1 execute`.
+// The SQL is the API's own (report-sql.js). Amounts of two currencies are never added together.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { inlineParams, isDay, linkReportQuery } from "../src/db/queries/report-sql.js";
+import {
+  earningsReportQuery,
+  formatMinor,
+  inlineParams,
+  isDay,
+  linkReportQuery,
+  revenueReportQuery,
+} from "../src/db/queries/report-sql.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const WRANGLER = path.join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
@@ -13,14 +22,18 @@ const MAX_TEXT = 32;
 
 const USAGE = `Usage: npm run report [-- options]
 
-The link report: per link, hits, visitors, users and confirmed referrals, most hits first.
+The link report: per link, hits, visitors, users and confirmed referrals, most hits first; then
+revenue and commission per link and currency; then each referrer's earnings per currency (pending,
+approved, paid, reversed) and what a payout would pay now (due). Money is per currency, never summed
+across currencies.
 
   --remote             read the deployed database (needs \`wrangler login\` or CLOUDFLARE_API_TOKEN)
   --local              read the local database of \`wrangler dev\` / \`npm start\` (the default)
   --persist-to <dir>   the local database's directory, as for wrangler (default .wrangler/state)
-  --from <YYYY-MM-DD>  count only hits and confirmations from this UTC day on
-  --to <YYYY-MM-DD>    ... up to this UTC day, included
-  --json               print {"rows": [...]} as GET /_reflinks/reports/links does
+  --from <YYYY-MM-DD>  count only hits, confirmations and conversions from this UTC day on
+  --to <YYYY-MM-DD>    ... up to this UTC day, included (earnings are as of now, whatever the period)
+  --json               print {"rows": [...], "revenue": [...], "earnings": [...]}: the rows of
+                       GET /_reflinks/reports/links, /reports/revenue and /reports/earnings
   -h, --help           this help
 
 Examples:
@@ -72,7 +85,11 @@ if (options.from && options.to && options.from > options.to) usageError("--to mu
 if (!fs.existsSync(WRANGLER)) fail("wrangler is not installed: run `npm ci` first.");
 
 const where = options.remote ? "remote" : "local";
-const sql = inlineParams(linkReportQuery({ from: options.from, to: options.to }));
+const period = { from: options.from, to: options.to };
+// One wrangler run (it takes seconds to start), three statements, three results in this order.
+const sql = [linkReportQuery(period), revenueReportQuery(period), earningsReportQuery()]
+  .map(inlineParams)
+  .join(";\n");
 const args = ["d1", "execute", "DB", `--${where}`, "--json", "--command", sql];
 if (options["persist-to"]) args.push("--persist-to", path.resolve(options["persist-to"]));
 
@@ -121,9 +138,15 @@ const errorText =
 
 if (errorText !== null || !Array.isArray(output)) {
   const text = errorText ?? "wrangler printed no results.";
-  if (/no such (table|view): (link_stats|referral_links|referral_hits|confirmed_referrals)/.test(text)) {
+  const missing = /no such (?:table|view): ([a-z_]+)/.exec(text)?.[1];
+  const hitTables = ["link_stats", "referral_links", "referral_hits", "confirmed_referrals"];
+  const moneyTables = ["link_revenue", "referrer_earnings", "conversions", "reversals", "payouts"];
+  if (missing && [...hitTables, ...moneyTables].includes(missing)) {
     fail(
-      `The ${where} database is not migrated: it has no reflinks tables yet.\n` +
+      `The ${where} database is not migrated: ` +
+        (hitTables.includes(missing)
+          ? "it has no reflinks tables yet.\n"
+          : `it has no ${missing} yet (migrated before the money tables).\n`) +
         `  Run: npx wrangler d1 migrations apply DB --${where}` +
         (options["persist-to"] ? ` --persist-to ${options["persist-to"]}` : "") +
         (where === "local" ? "\n  (npm start does it too.)" : "\n  (npm run deploy does it too.)"),
@@ -132,7 +155,9 @@ if (errorText !== null || !Array.isArray(output)) {
   fail(`Could not read the ${where} database (wrangler d1 execute exited with ${result.code}):\n${text}`);
 }
 
-const rows = (output.at(-1)?.results ?? []).map((row) => ({
+if (output.length !== 3) fail(`wrangler answered ${output.length} results for 3 statements.`);
+
+const rows = (output[0]?.results ?? []).map((row) => ({
   identifier: row.identifier,
   user_id: row.user_id,
   hits: row.hits,
@@ -141,8 +166,25 @@ const rows = (output.at(-1)?.results ?? []).map((row) => ({
   confirmed: row.confirmed,
 }));
 
+const revenue = (output[1]?.results ?? []).map((row) => ({
+  identifier: row.identifier,
+  currency: row.currency,
+  conversions: row.conversions,
+  revenue: row.revenue,
+  commission: row.commission,
+}));
+const earnings = (output[2]?.results ?? []).map((row) => ({
+  referrer_user_id: row.referrer_user_id,
+  currency: row.currency,
+  pending: row.pending,
+  approved: row.approved,
+  paid: row.paid,
+  reversed: row.reversed,
+  due: row.due,
+}));
+
 if (options.json) {
-  console.log(JSON.stringify({ rows }, null, 2));
+  console.log(JSON.stringify({ rows, revenue, earnings }, null, 2));
   process.exit(0);
 }
 
@@ -157,42 +199,112 @@ function cell(value) {
 const number = new Intl.NumberFormat("en-US");
 const conversion = (row) =>
   row.visitors === 0 ? "—" : `${((100 * row.confirmed) / row.visitors).toFixed(1)}%`;
-const period =
+const periodText =
   options.from || options.to
     ? `${options.from ?? "the beginning"} to ${options.to ?? "today"} (UTC days)`
     : "all time (the link_stats view)";
 
-console.log(`reflinks link report · ${where} database · ${period}\n`);
-if (rows.length === 0) {
-  console.log("No links yet. Create one with POST /_reflinks/links.");
-  process.exit(0);
+/** Prints rows as a table: a header, a rule, one line each; numbers right-aligned. */
+function printTable(columns, items) {
+  const table = items.map((item) => columns.map((column) => column.value(item)));
+  const widths = columns.map((column, i) =>
+    Math.max(column.title.length, ...table.map((line) => line[i].length)),
+  );
+  const format = (line) =>
+    line
+      .map((text, i) => (columns[i].right ? text.padStart(widths[i]) : text.padEnd(widths[i])))
+      .join("  ")
+      .trimEnd();
+  console.log(format(columns.map((column) => column.title)));
+  console.log(format(widths.map((width) => "-".repeat(width))));
+  for (const line of table) console.log(format(line));
 }
 
-const columns = [
-  { title: "link", value: (row) => cell(row.identifier) },
-  { title: "owner", value: (row) => cell(row.user_id) },
-  { title: "hits", value: (row) => number.format(row.hits), right: true },
-  { title: "visitors", value: (row) => number.format(row.visitors), right: true },
-  { title: "users", value: (row) => number.format(row.users), right: true },
-  { title: "confirmed", value: (row) => number.format(row.confirmed), right: true },
-  { title: "conversion", value: conversion, right: true },
-];
-const table = rows.map((row) => columns.map((column) => column.value(row)));
-const widths = columns.map((column, i) =>
-  Math.max(column.title.length, ...table.map((line) => line[i].length)),
-);
-const format = (line) =>
-  line
-    .map((text, i) => (columns[i].right ? text.padStart(widths[i]) : text.padEnd(widths[i])))
-    .join("  ")
-    .trimEnd();
+/** An amount of minor units in its currency's own digits: 16000 EUR is `160.00`. */
+const money = (key) => (row) => formatMinor(row[key], row.currency);
 
-console.log(format(columns.map((column) => column.title)));
-console.log(format(widths.map((width) => "-".repeat(width))));
-for (const line of table) console.log(format(line));
-const hits = rows.reduce((sum, row) => sum + row.hits, 0);
-const confirmed = rows.reduce((sum, row) => sum + row.confirmed, 0);
-console.log(
-  `\n${number.format(rows.length)} ${rows.length === 1 ? "link" : "links"} · ${number.format(hits)} hits · ` +
-    `${number.format(confirmed)} confirmed referrals. Conversion: confirmed per visitor.`,
-);
+/** Per currency, the sums of `keys` over `items` (amounts of one currency only, ever). */
+function perCurrency(items, keys) {
+  const sums = new Map();
+  for (const item of items) {
+    const sum = sums.get(item.currency) ?? Object.fromEntries(keys.map((key) => [key, 0]));
+    for (const key of keys) sum[key] += item[key];
+    sums.set(item.currency, sum);
+  }
+  return [...sums].sort(([a], [b]) => (a < b ? -1 : 1)).map(([currency, sum]) => ({ currency, ...sum }));
+}
+
+console.log(`reflinks link report · ${where} database · ${periodText}\n`);
+if (rows.length === 0) {
+  console.log("No links yet. Create one with POST /_reflinks/links.");
+} else {
+  printTable(
+    [
+      { title: "link", value: (row) => cell(row.identifier) },
+      { title: "owner", value: (row) => cell(row.user_id) },
+      { title: "hits", value: (row) => number.format(row.hits), right: true },
+      { title: "visitors", value: (row) => number.format(row.visitors), right: true },
+      { title: "users", value: (row) => number.format(row.users), right: true },
+      { title: "confirmed", value: (row) => number.format(row.confirmed), right: true },
+      { title: "conversion", value: conversion, right: true },
+    ],
+    rows,
+  );
+  const hits = rows.reduce((sum, row) => sum + row.hits, 0);
+  const confirmed = rows.reduce((sum, row) => sum + row.confirmed, 0);
+  console.log(
+    `\n${number.format(rows.length)} ${rows.length === 1 ? "link" : "links"} · ${number.format(hits)} hits · ` +
+      `${number.format(confirmed)} confirmed referrals. Conversion: confirmed per visitor.`,
+  );
+}
+
+const revenueSource = options.from || options.to ? "conversions made in the period" : "the link_revenue view";
+console.log(`\nRevenue per link and currency · ${revenueSource}\n`);
+if (revenue.length === 0) {
+  console.log("No conversions. Record them with POST /_reflinks/conversions.");
+} else {
+  printTable(
+    [
+      { title: "link", value: (row) => cell(row.identifier) },
+      { title: "currency", value: (row) => cell(row.currency) },
+      { title: "conversions", value: (row) => number.format(row.conversions), right: true },
+      { title: "revenue", value: money("revenue"), right: true },
+      { title: "commission", value: money("commission"), right: true },
+    ],
+    revenue,
+  );
+  const totals = perCurrency(revenue, ["conversions", "revenue", "commission"]).map(
+    (total) =>
+      `${cell(total.currency)} ${formatMinor(total.revenue, total.currency)} revenue, ` +
+      `${formatMinor(total.commission, total.currency)} commission`,
+  );
+  console.log(`\nAll links: ${totals.join(" · ")}.`);
+  console.log(
+    "Revenue: payments less refunds. Amounts in each currency's unit, never added across currencies.",
+  );
+}
+
+console.log("\nEarnings per referrer and currency · as of now (the referrer_earnings view)\n");
+if (earnings.length === 0) {
+  console.log("No commissions yet.");
+} else {
+  printTable(
+    [
+      { title: "referrer", value: (row) => cell(row.referrer_user_id) },
+      { title: "currency", value: (row) => cell(row.currency) },
+      { title: "pending", value: money("pending"), right: true },
+      { title: "approved", value: money("approved"), right: true },
+      { title: "paid", value: money("paid"), right: true },
+      { title: "reversed", value: money("reversed"), right: true },
+      { title: "due", value: money("due"), right: true },
+    ],
+    earnings,
+  );
+  const due = perCurrency(earnings, ["due"]).filter((total) => total.due > 0);
+  console.log(
+    due.length === 0
+      ? "\nNothing is due."
+      : `\nDue now, all referrers: ${due.map((total) => `${cell(total.currency)} ${formatMinor(total.due, total.currency)}`).join(" · ")}. Pay with POST /_reflinks/payouts.`,
+  );
+  console.log("Due: approved and unpaid, less clawbacks of refunded payouts (GET /_reflinks/payouts/due).");
+}

@@ -1,19 +1,27 @@
 /**
  * `npm run report` (scripts/report.mjs) against a throwaway local D1: a clear message before the
- * migrations, then the known dataset's numbers as a table and as JSON, with and without a period.
+ * migrations, then the known dataset's numbers (links, revenue per link and currency, earnings per
+ * referrer and currency) as tables and as JSON, with and without a period.
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  CROSS_CURRENCY_SUMS,
   DATASET_SQL,
+  EXPECTED_DUE,
+  EXPECTED_EARNINGS,
+  EXPECTED_EARNINGS_TOTALS,
   EXPECTED_LINKS,
   EXPECTED_LINKS_NARROW,
+  EXPECTED_REVENUE,
+  EXPECTED_REVENUE_NARROW,
   HOSTILE,
   NARROW_PERIOD,
+  showsAmount,
 } from "../support/report-dataset.ts";
 
 const execFileAsync = promisify(execFile);
@@ -44,14 +52,26 @@ const report = (...args: string[]) => run("scripts/report.mjs", args);
 const wrangler = (...args: string[]) => run("node_modules/wrangler/bin/wrangler.js", args);
 
 let persist = "";
+let beforeMoney = "";
 
 beforeAll(async () => {
   persist = await mkdtemp(join(tmpdir(), "reflinks-report-"));
+  beforeMoney = await mkdtemp(join(tmpdir(), "reflinks-report-old-"));
 });
 
 afterAll(async () => {
-  if (persist) await rm(persist, { recursive: true, force: true });
+  for (const dir of [persist, beforeMoney]) if (dir) await rm(dir, { recursive: true, force: true });
 });
+
+/** The lines of one section of the table output: from its title to the next blank line after its table. */
+function section(stdout: string, title: string): string[] {
+  const lines = stdout.split("\n");
+  const start = lines.findIndex((line) => line.startsWith(title));
+  expect(start, `no section "${title}" in:\n${stdout}`).toBeGreaterThanOrEqual(0);
+  const header = start + 2;
+  const end = lines.findIndex((line, at) => at > header && line === "");
+  return lines.slice(header, end === -1 ? undefined : end);
+}
 
 describe("before anything runs", () => {
   it("--help prints the usage", async () => {
@@ -84,6 +104,32 @@ describe("a local database", () => {
     expect(result.stderr).toContain(`npx wrangler d1 migrations apply DB --local --persist-to ${persist}`);
   });
 
+  it("migrated before the money tables: says which is missing, and how to migrate (exit 1)", async () => {
+    const migrations = (await readdir("drizzle")).filter((file) => file.endsWith(".sql")).sort();
+    const early = migrations.slice(0, migrations.indexOf("0003_money.sql"));
+    expect(early).toEqual(["0000_init.sql", "0001_reports.sql", "0002_users.sql"]);
+    const sql = (await Promise.all(early.map((file) => readFile(join("drizzle", file), "utf8")))).join(";\n");
+    const old = await wrangler(
+      "d1",
+      "execute",
+      "DB",
+      "--local",
+      "--persist-to",
+      beforeMoney,
+      "--command",
+      sql.replaceAll("--> statement-breakpoint", ""),
+    );
+    expect(old.code, old.stderr).toBe(0);
+    const result = await report("--persist-to", beforeMoney);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /The local database is not migrated: it has no (link_revenue|conversions) yet/,
+    );
+    expect(result.stderr).toContain(
+      `npx wrangler d1 migrations apply DB --local --persist-to ${beforeMoney}`,
+    );
+  });
+
   describe("migrated, with the known dataset", () => {
     beforeAll(async () => {
       const migrate = await wrangler("d1", "migrations", "apply", "DB", "--local", "--persist-to", persist);
@@ -101,10 +147,14 @@ describe("a local database", () => {
       expect(seed.code, seed.stderr).toBe(0);
     }, 120_000);
 
-    it("--json: the rows of GET /reports/links, that is of link_stats", async () => {
+    it("--json: the rows of GET /reports/links, /reports/revenue and /reports/earnings, that is of the views", async () => {
       const result = await report("--json", "--persist-to", persist);
       expect(result.code, result.stderr).toBe(0);
-      expect(JSON.parse(result.stdout)).toEqual({ rows: EXPECTED_LINKS });
+      expect(JSON.parse(result.stdout)).toEqual({
+        rows: EXPECTED_LINKS,
+        revenue: EXPECTED_REVENUE,
+        earnings: EXPECTED_EARNINGS,
+      });
     });
 
     it("--json over a period: that period's numbers", async () => {
@@ -118,7 +168,12 @@ describe("a local database", () => {
         NARROW_PERIOD.to,
       );
       expect(result.code, result.stderr).toBe(0);
-      expect(JSON.parse(result.stdout)).toEqual({ rows: EXPECTED_LINKS_NARROW });
+      // Earnings are as of now, whatever the period.
+      expect(JSON.parse(result.stdout)).toEqual({
+        rows: EXPECTED_LINKS_NARROW,
+        revenue: EXPECTED_REVENUE_NARROW,
+        earnings: EXPECTED_EARNINGS,
+      });
     });
 
     it("a readable table: aligned columns, most hits first, totals below", async () => {
@@ -141,12 +196,72 @@ describe("a local database", () => {
       expect(result.stdout).toContain(HOSTILE.owner); // text in a terminal is harmless: no escape sequence
     });
 
+    it("revenue per link and currency: a line per currency, amounts in the currency's unit", async () => {
+      const result = await report("--persist-to", persist);
+      expect(result.code, result.stderr).toBe(0);
+      const table = section(result.stdout, "Revenue per link and currency");
+      expect(table[0]).toMatch(/^link\s+currency\s+conversions\s+revenue\s+commission$/);
+      expect(table[1]).toMatch(/^-+( +-+){4}$/);
+      const body = table.slice(2);
+      expect(body.map((line) => line.split(/\s+/))).toEqual([
+        ["rep-alpha", "EUR", "3", "160.00", "16.00"],
+        ["rep-alpha", "USD", "3", "105.00", "10.50"],
+        ["rep-beta", "EUR", "2", "37.00", "9.00"],
+      ]);
+      for (const line of body) expect(line.length).toBe(table[0]?.length);
+      // Totals per currency, never one across them.
+      expect(result.stdout).toContain(
+        "All links: EUR 197.00 revenue, 25.00 commission · USD 105.00 revenue, 10.50 commission.",
+      );
+      for (const amount of CROSS_CURRENCY_SUMS)
+        expect(showsAmount(result.stdout, amount), amount).toBe(false);
+    });
+
+    it("earnings per referrer and currency: pending, approved, paid, reversed and due", async () => {
+      const result = await report("--persist-to", persist);
+      expect(result.code, result.stderr).toBe(0);
+      const table = section(result.stdout, "Earnings per referrer and currency");
+      expect(table[0]).toMatch(/^referrer\s+currency\s+pending\s+approved\s+paid\s+reversed\s+due$/);
+      const body = table.slice(2);
+      expect(body.slice(0, 3).map((line) => line.split(/\s+/))).toEqual([
+        ["alice", "EUR", "3.00", "13.00", "0.00", "2.00", "13.00"],
+        ["alice", "USD", "0.00", "4.50", "7.00", "3.00", "3.50"],
+        ["bob", "EUR", "4.50", "0.00", "4.50", "0.00", "0.00"],
+      ]);
+      // The deleted link's referrer, shortened to the column and harmless in a terminal.
+      expect(body[3]).toMatch(/^zed<b onmouseover=alert\("referr… +EUR +0\.00 +8\.00 +0\.00 +0\.00 +8\.00$/);
+      expect(body).toHaveLength(4);
+      expect(result.stdout).toContain("Due now, all referrers: EUR 21.00 · USD 3.50.");
+    });
+
+    it("over a period: revenue of the conversions made in it; earnings still as of now", async () => {
+      const result = await report(
+        "--persist-to",
+        persist,
+        "--from",
+        NARROW_PERIOD.from,
+        "--to",
+        NARROW_PERIOD.to,
+      );
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toContain("Revenue per link and currency · conversions made in the period");
+      expect(
+        section(result.stdout, "Revenue per link and currency")
+          .slice(2)
+          .map((line) => line.split(/\s+/)),
+      ).toEqual([
+        ["rep-alpha", "USD", "1", "60.00", "6.00"],
+        ["rep-beta", "EUR", "1", "25.00", "4.50"],
+      ]);
+      expect(section(result.stdout, "Earnings per referrer and currency").slice(2)).toHaveLength(4);
+    });
+
     it("every ready-to-paste query of docs/reports.md runs (here on the local database)", async () => {
       const docs = await readFile("docs/reports.md", "utf8");
       const commands = [...docs.matchAll(/^npx wrangler d1 execute DB --remote --command "(.+)"$/gm)].map(
         (match) => match[1] ?? "",
       );
-      expect(commands.length).toBeGreaterThanOrEqual(9);
+      expect(commands.length).toBeGreaterThanOrEqual(13);
       const result = await wrangler(
         "d1",
         "execute",
@@ -159,9 +274,49 @@ describe("a local database", () => {
         commands.join(";\n"),
       );
       expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
-      const outputs = JSON.parse(result.stdout.slice(result.stdout.indexOf("["))) as { success: boolean }[];
+      const outputs = JSON.parse(result.stdout.slice(result.stdout.indexOf("["))) as {
+        success: boolean;
+        results: Record<string, unknown>[];
+      }[];
       expect(outputs).toHaveLength(commands.length);
       expect(outputs.every((output) => output.success)).toBe(true);
+
+      // The money queries answer the dataset's numbers, worked out by hand.
+      const answer = (start: string) => {
+        const index = commands.findIndex((command) => command.startsWith(start));
+        expect(index, start).toBeGreaterThanOrEqual(0);
+        return outputs[index]?.results;
+      };
+      expect(
+        answer("SELECT identifier, currency, conversions, revenue, commission FROM link_revenue"),
+      ).toEqual(EXPECTED_REVENUE);
+      expect(answer("SELECT referrer_user_id, currency, pending, approved, paid, reversed FROM")).toEqual(
+        EXPECTED_EARNINGS.map(({ due: _, ...row }) => row),
+      );
+      expect(answer("SELECT referrer_user_id, currency, SUM(amount) AS due, SUM(conversions)")).toEqual(
+        EXPECTED_DUE.map(({ amount, ...row }) => ({ ...row, due: amount })).map(
+          ({ referrer_user_id, currency, due, conversions, clawbacks }) => ({
+            referrer_user_id,
+            currency,
+            due,
+            conversions,
+            clawbacks,
+          }),
+        ),
+      );
+      expect(answer("SELECT currency, SUM(due) AS due FROM")).toEqual(
+        EXPECTED_EARNINGS_TOTALS.map(({ currency, due }) => ({ currency, due })),
+      );
+      expect(answer("SELECT c.referrer_user_id, c.currency, c.external_id, r.reversal_id")).toEqual([
+        {
+          referrer_user_id: "alice",
+          currency: "USD",
+          external_id: "rep-c5",
+          reversal_id: "rep-r5",
+          clawback: 100,
+          created_at: "2025-06-10T09:00:00.000Z",
+        },
+      ]);
     });
 
     it("stored text cannot drive the terminal: control characters are replaced", async () => {
