@@ -2117,7 +2117,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description required: the same key again answers the same payout, and pays nothing twice */
+                /** @description required, not blank: the same key again answers the same payout, and pays nothing twice */
                 "idempotency-key": string;
             };
             path?: never;

@@ -66,9 +66,9 @@ export const moneyHandlers = {
 
     const linkRule = referral.linkCommission === null ? null : parseCommissionRule(referral.linkCommission);
     const rule: CommissionRule = linkRule ?? config.commission ?? { kind: "none" };
-    // Past COMMISSION_MONTHS (calendar months after the referral), a payment earns nothing.
+    // More than COMMISSION_MONTHS calendar months after the referral, a payment earns nothing.
     const expired =
-      config.commissionMonths > 0 && now >= addCalendarMonths(referral.createdAt, config.commissionMonths);
+      config.commissionMonths > 0 && now > addCalendarMonths(referral.createdAt, config.commissionMonths);
     const inserted = await insertConversion(db, {
       externalId: body.external_id,
       referralId: referral.id,

@@ -181,11 +181,9 @@ export const listConversionsQuery = z.object({
 export const payoutBody = z.object({ referrer_user_id: userIdSchema, currency }).strict();
 
 export const idempotencyHeaders = z.object({
-  "idempotency-key": z
-    .string()
-    .min(1)
-    .max(255)
-    .meta({ description: "required: the same key again answers the same payout, and pays nothing twice" }),
+  "idempotency-key": z.string().min(1).max(255).meta({
+    description: "required, not blank: the same key again answers the same payout, and pays nothing twice",
+  }),
 });
 
 export const dueQuery = z.object({ currency: currency.optional() });
