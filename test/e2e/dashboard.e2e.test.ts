@@ -1,6 +1,7 @@
 /**
  * The reports three ways on one seeded database, end to end: the SQL views, the API and
- * `npm run report` give the same numbers, and the dashboard, opened in a real browser (Debian's
+ * `npm run report` give the same numbers (hits, and money: revenue per link and currency, earnings
+ * and what is due per referrer and currency), and the dashboard, opened in a real browser (Debian's
  * Chromium driven by playwright-core) on `wrangler dev`, shows them, with its chart. A screenshot
  * is saved under test/artifacts/ (git-ignored) for a person to look at.
  */
@@ -12,13 +13,20 @@ import { promisify } from "node:util";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  CROSS_CURRENCY_SUMS,
   DATASET_PERIOD,
   DATASET_SQL,
+  EXPECTED_DUE,
+  EXPECTED_EARNINGS,
+  EXPECTED_EARNINGS_TOTALS,
   EXPECTED_LINKS,
   EXPECTED_LINKS_NARROW,
+  EXPECTED_REVENUE,
+  EXPECTED_REVENUE_NARROW,
   EXPECTED_TOTALS,
   HOSTILE,
   NARROW_PERIOD,
+  showsAmount,
 } from "../support/report-dataset.ts";
 import { type Stack, startStack } from "./harness.ts";
 
@@ -107,7 +115,7 @@ const reportRuns: [number, number][] = [];
  * `npm run report -- --json`. It runs `wrangler d1 execute` on the stack's D1, so it waits its turn
  * with every other wrangler command there (`stack.exclusive`): two at once can fail.
  */
-async function report(...args: string[]): Promise<Row[]> {
+async function report(...args: string[]): Promise<{ rows: Row[]; revenue: Row[]; earnings: Row[] }> {
   const { stdout } = await stack.exclusive(async () => {
     const start = performance.now();
     try {
@@ -120,7 +128,7 @@ async function report(...args: string[]): Promise<Row[]> {
       reportRuns.push([start, performance.now()]);
     }
   });
-  return (JSON.parse(stdout) as { rows: Row[] }).rows;
+  return JSON.parse(stdout) as { rows: Row[]; revenue: Row[]; earnings: Row[] };
 }
 
 /** Whether any two of the runs were under way at the same moment. */
@@ -170,9 +178,31 @@ describe("the same seeded data, three ways", () => {
     expect(anyOverlap(reportRuns), `report runs: ${JSON.stringify(reportRuns)}`).toBe(false);
     expect(apiAll).toEqual(view);
     expect(apiPeriod).toEqual(view);
-    expect(cliAll).toEqual(view);
+    expect(cliAll.rows).toEqual(view);
     expect(apiNarrow).toEqual(EXPECTED_LINKS_NARROW);
-    expect(cliNarrow).toEqual(apiNarrow);
+    expect(cliNarrow.rows).toEqual(apiNarrow);
+
+    // Money: revenue per link and currency, earnings per referrer and currency with what is due.
+    const revenueView = await stack.query("SELECT * FROM link_revenue ORDER BY identifier, currency");
+    expect(revenueView).toEqual(EXPECTED_REVENUE);
+    const earningsView = await stack.query(
+      "SELECT * FROM referrer_earnings ORDER BY referrer_user_id, currency",
+    );
+    expect(earningsView).toEqual(EXPECTED_EARNINGS.map(({ due: _, ...row }) => row));
+    const [apiRevenue, apiRevenueNarrow, apiEarnings, apiDue] = await Promise.all([
+      api("/reports/revenue"),
+      api(`/reports/revenue?${search(NARROW_PERIOD)}`),
+      api("/reports/earnings"),
+      api("/payouts/due"),
+    ]);
+    expect(apiRevenue).toEqual(revenueView);
+    expect(cliAll.revenue).toEqual(revenueView);
+    expect(apiRevenueNarrow).toEqual(EXPECTED_REVENUE_NARROW);
+    expect(cliNarrow.revenue).toEqual(apiRevenueNarrow);
+    expect(apiEarnings).toEqual(EXPECTED_EARNINGS);
+    expect(cliAll.earnings).toEqual(apiEarnings);
+    expect(cliNarrow.earnings).toEqual(apiEarnings);
+    expect(apiDue).toEqual(EXPECTED_DUE);
 
     const alphaDays = await stack.query(
       "SELECT day, hits, visitors, confirmed FROM daily_hits WHERE identifier = 'rep-alpha' ORDER BY day",
@@ -239,6 +269,71 @@ describe("the dashboard in a browser", () => {
       expect(await page.locator("svg[data-chart=daily] polyline.confirmed").count()).toBe(1);
       expect(await page.locator("svg[data-chart=daily] circle.confirmed-dot").count()).toBe(3);
 
+      // Money, as a person reads it: per currency, in the currency's unit, never two added up.
+      const moneyTotals = await page
+        .locator("[data-money-total]")
+        .evaluateAll((cards) =>
+          Object.fromEntries(
+            cards.map((card) => [
+              card.getAttribute("data-money-total"),
+              [...card.querySelectorAll(".money")].map((line) => line.textContent),
+            ]),
+          ),
+        );
+      expect(moneyTotals).toEqual({
+        revenue: ["197.00 EUR", "105.00 USD"],
+        commission: ["25.00 EUR", "10.50 USD"],
+      });
+      const linkMoney = await page.locator("table[data-table=links] tbody tr").evaluateAll((rows) =>
+        rows.map((row) => ({
+          identifier: row.getAttribute("data-link"),
+          revenue: [...row.querySelectorAll("[data-money=revenue] .money")].map((line) => line.textContent),
+          commission: [...row.querySelectorAll("[data-money=commission] .money")].map(
+            (line) => line.textContent,
+          ),
+        })),
+      );
+      expect(linkMoney).toEqual([
+        {
+          identifier: "rep-alpha",
+          revenue: ["160.00 EUR", "105.00 USD"],
+          commission: ["16.00 EUR", "10.50 USD"],
+        },
+        { identifier: "rep-beta", revenue: ["37.00 EUR"], commission: ["9.00 EUR"] },
+        { identifier: "rep-gamma", revenue: [], commission: [] },
+        { identifier: "rep-idle", revenue: [], commission: [] },
+      ]);
+      // Both amounts of a link with two currencies are on screen, one above the other.
+      const alphaLines = page.locator(
+        "table[data-table=links] tr[data-link=rep-alpha] [data-money=revenue] .money",
+      );
+      const [eurBox, usdBox] = [await alphaLines.nth(0).boundingBox(), await alphaLines.nth(1).boundingBox()];
+      expect(eurBox && usdBox && usdBox.y >= eurBox.y + eurBox.height - 1).toBe(true);
+
+      const cellsOf = (part: string) =>
+        page
+          .locator(`table[data-table=earnings] ${part} tr`)
+          .evaluateAll((rows) => rows.map((row) => [...row.children].map((cell) => cell.textContent)));
+      const money = (minor: number) => (minor / 100).toFixed(2); // EUR and USD: two decimals
+      expect(await cellsOf("tbody")).toEqual(
+        EXPECTED_EARNINGS.map((row) => [
+          row.referrer_user_id,
+          row.currency,
+          ...[row.pending, row.approved, row.paid, row.reversed, row.due].map(money),
+        ]),
+      );
+      expect(await cellsOf("tfoot")).toEqual(
+        EXPECTED_EARNINGS_TOTALS.map((row) => [
+          "all referrers",
+          row.currency,
+          ...[row.pending, row.approved, row.paid, row.reversed, row.due].map(money),
+        ]),
+      );
+      await expect(page.getByText(HOSTILE.referrer, { exact: true }).isVisible()).resolves.toBe(true);
+      // biome-ignore lint/performance/useDomNodeTextContent: the rendered text, cells apart, is what is read.
+      const visibleText = await page.locator("main").innerText();
+      for (const amount of CROSS_CURRENCY_SUMS) expect(showsAmount(visibleText, amount), amount).toBe(false);
+
       // Recent hits, newest first; the hostile strings are shown as text and run nothing.
       expect(await page.locator("table[data-table=hits] tbody tr").count()).toBe(12);
       await expect(page.getByText(HOSTILE.owner, { exact: true }).isVisible()).resolves.toBe(true);
@@ -252,6 +347,8 @@ describe("the dashboard in a browser", () => {
       await page.waitForURL(/link=rep-alpha/);
       expect(await page.locator("[data-total=hits]").textContent()).toBe("8");
       expect(await page.locator("table[data-table=hits] tbody tr").count()).toBe(8);
+      const alphaTotals = await page.locator("[data-money-total=revenue] .money").allTextContents();
+      expect(alphaTotals).toEqual(["160.00 EUR", "105.00 USD"]);
       await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-rep-alpha.png"), fullPage: true });
 
       expect(dialogs).toEqual([]);

@@ -19,7 +19,13 @@ describe("an empty database", () => {
     ]);
     expect(await texts(html, "[data-empty=hits]")).toEqual(["No hits in this period."]);
     expect(await texts(html, "[data-total]")).toEqual(["0", "0", "0", "—"]);
-    expect(await select(html, "table[data-table=links], svg, table[data-table=hits]")).toEqual([]);
+    expect(await texts(html, "[data-money-total]")).toEqual(["—", "—"]);
+    expect(await texts(html, "[data-empty=earnings]")).toEqual([
+      "No commissions yet. Record payments with POST /_reflinks/conversions.",
+    ]);
+    expect(
+      await select(html, "table[data-table=links], svg, table[data-table=hits], table[data-table=earnings]"),
+    ).toEqual([]);
   });
 });
 

@@ -120,6 +120,8 @@ describe("the page", () => {
     expect(html).toContain("&lt;script&gt;alert(&quot;owner&quot;)&lt;/script&gt;");
     expect(html).toContain("&lt;img src=x onerror=alert(&quot;ua&quot;)&gt;");
     expect(html).toContain("&quot;&gt;&lt;b&gt;XX");
+    // A referrer id, in the earnings table (shown whatever the period).
+    expect(html).toContain("zed&lt;b onmouseover=alert(&quot;referrer&quot;)&gt;");
   });
 
   it("never turns a stored value into a link: every href is a query of this page", async () => {

@@ -1,6 +1,8 @@
 /**
  * `GET /_reflinks/dashboard`: one server-rendered page of the reports (the same queries as
  * `/_reflinks/reports/*`) for a person with the API token: HTTP Basic, the token as the password.
+ * Money is per currency everywhere on it: revenue and commission per link over the period, and
+ * each referrer's earnings and what is due, as of now.
  *
  * Query: `from`, `to` (days, default the last 30 days), `link` (narrow to one link), `page` (of the
  * links table), `hits` (cursor of the recent hits).
@@ -9,7 +11,17 @@ import { Hono } from "hono";
 import type { HonoEnv } from "../../app-env";
 import { findLinkTarget } from "../../db/queries/links";
 import { nextDay } from "../../db/queries/report-sql.js";
-import { countLinks, dailyReport, linkReport, recentHits, reportTotals } from "../../db/queries/reports";
+import {
+  countLinks,
+  dailyReport,
+  earningsReport,
+  earningsTotals,
+  linkReport,
+  recentHits,
+  reportTotals,
+  revenueReport,
+  revenueTotals,
+} from "../../db/queries/reports";
 import { ApiError } from "../../errors";
 import { errorMessage, log } from "../../lib/log";
 import { requestIdOf } from "../../lib/request-id";
@@ -21,6 +33,8 @@ import { DashboardPage } from "./page";
 
 export const LINKS_PER_PAGE = 25;
 export const HITS_PER_PAGE = 20;
+/** Earnings rows shown (by referrer, then currency); the API and `npm run report` have them all. */
+export const EARNINGS_ROWS = 100;
 const DEFAULT_DAYS = 30;
 /** One bar a day: a longer period would make bars thinner than a pixel. */
 export const MAX_DAYS = 366;
@@ -84,12 +98,22 @@ dashboard.get("/", async (c) => {
   }
 
   const db = c.var.db;
-  const [totals, daily, links, linkCount, hits] = await Promise.all([
+  const [totals, daily, [links, linkRevenue], linkCount, hits, money, earnings, owed] = await Promise.all([
     reportTotals(db, { from, to, linkId }),
     dailyReport(db, { from, to, linkId }),
-    linkReport(db, { from, to, limit: LINKS_PER_PAGE, offset: (page - 1) * LINKS_PER_PAGE }),
+    // The revenue of the links on this page only, once they are known.
+    linkReport(db, { from, to, limit: LINKS_PER_PAGE, offset: (page - 1) * LINKS_PER_PAGE }).then(
+      async (rows) =>
+        [
+          rows,
+          await revenueReport(db, { from, to, identifiers: rows.map((row) => row.identifier) }),
+        ] as const,
+    ),
     countLinks(db),
     recentHits(db, { from, to, linkId, cursor, limit: HITS_PER_PAGE + 1 }),
+    revenueTotals(db, { from, to, linkId }),
+    earningsReport(db, { limit: EARNINGS_ROWS + 1 }),
+    earningsTotals(db),
   ]);
 
   const byDay = new Map(daily.map((row) => [row.day, row]));
@@ -114,6 +138,11 @@ dashboard.get("/", async (c) => {
         totals,
         days,
         links,
+        linkRevenue,
+        revenueTotals: money,
+        earnings: earnings.slice(0, EARNINGS_ROWS),
+        moreEarnings: earnings.length > EARNINGS_ROWS,
+        earningsTotals: owed,
         linkCount,
         page,
         pageCount: Math.max(1, Math.ceil(linkCount / LINKS_PER_PAGE)),

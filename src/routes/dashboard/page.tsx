@@ -1,11 +1,21 @@
 /**
  * The dashboard page, rendered on the server with Hono JSX. Every string from the database (user
  * ids, user agents, referers, `next`, countries) is text in the page: JSX escapes it, and nothing
- * from a visitor becomes a link, so a `javascript:` referer is only ever shown.
+ * from a visitor becomes a link, so a `javascript:` referer is only ever shown. Money is shown per
+ * currency, in the currency's own unit (docs/reports.md#money), never added across currencies.
  */
 import { raw } from "hono/html";
 import type { Child, FC } from "hono/jsx";
-import type { LinkReportRow, RecentHit, ReportTotals } from "../../db/queries/reports";
+import { formatMinor } from "../../db/queries/report-sql.js";
+import type {
+  EarningsRow,
+  EarningsTotals,
+  LinkReportRow,
+  RecentHit,
+  ReportTotals,
+  RevenueRow,
+  RevenueTotals,
+} from "../../db/queries/reports";
 import { type ChartDay, DailyChart } from "./chart";
 
 export interface DashboardView {
@@ -17,6 +27,15 @@ export interface DashboardView {
   /** Every day of the period, oldest first, zero when nothing happened. */
   days: ChartDay[];
   links: LinkReportRow[];
+  /** Revenue and commission of the links shown, per currency, over the period. */
+  linkRevenue: RevenueRow[];
+  /** Revenue and commission per currency over the period (of the link, when narrowed to one). */
+  revenueTotals: RevenueTotals[];
+  /** Each referrer's earnings per currency as of now, the first rows (EARNINGS_ROWS in dashboard.tsx). */
+  earnings: EarningsRow[];
+  moreEarnings: boolean;
+  /** Every referrer's earnings summed per currency. */
+  earningsTotals: EarningsTotals[];
   linkCount: number;
   page: number;
   pageCount: number;
@@ -78,6 +97,10 @@ td.time { white-space: nowrap; font-variant-numeric: tabular-nums; }
 .legend { display: flex; gap: 16px; font-size: 13px; color: var(--muted); margin-bottom: 6px; }
 .legend i { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; }
 details { margin-top: 10px; font-size: 14px; } summary { cursor: pointer; color: var(--muted); }
+.money { display: block; white-space: nowrap; font-variant-numeric: tabular-nums; }
+.card dd .money { font-size: 20px; }
+tfoot th, tfoot td { font-weight: 600; border-bottom: 0; vertical-align: baseline; }
+tfoot tr:first-child th, tfoot tr:first-child td { border-top: 2px solid var(--line); }
 `;
 
 const integer = new Intl.NumberFormat("en-US");
@@ -92,6 +115,34 @@ export function conversion(confirmed: number, visitors: number): string {
 
 /** `2026-11-24T09:00:00.000Z` as `2026-11-24 09:00:00` (the page says the times are UTC). */
 const formatTime = (iso: string) => iso.replace("T", " ").replace(/\.\d+Z$|Z$/, "");
+
+/** An amount of minor units with its currency, as people read it: `1,234.56 EUR`. */
+export const formatMoney = (amount: number, currency: string) =>
+  `${formatMinor(amount, currency)} ${currency}`;
+
+/**
+ * Amounts in several currencies, one line each, never added together; a dash when there are none.
+ * Each line carries its currency and the exact minor units (`data-currency`, `data-amount`).
+ */
+const MoneyLines: FC<{ items: { currency: string; amount: number; title?: string }[] }> = ({ items }) => {
+  if (items.length === 0) return <span class="note">—</span>;
+  return (
+    <>
+      {items.map((item) => (
+        <span
+          class="money"
+          data-currency={item.currency}
+          data-amount={String(item.amount)}
+          title={item.title}
+        >
+          {formatMoney(item.amount, item.currency)}
+        </span>
+      ))}
+    </>
+  );
+};
+
+const conversionsTitle = (n: number) => `${formatCount(n)} ${n === 1 ? "conversion" : "conversions"}`;
 
 /** Long visitor-supplied text, shortened for a table cell; the whole text is in the tooltip. */
 const Clipped: FC<{ text: string | null; max?: number }> = ({ text, max = 80 }) => {
@@ -172,6 +223,26 @@ export const DashboardPage: FC<{ view: DashboardView }> = ({ view }) => {
               <dt>Conversion</dt>
               <dd data-total="conversion">{conversion(totals.confirmed, totals.visitors)}</dd>
             </dl>
+            <dl class="card">
+              <dt>Revenue</dt>
+              <dd data-money-total="revenue">
+                <MoneyLines
+                  items={view.revenueTotals.map((t) => ({
+                    currency: t.currency,
+                    amount: t.revenue,
+                    title: conversionsTitle(t.conversions),
+                  }))}
+                />
+              </dd>
+            </dl>
+            <dl class="card">
+              <dt>Commission</dt>
+              <dd data-money-total="commission">
+                <MoneyLines
+                  items={view.revenueTotals.map((t) => ({ currency: t.currency, amount: t.commission }))}
+                />
+              </dd>
+            </dl>
           </section>
 
           <section aria-labelledby="daily-heading">
@@ -225,13 +296,20 @@ export const DashboardPage: FC<{ view: DashboardView }> = ({ view }) => {
             <LinksTable view={view} />
           </section>
 
+          <section aria-labelledby="earnings-heading">
+            <h2 id="earnings-heading">Earnings and payouts due</h2>
+            <EarningsTable view={view} />
+          </section>
+
           <section aria-labelledby="hits-heading">
             <h2 id="hits-heading">{view.olderHits ? "Earlier hits" : "Recent hits"}</h2>
             <HitsTable view={view} />
           </section>
           <p class="note">
             Visitors are counted once each over the whole period (a signed-in user, or else a browser).
-            Confirmed referrals count on the day they were confirmed. See docs/reports.md.
+            Confirmed referrals count on the day they were confirmed. Revenue (payments less refunds) and
+            commission are those of the conversions made in the period, per currency: amounts in two
+            currencies are never added. See docs/reports.md.
           </p>
         </main>
       </body>
@@ -241,6 +319,10 @@ export const DashboardPage: FC<{ view: DashboardView }> = ({ view }) => {
 
 const LinksTable: FC<{ view: DashboardView }> = ({ view }) => {
   const { href } = view;
+  const revenueOf = new Map<string, RevenueRow[]>();
+  for (const row of view.linkRevenue) {
+    revenueOf.set(row.identifier, [...(revenueOf.get(row.identifier) ?? []), row]);
+  }
   if (view.linkCount === 0) {
     return (
       <p class="empty" data-empty="links">
@@ -267,6 +349,8 @@ const LinksTable: FC<{ view: DashboardView }> = ({ view }) => {
             <th class="n">users</th>
             <th class="n">confirmed</th>
             <th class="n">conversion</th>
+            <th class="n">revenue</th>
+            <th class="n">commission</th>
           </tr>
         </thead>
         <tbody>
@@ -291,6 +375,23 @@ const LinksTable: FC<{ view: DashboardView }> = ({ view }) => {
                 {formatCount(row.confirmed)}
               </td>
               <td class="n">{conversion(row.confirmed, row.visitors)}</td>
+              <td class="n" data-money="revenue">
+                <MoneyLines
+                  items={(revenueOf.get(row.identifier) ?? []).map((r) => ({
+                    currency: r.currency,
+                    amount: r.revenue,
+                    title: conversionsTitle(r.conversions),
+                  }))}
+                />
+              </td>
+              <td class="n" data-money="commission">
+                <MoneyLines
+                  items={(revenueOf.get(row.identifier) ?? []).map((r) => ({
+                    currency: r.currency,
+                    amount: r.commission,
+                  }))}
+                />
+              </td>
             </tr>
           ))}
         </tbody>
@@ -303,6 +404,72 @@ const LinksTable: FC<{ view: DashboardView }> = ({ view }) => {
           <span>{`Page ${view.page} of ${view.pageCount} (${formatCount(view.linkCount)} links)`}</span>
           {view.page < view.pageCount ? <a href={href({ page: String(view.page + 1) })}>Next →</a> : null}
         </Pager>
+      ) : null}
+    </>
+  );
+};
+
+const EARNINGS_COLUMNS = ["pending", "approved", "paid", "reversed", "due"] as const;
+
+/** Each referrer's earnings per currency as of now, what is due, and the totals per currency. */
+const EarningsTable: FC<{ view: DashboardView }> = ({ view }) => {
+  if (view.earnings.length === 0) {
+    return (
+      <p class="empty" data-empty="earnings">
+        No commissions yet. Record payments with <code>POST /_reflinks/conversions</code>.
+      </p>
+    );
+  }
+  return (
+    <>
+      <p class="note">
+        As of now, whatever the period. Due: what <code>POST /_reflinks/payouts</code> would pay now (approved
+        and unpaid, less clawbacks of refunded payouts).
+      </p>
+      <table data-table="earnings">
+        <thead>
+          <tr>
+            <th>referrer</th>
+            <th>currency</th>
+            {EARNINGS_COLUMNS.map((column) => (
+              <th class="n">{column}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {view.earnings.map((row) => (
+            <tr data-currency={row.currency}>
+              <td class="text" data-referrer>
+                <Clipped text={row.referrer_user_id} max={40} />
+              </td>
+              <td>{row.currency}</td>
+              {EARNINGS_COLUMNS.map((column) => (
+                <td class="n" data-money={column} data-amount={String(row[column])}>
+                  {formatMinor(row[column], row.currency)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+        <tfoot>
+          {view.earningsTotals.map((total) => (
+            <tr data-currency={total.currency} data-totals>
+              <th>all referrers</th>
+              <td>{total.currency}</td>
+              {EARNINGS_COLUMNS.map((column) => (
+                <td class="n" data-money={column} data-amount={String(total[column])}>
+                  {formatMinor(total[column], total.currency)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tfoot>
+      </table>
+      {view.moreEarnings ? (
+        <p class="note" data-more="earnings">
+          {`Only the first ${formatCount(view.earnings.length)} rows, by referrer. All of them: `}
+          <code>GET /_reflinks/reports/earnings</code> or <code>npm run report</code>.
+        </p>
       ) : null}
     </>
   );
