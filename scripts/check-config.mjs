@@ -9,8 +9,8 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { build } from "esbuild";
 import { unstable_readConfig } from "wrangler";
+import { importWorkerModule } from "./lib/import-worker-module.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const WORKER_CONFIG = path.join(ROOT, "src", "config.ts");
@@ -38,17 +38,7 @@ function displayPath(file) {
 
 /** src/config.ts and what it imports, bundled to one ES module and imported without a file. */
 async function loadWorkerRules() {
-  const { outputFiles } = await build({
-    entryPoints: [WORKER_CONFIG],
-    bundle: true,
-    write: false,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    logLevel: "silent",
-  });
-  const code = outputFiles[0].text;
-  const rules = await import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`);
+  const rules = await importWorkerModule(WORKER_CONFIG);
   if (typeof rules.parseConfig !== "function" || typeof rules.ConfigError !== "function") {
     fail(
       `${displayPath(WORKER_CONFIG)} no longer exports parseConfig and ConfigError: cannot check the config`,

@@ -10,27 +10,13 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { importWorkerModule } from "./lib/import-worker-module.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const GENERATOR = path.join(ROOT, "src/routes/api/openapi-document.ts");
 const DOCUMENT = path.join(ROOT, "src/routes/api/openapi.json");
 const TYPES = path.join(ROOT, "demo/reflinks-api.d.ts");
 const check = process.argv.includes("--check");
-
-/** openapi-document.ts and what it imports, bundled to one ES module and imported without a file. */
-async function loadGenerator() {
-  const { outputFiles } = await build({
-    entryPoints: [GENERATOR],
-    bundle: true,
-    write: false,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    logLevel: "silent",
-  });
-  return import(`data:text/javascript;base64,${Buffer.from(outputFiles[0].text).toString("base64")}`);
-}
 
 async function typesOf(document) {
   // openapi-typescript needs TypeScript 5's compiler API; the demo workspace has both.
@@ -42,7 +28,7 @@ async function typesOf(document) {
 }
 
 const { version } = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
-const { openApiDocument } = await loadGenerator();
+const { openApiDocument } = await importWorkerModule(GENERATOR);
 const document = openApiDocument(version);
 const outputs = [
   [DOCUMENT, `${JSON.stringify(document, null, 2)}\n`],

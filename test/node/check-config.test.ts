@@ -183,6 +183,7 @@ describe("npm run deploy", () => {
       }),
     );
     await copyFile(SCRIPT, join(project, "scripts", "check-config.mjs"));
+    await symlink(join(ROOT, "scripts", "lib"), join(project, "scripts", "lib"), "dir");
     await symlink(join(ROOT, "src"), join(project, "src"), "dir");
     for (const entry of await readdir(join(ROOT, "node_modules"))) {
       if (entry !== ".bin")

@@ -23,8 +23,9 @@ export interface ConfirmRequest {
   now?: Date;
 }
 
-export async function findReferral(db: Database, userId: string, event: string): Promise<Referral | null> {
-  const [row] = await db
+/** A referral as the API answers it, joined to its link's identifier (null once deleted). */
+function selectReferrals(db: Database) {
+  return db
     .select({
       id: confirmedReferrals.id,
       user_id: confirmedReferrals.userId,
@@ -35,8 +36,21 @@ export async function findReferral(db: Database, userId: string, event: string):
       created_at: confirmedReferrals.createdAt,
     })
     .from(confirmedReferrals)
-    .leftJoin(referralLinks, eq(referralLinks.id, confirmedReferrals.linkId))
+    .leftJoin(referralLinks, eq(referralLinks.id, confirmedReferrals.linkId));
+}
+
+export async function findReferral(db: Database, userId: string, event: string): Promise<Referral | null> {
+  const [row] = await selectReferrals(db)
     .where(and(eq(confirmedReferrals.userId, userId), eq(confirmedReferrals.event, event)))
+    .limit(1);
+  return row ?? null;
+}
+
+/** The user's first confirmed referral, whatever its event: who referred them. */
+export async function firstReferral(db: Database, userId: string): Promise<Referral | null> {
+  const [row] = await selectReferrals(db)
+    .where(eq(confirmedReferrals.userId, userId))
+    .orderBy(asc(confirmedReferrals.id))
     .limit(1);
   return row ?? null;
 }

@@ -6,8 +6,9 @@ import { asc, eq } from "drizzle-orm";
 import type { Context } from "hono";
 import type { HonoEnv } from "../../app-env";
 import { linkStatsOf, listLinks } from "../../db/queries/links";
+import { firstReferral } from "../../db/queries/referrals";
 import { findUser } from "../../db/queries/users";
-import { confirmedReferrals, referralLinks, referrerEarnings } from "../../db/schema";
+import { referrerEarnings } from "../../db/schema";
 import { linkJson } from "./serialize";
 
 /** More links than one person owns in practice; the list API pages through any number. */
@@ -18,23 +19,9 @@ export const userHandlers = {
     const userId = c.req.param("user_id") ?? "";
     const { db, config } = c.var;
     const requestUrl = new URL(c.req.url);
-    const [seen, [referredBy], owned, earnings] = await Promise.all([
+    const [seen, referredBy, owned, earnings] = await Promise.all([
       findUser(db, userId),
-      db
-        .select({
-          id: confirmedReferrals.id,
-          user_id: confirmedReferrals.userId,
-          event: confirmedReferrals.event,
-          link: referralLinks.identifier,
-          referrer_user_id: confirmedReferrals.referrerUserId,
-          hit_id: confirmedReferrals.hitId,
-          created_at: confirmedReferrals.createdAt,
-        })
-        .from(confirmedReferrals)
-        .leftJoin(referralLinks, eq(referralLinks.id, confirmedReferrals.linkId))
-        .where(eq(confirmedReferrals.userId, userId))
-        .orderBy(asc(confirmedReferrals.id))
-        .limit(1),
+      firstReferral(db, userId),
       listLinks(db, { userId, limit: MAX_LINKS }),
       db
         .select({
@@ -56,7 +43,7 @@ export const userHandlers = {
     return c.json({
       user_id: userId,
       first_seen_at: seen?.firstSeenAt ?? null,
-      referred_by: referredBy ?? null,
+      referred_by: referredBy,
       links,
       earnings,
     });
