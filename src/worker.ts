@@ -38,7 +38,8 @@ export async function handleRequest(
     if (response) return response;
   }
   const response = await proxyToOrigin(request, url, config);
-  if (!response.headers.has(USER_HEADER)) return response;
+  // Either header is the origin's to the worker: the browser never gets one, even alone.
+  if (!response.headers.has(USER_HEADER) && !response.headers.has(SIGNATURE_HEADER)) return response;
   return applyLoginReport(response, request, url, config, bindings, ctx);
 }
 

@@ -52,19 +52,22 @@ async function deriveKey(token: string): Promise<ArrayBuffer> {
   );
 }
 
-/** `Set-Cookie` for a browser that just logged in as `userId`; null when there is no key. */
+/**
+ * `Set-Cookie` for a browser that just logged in as `userId`; null when there is no key.
+ * `recorded: false` when the login could not be written yet: the next report records it again.
+ */
 export async function identityCookie(
   userId: string,
   config: Config,
   requestUrl: URL,
-  now = Date.now(),
+  { recorded = true, now = Date.now() }: { recorded?: boolean; now?: number } = {},
 ): Promise<string | null> {
   const key = identityKey(config);
   if (!key) return null;
   const issuedAt = Math.floor(now / 1000);
   return generateSignedCookie(
     IDENTITY_COOKIE,
-    `${RECORDED}${issuedAt}:${userId}`,
+    `${recorded ? RECORDED : ""}${issuedAt}:${userId}`,
     await key,
     cookieOptions(IDENTITY_COOKIE, config, requestUrl, config.cookieMaxAge),
   );

@@ -67,14 +67,16 @@ export async function applyLoginReport(
   if (identity?.userId === userId && identity.recorded) return answer;
 
   const visitor = anonymousCookieOf(request, config);
-  await recordLoginSoon(bindings, ctx, request, userId, visitor.id);
+  const recorded = await recordLoginSoon(bindings, ctx, request, userId, visitor.id);
   noStore(answer);
-  if (readCookie(request, config.cookieName) !== undefined) {
+  // Not recorded yet (D1 failing): the browser keeps its anonymous id, and its identity cookie is
+  // not marked recorded, so the next report of this user tries again, whatever the retries manage.
+  if (recorded && readCookie(request, config.cookieName) !== undefined) {
     answer.headers.append("Set-Cookie", clearAnonymousCookie(config, url));
     const hostOnly = visitor.conflict ? clearHostOnlyAnonymousCookie(config, url) : null;
     if (hostOnly) answer.headers.append("Set-Cookie", hostOnly);
   }
-  const cookie = await identityCookie(userId, config, url);
+  const cookie = await identityCookie(userId, config, url, { recorded });
   if (cookie) answer.headers.append("Set-Cookie", cookie);
   return answer;
 }
@@ -145,7 +147,7 @@ const CACHE_REPLAYS = new Set(["HIT", "STALE", "UPDATING", "REVALIDATED"]);
 /**
  * The first attempt is awaited, so the browser's next request (a purchase that confirms, say)
  * already finds its login recorded and its hits reconciled; if D1 fails, the retries go on after
- * the response.
+ * the response. Whether the first attempt wrote it.
  */
 async function recordLoginSoon(
   bindings: AppBindings,
@@ -153,15 +155,17 @@ async function recordLoginSoon(
   request: Request,
   userId: string,
   anonymousId: string | null,
-) {
+): Promise<boolean> {
   const db = database(bindings.DB);
   const now = new Date().toISOString();
   const record = () => recordLogin(db, userId, anonymousId, now);
   const fields = { anonymous_id: anonymousId, request_id: requestIdOf(request) };
   try {
     await record();
+    return true;
   } catch (error) {
     log("warn", "login_record_failed", { ...fields, attempt: 0, error: errorMessage(error) });
     ctx.waitUntil(withRetries(record, { event: "login_record_failed", fields }));
+    return false;
   }
 }

@@ -149,6 +149,15 @@ describe("when D1 fails during a reported login", () => {
     expect(warn.mock.calls.map(([line]) => JSON.parse(String(line)).event)).toContain("login_record_failed");
     warn.mockRestore();
     expect((await hitsOf(link.id))[0]?.hitUserId).toBe("retried-user");
+    // Not written when the answer left: the browser keeps its anonymous id, and its identity
+    // cookie is not marked recorded, so the next report of this user records it again.
+    expect(setCookies(login).has("reflinks_rk")).toBe(false);
+    expect(setCookies(login).get("reflinks_uid")).toMatch(/^\d+%3Aretried-user\./);
+    const next = await send("/login-as?user=retried-user", {
+      headers: { Cookie: `${anonymous}; ${cookiePair(login, "reflinks_uid")}` },
+    });
+    expect(setCookies(next).get("reflinks_rk")).toMatch(/^; Max-Age=0/);
+    expect(setCookies(next).get("reflinks_uid")).toMatch(/^r\d+%3Aretried-user\./);
   });
 });
 
@@ -203,6 +212,13 @@ describe("only a signed header counts", () => {
     });
     expect(confirm.status).toBe(404);
     expect(ignoredReasons(warn)).toEqual(["no Reflinks-User-Signature"]);
+  });
+
+  it("a signature alone (its empty Reflinks-User dropped on the way) never reaches the browser", async () => {
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    const page = await send("/hdr?name=Reflinks-User-Signature&value=0123abcd");
+    expect(page.status).toBe(200);
+    expect(page.headers.has("Reflinks-User-Signature")).toBe(false);
   });
 
   it("a signed empty value logs out; an unsigned one does not", async () => {

@@ -8,7 +8,7 @@ const site = new URL("https://shop.example/login");
 
 async function cookieFor(userId: string, options: { secret?: string; now?: number } = {}) {
   const signer = options.secret ? parseConfig({ SIGNING_SECRET: options.secret }) : config;
-  const setCookie = await identityCookie(userId, signer, site, options.now);
+  const setCookie = await identityCookie(userId, signer, site, { now: options.now });
   if (!setCookie) throw new Error("no cookie");
   return setCookie.split(";")[0] ?? "";
 }
