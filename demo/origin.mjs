@@ -147,12 +147,14 @@ export async function onStripeEvent(event, { reflinksUrl, apiToken, findUserBySt
       headers: { Authorization: `Bearer ${apiToken}`, "Content-Type": "application/json" },
       body: JSON.stringify(body),
     });
-  // 200 or 201: recorded, once; 404: not a referred user's payment. Anything else: Stripe retries.
+  // 200 or 201: recorded, once. 404: the buyer was not referred, or (a refund) there is no
+  // conversion to reverse. Anything else: throw, and Stripe retries.
   const check = (res) => {
     if (![200, 201, 404].includes(res.status)) throw new Error(`reflinks answered ${res.status}`);
   };
   if (event.type === "invoice.paid") {
     const invoice = event.data.object;
+    if (invoice.amount_paid === 0) return; // a free invoice (a trial, a 100% coupon) earns nothing
     const user = await findUserByStripeCustomer(invoice.customer);
     const res = await reflinks("/conversions", {
       user_id: String(user.id),
