@@ -61,6 +61,17 @@ describe("over the dataset's period", () => {
     );
   });
 
+  it("labels its axes readably: whole-number counts, and the last day of the period named", async () => {
+    const html = await page(query(DATASET_PERIOD));
+    const ticks = await texts(html, "svg[data-chart=daily] text.y-tick");
+    expect(ticks.length).toBeGreaterThan(1);
+    for (const tick of ticks) expect(tick).toMatch(/^\d+$/);
+    const labels = await select(html, "svg[data-chart=daily] text.x-label");
+    expect(labels.at(-1)?.attributes["data-day"]).toBe(DATASET_PERIOD.to);
+    // No pointer to a file a deployed site cannot show.
+    expect(html).not.toContain("docs/reports.md");
+  });
+
   it("draws one chart day per day of the period, with the daily report's numbers", async () => {
     const html = await page(query(DATASET_PERIOD));
     expect(await select(html, "svg[data-chart=daily]")).toHaveLength(1);

@@ -29,6 +29,27 @@ export function niceCeiling(value: number): number {
   return 10 * magnitude;
 }
 
+/**
+ * The y axis's ticks for counts: whole numbers only (a count of 1.5 hits means nothing). Every
+ * number up to 5, else 0, the middle and the top (which niceCeiling makes even from 6 on).
+ */
+export function yTicks(top: number): number[] {
+  if (top <= 5) return Array.from({ length: top + 1 }, (_, tick) => tick);
+  const middle = Math.round(top / 2);
+  return [0, middle, top];
+}
+
+/**
+ * Which days the x axis names: at most {@link X_LABELS}, evenly spaced and counted back from the
+ * last day, so the newest day (where today's bar is) is always named.
+ */
+export function xLabelIndexes(count: number): number[] {
+  const every = Math.max(1, Math.ceil(count / X_LABELS));
+  const indexes: number[] = [];
+  for (let index = count - 1; index >= 0; index -= every) indexes.unshift(index);
+  return indexes;
+}
+
 /** Short label of a day: `Jun 3`. */
 function dayLabel(day: string): string {
   const date = new Date(`${day}T00:00:00Z`);
@@ -41,7 +62,7 @@ export const DailyChart: FC<{ days: ChartDay[] }> = ({ days }) => {
   const barWidth = Math.max(1, slot * 0.7);
   const x = (index: number) => MARGIN.left + index * slot;
   const y = (value: number) => MARGIN.top + PLOT_HEIGHT - (value / top) * PLOT_HEIGHT;
-  const labelEvery = Math.max(1, Math.ceil(days.length / X_LABELS));
+  const labelled = new Set(xLabelIndexes(days.length));
   const line = days.map((d, i) => `${(x(i) + slot / 2).toFixed(1)},${y(d.confirmed).toFixed(1)}`).join(" ");
   const totalHits = days.reduce((sum, d) => sum + d.hits, 0);
   const totalConfirmed = days.reduce((sum, d) => sum + d.confirmed, 0);
@@ -62,17 +83,17 @@ export const DailyChart: FC<{ days: ChartDay[] }> = ({ days }) => {
         {`From ${first} to ${last}: ${totalHits} hits and ${totalConfirmed} confirmations in all.`}
       </desc>
       <g class="axis">
-        {[0, top / 2, top].map((tick) => (
+        {yTicks(top).map((tick) => (
           <g>
             <line x1={MARGIN.left} x2={WIDTH - MARGIN.right} y1={y(tick)} y2={y(tick)} class="grid" />
-            <text x={MARGIN.left - 6} y={y(tick) + 4} text-anchor="end">
-              {Number.isInteger(tick) ? String(tick) : tick.toFixed(1)}
+            <text class="y-tick" x={MARGIN.left - 6} y={y(tick) + 4} text-anchor="end">
+              {String(tick)}
             </text>
           </g>
         ))}
         {days.map((d, i) =>
-          i % labelEvery === 0 ? (
-            <text x={x(i) + slot / 2} y={HEIGHT - 8} text-anchor="middle">
+          labelled.has(i) ? (
+            <text class="x-label" data-day={d.day} x={x(i) + slot / 2} y={HEIGHT - 8} text-anchor="middle">
               {dayLabel(d.day)}
             </text>
           ) : null,

@@ -309,7 +309,7 @@ export const DashboardPage: FC<{ view: DashboardView }> = ({ view }) => {
             Visitors are counted once each over the whole period (a signed-in user, or else a browser).
             Confirmed referrals count on the day they were confirmed. Revenue (payments less refunds) and
             commission are those of the conversions made in the period, per currency: amounts in two
-            currencies are never added. See docs/reports.md.
+            currencies are never added.
           </p>
         </main>
       </body>
