@@ -14,7 +14,8 @@ export default {
     try {
       return await handleRequest(request, env, ctx);
     } catch (error) {
-      // A bug must cost one request a 500, logged; never an unhandled exception (docs/routing.md#when-something-fails).
+      // A bug must cost one request a 500, logged; never an unhandled exception
+      // (docs/routing.md#when-something-fails).
       const requestId = requestIdOf(request);
       log("error", "request_failed", {
         path: new URL(request.url).pathname,

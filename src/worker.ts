@@ -1,14 +1,15 @@
 /**
  * The request dispatcher. Every page view of the site passes through here, so deciding "is this
- * ours?" takes plain string checks on the URL, in the documented order of precedence (docs/routing.md#order-of-precedence), and everything else
- * goes straight to the proxy: no router, no Drizzle, no cookie parsing on that path.
+ * ours?" takes plain string checks on the URL, in the documented order of precedence
+ * (docs/routing.md#order-of-precedence), and everything else goes straight to the proxy: no router,
+ * no Drizzle, no cookie parsing on that path.
  */
 import type { AppBindings } from "./bindings";
 import { ConfigError, configOf, proxyFallbackOf } from "./config";
 import { plainErrorResponse } from "./errors";
 import { requestIdOf } from "./lib/request-id";
 import { API_PREFIX, createApiApp } from "./routes/api";
-import { applyLoginReport, SIGNATURE_HEADER, USER_HEADER } from "./routes/login-report";
+import { applyLoginReport, SIGNATURE_HEADER, USER_HEADER, withoutLoginHeaders } from "./routes/login-report";
 import { proxyToOrigin } from "./routes/proxy";
 import { handleReferralLink, handleReferralParam } from "./routes/referral";
 
@@ -38,8 +39,7 @@ export async function handleRequest(
     if (response) return response;
   }
   const response = await proxyToOrigin(request, url, config);
-  // Either header is the origin's to the worker: the browser never gets one, even alone.
-  if (!response.headers.has(USER_HEADER) && !response.headers.has(SIGNATURE_HEADER)) return response;
+  if (!carriesLoginReport(response)) return response;
   return applyLoginReport(response, request, url, config, bindings, ctx);
 }
 
@@ -62,9 +62,10 @@ async function misconfigured(
     return plainErrorResponse("misconfigured", named.message, requestIdOf(request));
   }
   const response = await proxyToOrigin(request, url, fallback);
-  if (!response.headers.has(USER_HEADER) && !response.headers.has(SIGNATURE_HEADER)) return response;
-  const answer = new Response(response.body, response);
-  answer.headers.delete(USER_HEADER);
-  answer.headers.delete(SIGNATURE_HEADER);
-  return answer;
+  return carriesLoginReport(response) ? withoutLoginHeaders(response) : response;
+}
+
+/** Either header is the origin's to the worker: the browser never gets one, even alone. */
+function carriesLoginReport(response: Response): boolean {
+  return response.headers.has(USER_HEADER) || response.headers.has(SIGNATURE_HEADER);
 }

@@ -81,8 +81,8 @@ export async function applyLoginReport(
   return answer;
 }
 
-/** The origin's response without the login headers, whatever happens next. */
-function withoutLoginHeaders(response: Response): Response {
+/** The origin's response without the login headers: never the browser's, whatever happens next. */
+export function withoutLoginHeaders(response: Response): Response {
   const answer = new Response(response.body, response);
   answer.headers.delete(USER_HEADER);
   answer.headers.delete(SIGNATURE_HEADER);

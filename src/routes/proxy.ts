@@ -1,6 +1,7 @@
 /**
- * The proxy (docs/routing.md#the-proxy): everything that is not ours goes to the origin as it came (method, path, end-to-end
- * headers, body streamed both ways, redirects not followed) and comes back as the origin sent it.
+ * The proxy (docs/routing.md#the-proxy): everything that is not ours goes to the origin as it came
+ * (method, path, end-to-end headers, body streamed both ways, redirects not followed) and comes back
+ * as the origin sent it.
  * What does not go on: hop-by-hop headers, a body on GET or HEAD, the login headers only the
  * origin may send, and (with ORIGIN_URL) any client address the client chose itself.
  */

@@ -7,6 +7,7 @@
  */
 import { type SQL, sql } from "drizzle-orm";
 import type { Database } from "../client";
+import { dueQuery } from "./report-sql.js";
 
 /** What is due to referrers, per referrer and currency, as of `now`. */
 export interface DueRow {
@@ -17,33 +18,14 @@ export interface DueRow {
   clawbacks: number;
 }
 
-/** The approved, unpaid conversions with a commission: what a payout pays. */
-const dueConversions = (now: string) => sql`c.payout_id IS NULL AND c.commission > 0
-  AND (c.status = 'approved' OR (c.status = 'pending' AND c.approve_at <= ${now}))`;
-
-/** Clawbacks not yet taken back by a payout. */
-const unsettledClawbacks = sql`r.clawback = 1 AND r.payout_id IS NULL`;
-
-export async function payoutsDue(
-  db: Database,
-  options: { currency?: string; now: string },
-): Promise<DueRow[]> {
-  const currency = options.currency === undefined ? sql`1` : sql`d.currency = ${options.currency}`;
-  const rows = await db.all<DueRow>(sql`SELECT d.referrer_user_id AS referrer_user_id, d.currency AS currency,
-      SUM(d.amount) AS amount, SUM(d.conversions) AS conversions, SUM(d.clawbacks) AS clawbacks
-    FROM (
-      SELECT c.referrer_user_id, c.currency, c.commission AS amount, 1 AS conversions, 0 AS clawbacks
-      FROM conversions c WHERE c.referrer_user_id IS NOT NULL AND ${dueConversions(options.now)}
-      UNION ALL
-      SELECT c.referrer_user_id, c.currency, r.commission_delta, 0, 1
-      FROM reversals r JOIN conversions c ON c.id = r.conversion_id
-      WHERE c.referrer_user_id IS NOT NULL AND ${unsettledClawbacks}
-    ) d
-    WHERE ${currency}
-    GROUP BY d.referrer_user_id, d.currency
-    HAVING SUM(d.amount) > 0
-    ORDER BY d.referrer_user_id, d.currency`);
-  return rows;
+/** What a payout would pay now (the shared report SQL, so `npm run report` answers the same). */
+export async function payoutsDue(db: Database, options: { currency?: string } = {}): Promise<DueRow[]> {
+  const query = dueQuery(options);
+  const { results } = await db.$client
+    .prepare(query.sql)
+    .bind(...query.params)
+    .all<DueRow>();
+  return results;
 }
 
 export interface PayoutJson {

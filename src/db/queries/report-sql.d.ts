@@ -19,6 +19,7 @@ export function dailyReportQuery(options?: Period & { linkId?: number }): Report
 export function totalsQuery(options?: Period & { linkId?: number }): ReportQuery;
 export function revenueReportQuery(options?: Period & { identifiers?: readonly string[] }): ReportQuery;
 export function revenueTotalsQuery(options?: Period & { linkId?: number }): ReportQuery;
+export function dueQuery(options?: { currency?: string }): ReportQuery;
 export function earningsReportQuery(options?: { limit?: number; offset?: number }): ReportQuery;
 export function earningsTotalsQuery(): ReportQuery;
 export function minorDigits(currency: string): number;

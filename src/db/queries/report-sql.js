@@ -214,19 +214,33 @@ export function revenueTotalsQuery(options = {}) {
 }
 
 /**
- * What `GET /payouts/due` pays, per referrer and currency, as of the moment of reading: the
- * approved commissions not yet paid less the clawbacks not yet settled, only where that is above 0
- * (src/db/queries/payouts.ts, `payoutsDue`, says the same in Drizzle; a test checks they agree).
+ * What a payout would pay now (`GET /payouts/due`), per referrer and currency, as of the moment of
+ * reading: the approved commissions not yet paid less the clawbacks not yet settled, only where
+ * that is above 0, with the counts of each. The one definition of "due" outside the payout batch
+ * itself (src/db/queries/payouts.ts), which must decide inside its transaction.
  */
 const DUE =
-  "SELECT d.referrer_user_id AS referrer_user_id, d.currency AS currency, SUM(d.amount) AS due FROM (" +
-  "SELECT c.referrer_user_id AS referrer_user_id, c.currency AS currency, c.commission AS amount " +
+  "SELECT d.referrer_user_id AS referrer_user_id, d.currency AS currency, SUM(d.amount) AS amount, " +
+  "SUM(d.conversions) AS conversions, SUM(d.clawbacks) AS clawbacks FROM (" +
+  "SELECT c.referrer_user_id AS referrer_user_id, c.currency AS currency, c.commission AS amount, " +
+  "1 AS conversions, 0 AS clawbacks " +
   "FROM conversions c WHERE c.referrer_user_id IS NOT NULL AND c.payout_id IS NULL AND c.commission > 0 " +
   `AND (c.status = 'approved' OR (c.status = 'pending' AND c.approve_at <= ${NOW})) ` +
-  "UNION ALL SELECT c.referrer_user_id, c.currency, r.commission_delta " +
+  "UNION ALL SELECT c.referrer_user_id, c.currency, r.commission_delta, 0, 1 " +
   "FROM reversals r JOIN conversions c ON c.id = r.conversion_id " +
   "WHERE c.referrer_user_id IS NOT NULL AND r.clawback = 1 AND r.payout_id IS NULL" +
   ") d GROUP BY d.referrer_user_id, d.currency HAVING SUM(d.amount) > 0";
+
+/** {@link DUE}, optionally of one currency, by referrer then currency. */
+export function dueQuery(options = {}) {
+  const params = [];
+  let sql = `SELECT * FROM (${DUE})`;
+  if (options.currency !== undefined) {
+    sql += " WHERE currency = ?";
+    params.push(options.currency);
+  }
+  return { sql: `${sql} ORDER BY referrer_user_id, currency`, params };
+}
 
 /**
  * Each referrer's earnings per currency, as of the moment of reading, by referrer then currency:
@@ -237,7 +251,7 @@ export function earningsReportQuery(options = {}) {
   const params = [];
   const sql =
     "SELECT e.referrer_user_id AS referrer_user_id, e.currency AS currency, e.pending AS pending, " +
-    "e.approved AS approved, e.paid AS paid, e.reversed AS reversed, COALESCE(d.due, 0) AS due " +
+    "e.approved AS approved, e.paid AS paid, e.reversed AS reversed, COALESCE(d.amount, 0) AS due " +
     `FROM referrer_earnings e LEFT JOIN (${DUE}) d ` +
     "ON d.referrer_user_id = e.referrer_user_id AND d.currency = e.currency " +
     "ORDER BY e.referrer_user_id, e.currency";

@@ -146,7 +146,7 @@ export const moneyHandlers = {
   async payoutsDue(c: C) {
     const query = validate(API_ROUTES.payoutsDue.query, queryOf(c));
     return c.json({
-      rows: await payoutsDue(c.var.db, { currency: query.currency, now: new Date().toISOString() }),
+      rows: await payoutsDue(c.var.db, { currency: query.currency }),
     });
   },
 
