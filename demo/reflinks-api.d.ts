@@ -354,11 +354,13 @@ export interface components {
             authenticated: boolean;
             hit_user_id: string | null;
             ip: string | null;
-            user_agent: string;
-            http_referer: string;
+            user_agent: string | null;
+            http_referer: string | null;
             next: string;
             country: string | null;
             confirmed_at: string | null;
+            duplicate: boolean;
+            consented: boolean;
             /** @description ISO-8601 UTC, e.g. 2026-11-24T09:00:00.000Z */
             created_at: string;
             /** @description ISO-8601 UTC, e.g. 2026-11-24T09:00:00.000Z */

@@ -5,6 +5,7 @@ import type { AppBindings } from "./bindings";
 import { plainErrorResponse } from "./errors";
 import { consumeHits } from "./hits/consume-hits";
 import type { QueuedHit } from "./hits/save-hit";
+import { runScheduledJob } from "./jobs/scheduled";
 import { errorMessage, log } from "./lib/log";
 import { requestIdOf } from "./lib/request-id";
 import { handleRequest } from "./worker";
@@ -28,5 +29,9 @@ export default {
   /** The `HITS_QUEUE` consumer (only used when the queue is configured; see README). */
   queue(batch, env, _ctx) {
     return consumeHits(batch, env);
+  },
+  /** The Cron Trigger: webhook retries, approvals and retention (src/jobs/scheduled.ts). */
+  scheduled(_controller, env, ctx) {
+    return runScheduledJob(env, ctx);
   },
 } satisfies ExportedHandler<AppBindings, QueuedHit>;

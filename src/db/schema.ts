@@ -56,23 +56,43 @@ export const referralHits = sqliteTable(
     authenticated: integer("authenticated", { mode: "boolean" }).notNull().default(false),
     hitUserId: text("hit_user_id"),
     ip: text("ip"),
-    userAgent: text("user_agent").notNull().default(""),
-    httpReferer: text("http_referer").notNull().default(""),
+    /** Null: never known, not consented to, erased (`DELETE /users/:id`) or past `RETENTION_DAYS`. */
+    userAgent: text("user_agent"),
+    httpReferer: text("http_referer"),
     next: text("next").notNull().default(""),
     country: text("country"),
     confirmedAt: text("confirmed_at"),
+    /** A repeat click by the same visitor on the same link within `DEDUPE_SECONDS`. */
+    duplicate: integer("duplicate", { mode: "boolean" }).notNull().default(false),
+    /** 0: the visitor had not consented (`CONSENT`), so nothing identifies them. */
+    consented: integer("consented", { mode: "boolean" }).notNull().default(true),
     ...timestamps,
   },
   (t) => [
     check("referral_hits_authenticated_bool", sql`${t.authenticated} IN (0, 1)`),
-    // The report indexes carry the visitor columns, so that counting hits and distinct visitors
-    // reads the index alone, never the wide rows (user agent, referer: up to 1 KiB each).
-    // By link and time: one link's numbers, its hits page, and `link_stats` per link.
-    index("referral_hits_link_created_idx").on(t.linkId, t.createdAt, t.hitUserId, t.anonymousId),
+    check("referral_hits_duplicate_bool", sql`${t.duplicate} IN (0, 1)`),
+    check("referral_hits_consented_bool", sql`${t.consented} IN (0, 1)`),
+    // The report indexes carry the visitor columns, so that counting hits, unique hits and
+    // distinct visitors reads the index alone, never the wide rows (user agent, referer: up to
+    // 1 KiB each). By link and time: one link's numbers, its hits page, and `link_stats` per link.
+    index("referral_hits_link_created_idx").on(
+      t.linkId,
+      t.createdAt,
+      t.hitUserId,
+      t.anonymousId,
+      t.duplicate,
+    ),
     // By time: reports over a period across every link, and the newest hits.
-    index("referral_hits_created_idx").on(t.createdAt, t.linkId, t.hitUserId, t.anonymousId),
-    index("referral_hits_anonymous_id_idx").on(t.anonymousId),
+    index("referral_hits_created_idx").on(t.createdAt, t.linkId, t.hitUserId, t.anonymousId, t.duplicate),
+    // Reconcile finds a browser's hits by anonymous id; the dedupe check narrows to one link and
+    // the last `DEDUPE_SECONDS`.
+    index("referral_hits_anonymous_id_idx").on(t.anonymousId, t.linkId, t.createdAt),
     index("referral_hits_user_created_idx").on(t.hitUserId, t.createdAt),
+    // Hits that still hold personal fields, by age: `RETENTION_DAYS` reads the oldest of them
+    // without rescanning the hits it already erased.
+    index("referral_hits_personal_idx")
+      .on(t.createdAt)
+      .where(sql`ip IS NOT NULL OR user_agent IS NOT NULL OR http_referer IS NOT NULL`),
   ],
 );
 
@@ -207,6 +227,76 @@ export const reversals = sqliteTable(
 );
 
 /**
+ * Webhook endpoints. The secret is kept to sign deliveries, so it is stored as
+ * it was issued; the API shows it once, when the endpoint is created.
+ */
+export const webhooks = sqliteTable("webhooks", {
+  /** `wh_` and random characters. */
+  id: text("id").primaryKey(),
+  url: text("url").notNull(),
+  /** The event types it receives, as a JSON array of strings. */
+  events: text("events").notNull(),
+  /** `whsec_` and the base64 of 32 random bytes. */
+  secret: text("secret").notNull(),
+  createdAt: text("created_at").notNull(),
+});
+
+/**
+ * The outbox: one row per event and endpoint, written in the same D1 batch as the change that
+ * causes it, so that nothing committed is lost. The body is fixed when the event is written and
+ * sent as it is on every attempt; `id` is the Standard Webhooks `webhook-id`.
+ */
+export const webhookEvents = sqliteTable(
+  "webhook_events",
+  {
+    /** `msg_` and random characters. */
+    id: text("id").primaryKey(),
+    webhookId: text("webhook_id")
+      .notNull()
+      .references(() => webhooks.id, { onDelete: "cascade" }),
+    type: text("type").notNull(),
+    /** The JSON body: `{type, timestamp, data}`. */
+    payload: text("payload").notNull(),
+    /** `pending` (an attempt is due at `next_attempt_at`), `delivered` or `failed`. */
+    status: text("status").notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: text("next_attempt_at"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    // The scheduled job's scan: what is due, oldest first.
+    index("webhook_events_due_idx").on(t.status, t.nextAttemptAt),
+    index("webhook_events_webhook_idx").on(t.webhookId, t.createdAt),
+    check("webhook_events_status", sql`${t.status} IN ('pending', 'delivered', 'failed')`),
+  ],
+);
+
+/** Every delivery attempt, successful or not: the log `GET /webhooks/:id/deliveries` answers. */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    webhookId: text("webhook_id")
+      .notNull()
+      .references(() => webhooks.id, { onDelete: "cascade" }),
+    eventId: text("event_id")
+      .notNull()
+      .references(() => webhookEvents.id, { onDelete: "cascade" }),
+    attempt: integer("attempt").notNull(),
+    /** Null when no answer came (a network error or the 10 s timeout). */
+    statusCode: integer("status_code"),
+    error: text("error"),
+    durationMs: integer("duration_ms").notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [
+    index("webhook_deliveries_webhook_idx").on(t.webhookId, t.id),
+    index("webhook_deliveries_event_idx").on(t.eventId),
+  ],
+);
+
+/**
  * A visitor is a signed-in user when the hit has one, else the browser's anonymous id; the prefixes
  * keep a user id from ever colliding with a UUID.
  */
@@ -221,12 +311,14 @@ export const linkStats = sqliteView("link_stats", {
   identifier: text("identifier").notNull(),
   userId: text("user_id"),
   hits: integer("hits").notNull(),
+  uniqueHits: integer("unique_hits").notNull(),
   visitors: integer("visitors").notNull(),
   users: integer("users").notNull(),
   confirmed: integer("confirmed").notNull(),
 }).as(
   sql`SELECT l.identifier AS identifier, l.user_id AS user_id,
   (SELECT COUNT(*) FROM referral_hits h WHERE h.link_id = l.id) AS hits,
+  (SELECT COUNT(*) FROM referral_hits h WHERE h.link_id = l.id AND h.duplicate = 0) AS unique_hits,
   (SELECT COUNT(DISTINCT ${visitorKey}) FROM referral_hits h WHERE h.link_id = l.id) AS visitors,
   (SELECT COUNT(DISTINCT h.hit_user_id) FROM referral_hits h WHERE h.link_id = l.id) AS users,
   (SELECT COUNT(*) FROM confirmed_referrals c WHERE c.link_id = l.id) AS confirmed
@@ -238,17 +330,19 @@ export const dailyHits = sqliteView("daily_hits", {
   day: text("day").notNull(),
   identifier: text("identifier").notNull(),
   hits: integer("hits").notNull(),
+  uniqueHits: integer("unique_hits").notNull(),
   visitors: integer("visitors").notNull(),
   confirmed: integer("confirmed").notNull(),
 }).as(
   sql`SELECT d.day AS day, l.identifier AS identifier, SUM(d.hits) AS hits,
-  SUM(d.visitors) AS visitors, SUM(d.confirmed) AS confirmed
+  SUM(d.unique_hits) AS unique_hits, SUM(d.visitors) AS visitors, SUM(d.confirmed) AS confirmed
 FROM (
   SELECT substr(h.created_at, 1, 10) AS day, h.link_id AS link_id, COUNT(*) AS hits,
+    SUM(CASE WHEN h.duplicate = 0 THEN 1 ELSE 0 END) AS unique_hits,
     COUNT(DISTINCT ${visitorKey}) AS visitors, 0 AS confirmed
   FROM referral_hits h GROUP BY 1, 2
   UNION ALL
-  SELECT substr(c.created_at, 1, 10), c.link_id, 0, 0, COUNT(*)
+  SELECT substr(c.created_at, 1, 10), c.link_id, 0, 0, 0, COUNT(*)
   FROM confirmed_referrals c GROUP BY 1, 2
 ) d JOIN referral_links l ON l.id = d.link_id
 GROUP BY d.day, d.link_id`,
@@ -303,3 +397,6 @@ export type ReflinksUser = typeof reflinksUsers.$inferSelect;
 export type Conversion = typeof conversions.$inferSelect;
 export type Reversal = typeof reversals.$inferSelect;
 export type Payout = typeof payouts.$inferSelect;
+export type Webhook = typeof webhooks.$inferSelect;
+export type WebhookEvent = typeof webhookEvents.$inferSelect;
+export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;

@@ -393,6 +393,8 @@ describe("GET /links/:identifier/hits", () => {
         next: hit.next,
         country: hit.country,
         confirmed_at: hit.confirmedAt,
+        duplicate: hit.duplicate,
+        consented: hit.consented,
         created_at: hit.createdAt,
         updated_at: hit.updatedAt,
       });

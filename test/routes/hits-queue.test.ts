@@ -234,7 +234,7 @@ describe("hits through HITS_QUEUE", () => {
       ["authenticated a string", valid({ authenticated: "true" })],
       ["hitUserId a number", valid({ hitUserId: 7 })],
       ["ip a number", valid({ ip: 1 })],
-      ["userAgent null", valid({ userAgent: null })],
+      ["userAgent a number", valid({ userAgent: 1 })],
       ["httpReferer a number", valid({ httpReferer: 0 })],
       ["next an object", valid({ next: {} })],
       ["country a number", valid({ country: 1 })],

@@ -41,7 +41,11 @@ describe("GET /reports/links", () => {
     expect(answer.status).toBe(200);
     expect(answer.headers.get("Cache-Control")).toBe("no-store");
     expect(answer.body).toEqual({ rows: EXPECTED_LINKS });
-    expect(answer.body.rows).toEqual(await view("SELECT * FROM link_stats ORDER BY hits DESC, identifier"));
+    expect(answer.body.rows).toEqual(
+      await view(
+        "SELECT identifier, user_id, hits, visitors, users, confirmed FROM link_stats ORDER BY hits DESC, identifier",
+      ),
+    );
   });
 
   it("over a period holding every row: the same numbers as without one", async () => {
@@ -108,7 +112,11 @@ describe("GET /reports/daily", () => {
   });
 
   it("the daily_hits view holds exactly the expected rows (a confirmation of a deleted link in none)", async () => {
-    expect(await view("SELECT * FROM daily_hits ORDER BY day, identifier")).toEqual(EXPECTED_DAILY_VIEW);
+    expect(
+      await view(
+        "SELECT day, identifier, hits, visitors, confirmed FROM daily_hits ORDER BY day, identifier",
+      ),
+    ).toEqual(EXPECTED_DAILY_VIEW);
   });
 
   it("for every link of the dataset, each day equals the view's row", async () => {

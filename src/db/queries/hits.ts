@@ -33,8 +33,8 @@ export async function insertHits(db: Database, hits: NewReferralHit[]): Promise<
  */
 export const INSERT_HIT_SQL =
   "INSERT INTO referral_hits (id, link_id, anonymous_id, authenticated, hit_user_id, ip, user_agent, " +
-  "http_referer, next, country, confirmed_at, created_at, updated_at) " +
-  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING";
+  "http_referer, next, country, confirmed_at, duplicate, consented, created_at, updated_at) " +
+  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING";
 
 export async function insertHit(d1: D1Database, hit: NewReferralHit): Promise<void> {
   await d1
@@ -46,11 +46,13 @@ export async function insertHit(d1: D1Database, hit: NewReferralHit): Promise<vo
       hit.authenticated ? 1 : 0,
       hit.hitUserId ?? null,
       hit.ip ?? null,
-      hit.userAgent ?? "",
-      hit.httpReferer ?? "",
+      hit.userAgent ?? null,
+      hit.httpReferer ?? null,
       hit.next ?? "",
       hit.country ?? null,
       hit.confirmedAt ?? null,
+      hit.duplicate ? 1 : 0,
+      hit.consented === false ? 0 : 1,
       hit.createdAt,
       hit.updatedAt,
     )

@@ -29,6 +29,8 @@ export function hitJson(hit: ReferralHit, identifier: string): HitJson {
     next: hit.next,
     country: hit.country,
     confirmed_at: hit.confirmedAt,
+    duplicate: hit.duplicate,
+    consented: hit.consented,
     created_at: hit.createdAt,
     updated_at: hit.updatedAt,
   };

@@ -1,0 +1,32 @@
+/**
+ * The scheduled job (wrangler.toml's Cron Trigger, every minute). Each task is idempotent and
+ * bounded per run, so a missed run is caught up by the next ones and a doubled run repeats
+ * nothing. A task that fails is logged and does not stop the others.
+ */
+import type { AppBindings } from "../bindings";
+import { errorMessage, log } from "../lib/log";
+
+/** One unit of the job's work: what it did, for the log line. */
+export type ScheduledTask = (
+  bindings: AppBindings,
+  ctx: ExecutionContext,
+  now: Date,
+) => Promise<Record<string, number>>;
+
+/** The tasks, in the order they run. Webhook retries, approvals and retention register here. */
+export const SCHEDULED_TASKS: Record<string, ScheduledTask> = {};
+
+export async function runScheduledJob(
+  bindings: AppBindings,
+  ctx: ExecutionContext,
+  now = new Date(),
+): Promise<void> {
+  for (const [name, task] of Object.entries(SCHEDULED_TASKS)) {
+    try {
+      const done = await task(bindings, ctx, now);
+      log("info", "scheduled_task_done", { task: name, ...done });
+    } catch (error) {
+      log("error", "scheduled_task_failed", { task: name, error: errorMessage(error) });
+    }
+  }
+}
