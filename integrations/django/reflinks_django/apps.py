@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ReflinksConfig(AppConfig):
+    name = "reflinks_django"
+    verbose_name = "reflinks"
