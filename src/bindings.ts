@@ -18,4 +18,6 @@ export interface AppBindings extends Env {
   API_TOKEN?: string;
   /** Secret: HMAC key of the identity cookie. */
   SIGNING_SECRET?: string;
+  /** Milliseconds a webhook delivery attempt may take (default 10000); tests shorten it. */
+  WEBHOOK_TIMEOUT_MS?: string;
 }

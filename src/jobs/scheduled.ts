@@ -5,6 +5,7 @@
  */
 import type { AppBindings } from "../bindings";
 import { errorMessage, log } from "../lib/log";
+import { approveEndedHolds, deliverDueEvents } from "../webhooks";
 
 /** One unit of the job's work: what it did, for the log line. */
 export type ScheduledTask = (
@@ -14,7 +15,11 @@ export type ScheduledTask = (
 ) => Promise<Record<string, number>>;
 
 /** The tasks, in the order they run. Webhook retries, approvals and retention register here. */
-export const SCHEDULED_TASKS: Record<string, ScheduledTask> = {};
+export const SCHEDULED_TASKS: Record<string, ScheduledTask> = {
+  // Approvals first: their conversion.approved events are then sent by the same run.
+  conversion_approvals: (bindings, _ctx, now) => approveEndedHolds(bindings, now),
+  webhook_deliveries: (bindings, _ctx, now) => deliverDueEvents(bindings, now),
+};
 
 export async function runScheduledJob(
   bindings: AppBindings,

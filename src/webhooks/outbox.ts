@@ -1,0 +1,180 @@
+/**
+ * The outbox (docs/webhooks.md#delivery): statements that write `webhook_events` rows, one per
+ * subscribed endpoint, to be put in the same D1 batch as the change that causes the event. D1
+ * runs a batch as one transaction, so the event exists exactly when the change does, and a crash
+ * after the batch loses nothing: the scheduled job sends what the request did not.
+ *
+ * The body is made in SQL from the rows as they are inside the batch (new rows get their ids
+ * there), so it is fixed when the event is written. A change with no subscribed endpoint costs
+ * one more statement in a batch it makes anyway, never another round trip.
+ *
+ * An event's id (its `webhook-id`) is made of the endpoint, the type and the object's id, so
+ * writing the same event twice (a retried request, a doubled scheduled run, a redelivered queue
+ * batch) is a no-op: `ON CONFLICT (id) DO NOTHING`.
+ */
+import { type SQL, sql } from "drizzle-orm";
+import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
+import type { WebhookEventType } from "./event-types";
+import { conversionData, hitData, linkData, payoutData, referralData, reversalData } from "./payload-sql";
+
+interface EventSource {
+  type: WebhookEventType;
+  /** The tables the object is read from, with aliases. */
+  from: SQL;
+  /** Which rows are the event's objects. */
+  where: SQL;
+  /** The object's id: unique among events of this type. */
+  key: SQL;
+  data: SQL;
+  /** The event's time (the change's), ISO-8601. */
+  timestamp: SQL;
+  now: string;
+}
+
+function outboxInsert({ type, from, where, key, data, timestamp, now }: EventSource): SQL {
+  return sql`INSERT INTO webhook_events
+      (id, webhook_id, type, payload, status, attempts, next_attempt_at, created_at, updated_at)
+    SELECT 'msg_' || substr(w.id, 4) || '_' || ${type} || '_' || (${key}), w.id, ${type},
+      json_object('type', ${type}, 'timestamp', ${timestamp}, 'data', ${data}),
+      'pending', 0, ${now}, ${now}, ${now}
+    FROM ${from}, webhooks w
+    WHERE (${where}) AND EXISTS (SELECT 1 FROM json_each(w.events) e WHERE e.value = ${type})
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id`;
+}
+
+/**
+ * `referral.confirmed` for the referral of (user, event) made at `now` by this batch. A racing
+ * call that lost the unique index finds the winner's row, whose event it would write under the
+ * same id: nothing.
+ */
+export function referralConfirmedEvent(userId: string, event: string, now: string): SQL {
+  return outboxInsert({
+    type: "referral.confirmed",
+    from: sql`confirmed_referrals r`,
+    where: sql`r.user_id = ${userId} AND r.event = ${event} AND r.created_at = ${now}`,
+    key: sql`r.id`,
+    data: referralData("r"),
+    timestamp: sql`r.created_at`,
+    now,
+  });
+}
+
+/** `conversion.created` for the conversion `externalId` made at `now` by this batch. */
+export function conversionCreatedEvent(externalId: string, now: string): SQL {
+  return outboxInsert({
+    type: "conversion.created",
+    from: sql`conversions c`,
+    where: sql`c.external_id = ${externalId} AND c.created_at = ${now}`,
+    key: sql`c.id`,
+    data: conversionData("c", now),
+    timestamp: sql`c.created_at`,
+    now,
+  });
+}
+
+/** `conversion.reversed` for the reversal `reversalId` made at `now`: `{conversion, reversal}`. */
+export function conversionReversedEvent(reversalId: string, now: string): SQL {
+  return outboxInsert({
+    type: "conversion.reversed",
+    from: sql`reversals v JOIN conversions c ON c.id = v.conversion_id`,
+    where: sql`v.reversal_id = ${reversalId} AND v.created_at = ${now}`,
+    key: sql`v.id`,
+    data: sql`json_object('conversion', ${conversionData("c", now)}, 'reversal', ${reversalData("v")})`,
+    timestamp: sql`v.created_at`,
+    now,
+  });
+}
+
+/** `payout.created` for the payout of `idempotencyKey` made at `now`. */
+export function payoutCreatedEvent(idempotencyKey: string, now: string): SQL {
+  return outboxInsert({
+    type: "payout.created",
+    from: sql`payouts p`,
+    where: sql`p.idempotency_key = ${idempotencyKey} AND p.created_at = ${now}`,
+    key: sql`p.id`,
+    data: payoutData("p"),
+    timestamp: sql`p.created_at`,
+    now,
+  });
+}
+
+/** `link.created` for the link `identifier` made at `now`; `urlPrefix` as `linkJson` makes `url`. */
+export function linkCreatedEvent(identifier: string, now: string, urlPrefix: string): SQL {
+  return outboxInsert({
+    type: "link.created",
+    from: sql`referral_links l`,
+    where: sql`l.identifier = ${identifier} AND l.created_at = ${now}`,
+    key: sql`l.id`,
+    data: linkData("l", urlPrefix),
+    timestamp: sql`l.created_at`,
+    now,
+  });
+}
+
+/** `hit.created` for the hits with these ids (a JSON array bound once: no parameter limit). */
+export function hitCreatedEvents(hitIds: string[], now: string): SQL {
+  return outboxInsert({
+    type: "hit.created",
+    from: sql`referral_hits h`,
+    where: sql`h.id IN (SELECT value FROM json_each(${JSON.stringify(hitIds)}))`,
+    key: sql`h.id`,
+    data: hitData("h"),
+    timestamp: sql`h.created_at`,
+    now,
+  });
+}
+
+/**
+ * The pending conversions whose hold has ended by `now`, oldest first, at most `limit`: the same
+ * set for the events and for the status update that follows them in one batch.
+ */
+export function endedHolds(now: string, limit: number): SQL {
+  return sql`SELECT eh.id FROM conversions eh WHERE eh.status = 'pending' AND eh.approve_at <= ${now}
+    ORDER BY eh.approve_at, eh.id LIMIT ${sql.raw(String(Math.trunc(limit)))}`;
+}
+
+/** `conversion.approved` for {@link endedHolds}; run before the update that approves them. */
+export function conversionApprovedEvents(now: string, limit: number): SQL {
+  return outboxInsert({
+    type: "conversion.approved",
+    from: sql`conversions c`,
+    where: sql`c.id IN (${endedHolds(now, limit)})`,
+    key: sql`c.id`,
+    data: conversionData("c", now),
+    timestamp: sql`c.approve_at`,
+    now,
+  });
+}
+
+const dialect = new SQLiteAsyncDialect();
+
+/** A statement for the raw D1 batches some queries make (`d1.batch([...])`). */
+export function d1Statement(d1: D1Database, query: SQL): D1PreparedStatement {
+  const { sql: text, params } = dialect.sqlToQuery(query);
+  return d1.prepare(text).bind(...params);
+}
+
+/**
+ * The events a request wrote, by its database client (the API makes one per request): the API
+ * middleware takes them after the handler and makes their first attempt in `waitUntil`, so that
+ * query functions need not know about requests.
+ */
+const writtenEvents = new WeakMap<object, string[]>();
+
+/** Records the event ids an outbox statement returned (D1 `results` or Drizzle rows). */
+export function noteWrittenEvents(db: object, result: unknown): void {
+  const rows = Array.isArray(result) ? result : (result as { results?: unknown[] } | undefined)?.results;
+  const ids = (rows ?? [])
+    .map((row) => (row as { id?: unknown }).id)
+    .filter((id): id is string => typeof id === "string");
+  if (ids.length === 0) return;
+  writtenEvents.set(db, [...(writtenEvents.get(db) ?? []), ...ids]);
+}
+
+/** The event ids written through `db` since the last call, and forgets them. */
+export function takeWrittenEvents(db: object): string[] {
+  const ids = writtenEvents.get(db) ?? [];
+  writtenEvents.delete(db);
+  return ids;
+}
