@@ -123,6 +123,12 @@ describe("when the origin fails", () => {
     expect(await response.text()).toMatch(/Gateway Timeout/);
   });
 
+  it("limits only the wait for headers: a body that takes longer than the timeout arrives whole", async () => {
+    const response = await send("/slow-body?ms=1500", { bindings: { ORIGIN_TIMEOUT_SECONDS: "1" } });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe("first last");
+  });
+
   it("answers 508 when ORIGIN_URL points back at the worker", async () => {
     const response = await send("/", { bindings: { ORIGIN_URL: "https://shop.example" } });
     expect(response.status).toBe(508);
