@@ -7,22 +7,26 @@ import { openDashboard, select, texts } from "../support/dashboard";
 import { send } from "../support/worker";
 
 describe("an empty database", () => {
-  it("says there is nothing yet, and how to make a link", async () => {
+  it("says there is nothing yet, and offers to make a link", async () => {
     const response = await openDashboard();
     const html = await response.text();
     expect(response.status).toBe(200);
-    expect(await texts(html, "[data-empty=links]")).toEqual([
-      "No referral links yet. Create one with POST /_reflinks/links.",
-    ]);
+    expect(await texts(html, "[data-empty=links]")).toEqual(["No referral links yet: create one above."]);
+    expect(await select(html, "form[action='/_reflinks/dashboard/links'] button")).toHaveLength(1);
     expect(await texts(html, "[data-empty=daily]")).toEqual([
       "No hits and no confirmed referrals in this period.",
     ]);
     expect(await texts(html, "[data-empty=hits]")).toEqual(["No hits in this period."]);
-    expect(await texts(html, "[data-total]")).toEqual(["0", "0", "0", "—"]);
+    expect(await texts(html, "[data-total]")).toEqual(["0", "0", "0", "0", "—"]);
     expect(await texts(html, "[data-money-total]")).toEqual(["—", "—"]);
     expect(await texts(html, "[data-empty=earnings]")).toEqual([
       "No commissions yet. Record payments with POST /_reflinks/conversions.",
     ]);
+    expect(await texts(html, "[data-empty=due]")).toEqual([
+      "Nothing is due: no approved commission is waiting to be paid.",
+    ]);
+    expect(await texts(html, "[data-empty=payouts]")).toEqual(["No payouts recorded yet."]);
+    expect(await texts(html, "[data-empty=webhooks]")).toEqual(["No webhooks."]);
     expect(
       await select(html, "table[data-table=links], svg, table[data-table=hits], table[data-table=earnings]"),
     ).toEqual([]);

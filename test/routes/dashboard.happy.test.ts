@@ -23,6 +23,19 @@ beforeAll(async () => {
 
 const query = (params: Record<string, string>) => new URLSearchParams(params).toString();
 
+/** The numbers of link rows but unique hits, which are checked against the view on their own. */
+const withoutUnique = (rows: Record<string, unknown>[]) =>
+  rows.map(({ unique_hits: _, user_id: __, ...numbers }) => numbers);
+
+/** `unique_hits` per link, as the `link_stats` view counts them. */
+async function uniqueHitsOfView(): Promise<Record<string, number>> {
+  const { results } = await env.DB.prepare("SELECT identifier, unique_hits FROM link_stats").all<{
+    identifier: string;
+    unique_hits: number;
+  }>();
+  return Object.fromEntries(results.map((row) => [row.identifier, row.unique_hits]));
+}
+
 async function page(search: string): Promise<string> {
   const response = await openDashboard(search);
   const html = await response.text();
@@ -43,8 +56,10 @@ describe("over the dataset's period", () => {
     expect(response.headers.get("Cache-Control")).toBe("no-store");
     const html = await response.text();
     expect(html.startsWith("<!doctype html>")).toBe(true);
+    const unique = Object.values(await uniqueHitsOfView()).reduce((sum, n) => sum + n, 0);
     expect(await totals(html)).toEqual({
       hits: String(EXPECTED_TOTALS.hits),
+      unique_hits: String(unique),
       visitors: String(EXPECTED_TOTALS.visitors),
       confirmed: String(EXPECTED_TOTALS.confirmed),
       conversion: "42.9%",
@@ -53,12 +68,14 @@ describe("over the dataset's period", () => {
 
   it("lists every link with the numbers of link_stats and of /reports/links, most hits first", async () => {
     const html = await page(query(DATASET_PERIOD));
-    const expected = EXPECTED_LINKS.map(({ user_id: _, ...numbers }) => numbers);
-    expect(await linkRows(html)).toEqual(expected);
+    const expected = withoutUnique(EXPECTED_LINKS);
+    const rows = await linkRows(html);
+    expect(withoutUnique(rows)).toEqual(expected);
     const api = await apiJson(`/reports/links?${query(DATASET_PERIOD)}`);
-    expect(api.body.rows.map(({ user_id: _, ...numbers }: Record<string, unknown>) => numbers)).toEqual(
-      expected,
-    );
+    expect(withoutUnique(api.body.rows)).toEqual(expected);
+    // Unique hits, beside the hits: the view's (the period holds every hit of the dataset).
+    const unique = await uniqueHitsOfView();
+    expect(Object.fromEntries(rows.map((row) => [row.identifier, row.unique_hits]))).toEqual(unique);
   });
 
   it("labels its axes readably: whole-number counts, and the last day of the period named", async () => {
@@ -66,16 +83,29 @@ describe("over the dataset's period", () => {
     const ticks = await texts(html, "svg[data-chart=daily] text.y-tick");
     expect(ticks.length).toBeGreaterThan(1);
     for (const tick of ticks) expect(tick).toMatch(/^\d+$/);
-    const labels = await select(html, "svg[data-chart=daily] text.x-label");
-    expect(labels.at(-1)?.attributes["data-day"]).toBe(DATASET_PERIOD.to);
+    for (const size of ["wide", "narrow"]) {
+      const labels = await select(html, `svg[data-size=${size}] text.x-label`);
+      expect(labels.at(-1)?.attributes["data-day"], size).toBe(DATASET_PERIOD.to);
+      expect(labels.length, size).toBeLessThanOrEqual(size === "wide" ? 6 : 4);
+    }
     // No pointer to a file a deployed site cannot show.
     expect(html).not.toContain("docs/reports.md");
   });
 
   it("draws one chart day per day of the period, with the daily report's numbers", async () => {
     const html = await page(query(DATASET_PERIOD));
-    expect(await select(html, "svg[data-chart=daily]")).toHaveLength(1);
-    const days = await select(html, "svg[data-chart=daily] g.day");
+    // Drawn twice, wide and narrow; the stylesheet shows the one that fits the screen.
+    expect(await select(html, "svg[data-chart=daily]")).toHaveLength(2);
+    for (const size of ["wide", "narrow"]) {
+      const sized = await select(html, `svg[data-chart=daily][data-size=${size}] g.day`);
+      expect(
+        sized.map((day) => day.attributes),
+        size,
+      ).toEqual(
+        (await select(html, "svg[data-chart=daily][data-size=wide] g.day")).map((day) => day.attributes),
+      );
+    }
+    const days = await select(html, "svg[data-chart=daily][data-size=wide] g.day");
     expect(days).toHaveLength(12); // 2025-05-31 .. 2025-06-11
     const drawn = days.map((day) => ({
       day: day.attributes["data-day"],
@@ -90,10 +120,10 @@ describe("over the dataset's period", () => {
       confirmed: 0,
     });
     // Each day has a tooltip, and the bars are real rectangles with a height for the hits.
-    expect(await texts(html, "svg[data-chart=daily] g.day[data-day='2025-06-01'] title")).toEqual([
+    expect(await texts(html, "svg[data-size=wide] g.day[data-day='2025-06-01'] title")).toEqual([
       "2025-06-01: 6 hits, 0 confirmed",
     ]);
-    const bars = await select(html, "svg[data-chart=daily] rect.bar");
+    const bars = await select(html, "svg[data-size=wide] rect.bar");
     expect(bars).toHaveLength(12);
     expect(Number(bars[1]?.attributes.height)).toBeGreaterThan(Number(bars[0]?.attributes.height));
     // The numbers are in a table too, for those who cannot see the chart.
@@ -122,8 +152,8 @@ describe("a narrower period", () => {
       visitors: String(EXPECTED_TOTALS_NARROW.visitors),
       confirmed: String(EXPECTED_TOTALS_NARROW.confirmed),
     });
-    expect(await linkRows(html)).toEqual(EXPECTED_LINKS_NARROW.map(({ user_id: _, ...numbers }) => numbers));
-    expect(await select(html, "svg[data-chart=daily] g.day")).toHaveLength(3);
+    expect(withoutUnique(await linkRows(html))).toEqual(withoutUnique(EXPECTED_LINKS_NARROW));
+    expect(await select(html, "svg[data-size=wide] g.day")).toHaveLength(3);
     expect(await select(html, "table[data-table=hits] tbody tr")).toHaveLength(10);
   });
 });
@@ -137,10 +167,10 @@ describe("narrowed to one link", () => {
       (row) => row.attributes["aria-current"] === "true",
     );
     expect(marked.map((row) => row.attributes["data-link"])).toEqual(["rep-alpha"]);
-    const hitLinks = await texts(html, "table[data-table=hits] tbody td:nth-child(2)");
+    const hitLinks = await texts(html, "table[data-table=hits] tbody td[data-hit-link]");
     expect(hitLinks).toHaveLength(8);
     expect(new Set(hitLinks)).toEqual(new Set(["rep-alpha"]));
-    const days = await select(html, "svg[data-chart=daily] g.day[data-hits]");
+    const days = await select(html, "svg[data-size=wide] g.day[data-hits]");
     expect(days.reduce((sum, day) => sum + Number(day.attributes["data-hits"]), 0)).toBe(8);
     // The links table still lists every link, for the whole period.
     expect((await linkRows(html)).map((row) => row.identifier)).toEqual(
@@ -157,7 +187,8 @@ describe("links", () => {
       (a.attributes.href ?? "").replaceAll("&amp;", "&"),
     );
     expect(hrefs.length).toBeGreaterThan(5);
-    for (const href of hrefs) expect(href, href).toMatch(/^\?/);
+    // Queries of this page, or its own sections.
+    for (const href of hrefs) expect(href, href).toMatch(/^\?|^#[a-z]+-heading$/);
     const alpha = hrefs.find((href) => href.includes("link=rep-alpha"));
     expect(alpha).toBe("?from=2025-06-01&to=2025-06-03&link=rep-alpha");
     expect(hrefs).toContain("?from=2025-06-01&to=2025-06-03");

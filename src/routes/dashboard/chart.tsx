@@ -2,22 +2,27 @@
  * The dashboard's chart, hits (bars) and confirmations (line) per day, as inline SVG drawn on the
  * server: no script, no image request, readable without CSS. Every day also carries a `<title>`
  * (the browser's tooltip) and `data-*` attributes with its numbers.
+ *
+ * It is drawn in two sizes, and the stylesheet shows the one that fits: an SVG scales its text with
+ * it, so the wide chart squeezed onto a phone would have 5 px labels. The narrow one is drawn
+ * about as wide as a phone shows it, with fewer date labels.
  */
 import type { FC } from "hono/jsx";
 
 export interface ChartDay {
   day: string;
   hits: number;
+  /** Hits that are not a visitor's repeat within the dedupe window. */
+  uniqueHits: number;
   confirmed: number;
 }
 
-const WIDTH = 760;
-const HEIGHT = 240;
-const MARGIN = { top: 12, right: 12, bottom: 28, left: 44 };
-const PLOT_WIDTH = WIDTH - MARGIN.left - MARGIN.right;
-const PLOT_HEIGHT = HEIGHT - MARGIN.top - MARGIN.bottom;
-/** How many dates the x axis names at most; the others are in the tooltips. */
-const X_LABELS = 6;
+/** The chart's drawing sizes, in SVG units; `labels`: how many dates the x axis names at most. */
+const LAYOUTS = {
+  wide: { width: 760, height: 240, margin: { top: 12, right: 12, bottom: 28, left: 44 }, labels: 6 },
+  narrow: { width: 360, height: 220, margin: { top: 12, right: 22, bottom: 30, left: 40 }, labels: 4 },
+} as const;
+export type ChartSize = keyof typeof LAYOUTS;
 
 /** The smallest of 1, 2, 3, 4, 5, 6, 8, 10, 20, 30… that is at least `value`: the y axis's top. */
 export function niceCeiling(value: number): number {
@@ -40,11 +45,11 @@ export function yTicks(top: number): number[] {
 }
 
 /**
- * Which days the x axis names: at most {@link X_LABELS}, evenly spaced and counted back from the
- * last day, so the newest day (where today's bar is) is always named.
+ * Which days the x axis names: at most `labels`, evenly spaced and counted back from the last day,
+ * so the newest day (where today's bar is) is always named.
  */
-export function xLabelIndexes(count: number): number[] {
-  const every = Math.max(1, Math.ceil(count / X_LABELS));
+export function xLabelIndexes(count: number, labels: number = LAYOUTS.wide.labels): number[] {
+  const every = Math.max(1, Math.ceil(count / labels));
   const indexes: number[] = [];
   for (let index = count - 1; index >= 0; index -= every) indexes.unshift(index);
   return indexes;
@@ -56,13 +61,16 @@ function dayLabel(day: string): string {
   return date.toLocaleDateString("en-US", { month: "short", day: "numeric", timeZone: "UTC" });
 }
 
-export const DailyChart: FC<{ days: ChartDay[] }> = ({ days }) => {
+export const DailyChart: FC<{ days: ChartDay[]; size: ChartSize }> = ({ days, size }) => {
+  const { width: WIDTH, height: HEIGHT, margin: MARGIN, labels } = LAYOUTS[size];
+  const PLOT_WIDTH = WIDTH - MARGIN.left - MARGIN.right;
+  const PLOT_HEIGHT = HEIGHT - MARGIN.top - MARGIN.bottom;
   const top = niceCeiling(Math.max(1, ...days.map((d) => Math.max(d.hits, d.confirmed))));
   const slot = PLOT_WIDTH / Math.max(days.length, 1);
   const barWidth = Math.max(1, slot * 0.7);
   const x = (index: number) => MARGIN.left + index * slot;
   const y = (value: number) => MARGIN.top + PLOT_HEIGHT - (value / top) * PLOT_HEIGHT;
-  const labelled = new Set(xLabelIndexes(days.length));
+  const labelled = new Set(xLabelIndexes(days.length, labels));
   const line = days.map((d, i) => `${(x(i) + slot / 2).toFixed(1)},${y(d.confirmed).toFixed(1)}`).join(" ");
   const totalHits = days.reduce((sum, d) => sum + d.hits, 0);
   const totalConfirmed = days.reduce((sum, d) => sum + d.confirmed, 0);
@@ -71,15 +79,16 @@ export const DailyChart: FC<{ days: ChartDay[] }> = ({ days }) => {
 
   return (
     <svg
-      class="chart"
+      class={`chart ${size}`}
       data-chart="daily"
+      data-size={size}
       viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
       role="img"
-      aria-labelledby="chart-title chart-desc"
+      aria-labelledby={`chart-title-${size} chart-desc-${size}`}
       preserveAspectRatio="xMidYMid meet"
     >
-      <title id="chart-title">Hits and confirmations per day</title>
-      <desc id="chart-desc">
+      <title id={`chart-title-${size}`}>Hits and confirmations per day</title>
+      <desc id={`chart-desc-${size}`}>
         {`From ${first} to ${last}: ${totalHits} hits and ${totalConfirmed} confirmations in all.`}
       </desc>
       <g class="axis">

@@ -2,14 +2,19 @@
  * `GET /_reflinks/dashboard`: one server-rendered page of the reports (the same queries as
  * `/_reflinks/reports/*`) for a person with the API token: HTTP Basic, the token as the password.
  * Money is per currency everywhere on it: revenue and commission per link over the period, and
- * each referrer's earnings and what is due, as of now.
+ * each referrer's earnings and what is due, as of now. Its forms act (./actions.ts): create,
+ * disable and enable links, set their commission, record payouts, send a failed webhook event
+ * again.
  *
  * Query: `from`, `to` (days, default the last 30 days), `link` (narrow to one link), `page` (of the
- * links table), `hits` (cursor of the recent hits).
+ * links table), `hits` (cursor of the recent hits); `done`/`failed` and their subject, set by an
+ * action's redirect (./flash.ts).
  */
 import { Hono } from "hono";
 import type { HonoEnv } from "../../app-env";
-import { findLinkTarget } from "../../db/queries/links";
+import { linkSettingsOf } from "../../db/queries/link-settings";
+import { findLink, findLinkTarget } from "../../db/queries/links";
+import { listPayouts, type PayoutJson, payoutsDue } from "../../db/queries/payouts";
 import { nextDay } from "../../db/queries/report-sql.js";
 import {
   countLinks,
@@ -23,34 +28,58 @@ import {
   revenueTotals,
 } from "../../db/queries/reports";
 import { ApiError } from "../../errors";
+import { formatCommissionRule } from "../../lib/commission";
 import { errorMessage, log } from "../../lib/log";
 import { requestIdOf } from "../../lib/request-id";
 import { decodeHitCursor, encodeHitCursor, queryOf, validate } from "../api/input";
 import { periodOf } from "../api/reports";
 import { dashboardQuery } from "../api/schemas";
+import { linkJson } from "../api/serialize";
+import {
+  ACTIONS,
+  createLinkAction,
+  DASHBOARD_PATH,
+  payAction,
+  type Refusal,
+  registerAction,
+  setCommissionAction,
+  setDisabledAction,
+} from "./actions";
 import type { ChartDay } from "./chart";
-import { DashboardPage } from "./page";
+import { flashText, type Outcome, type OutcomeFacts, outcomeOf } from "./flash";
+import { formToken } from "./form-token";
+import { DashboardPage, formatCount, formatMoney } from "./page";
+import { styleHashSource } from "./style";
+import { webhookFailures } from "./webhook-failures";
 
 export const LINKS_PER_PAGE = 25;
 export const HITS_PER_PAGE = 20;
 /** Earnings rows shown (by referrer, then currency); the API and `npm run report` have them all. */
 export const EARNINGS_ROWS = 100;
+/** Rows of what is due shown, each with its payout button; the API has them all. */
+export const DUE_ROWS = 100;
+/** The newest payouts shown. */
+export const PAYOUT_ROWS = 20;
 const DEFAULT_DAYS = 30;
 /** One bar a day: a longer period would make bars thinner than a pixel. */
 export const MAX_DAYS = 366;
 
 /**
  * No script runs on this page and nothing may load from elsewhere: with the user agents and
- * referers of strangers on it, an escaping mistake must still not run anything.
+ * referers of strangers on it, an escaping mistake must still not run anything. The one
+ * stylesheet is allowed by its hash, so no other style applies either; forms post only here; no
+ * other site may frame the page (clickjacking its buttons).
  */
-const SECURITY_HEADERS = {
-  "Content-Security-Policy":
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; " +
-    "base-uri 'none'; frame-ancestors 'none'",
-  "X-Content-Type-Options": "nosniff",
-  "X-Frame-Options": "DENY",
-  "Referrer-Policy": "no-referrer",
-} as const;
+async function securityHeaders(): Promise<Record<string, string>> {
+  return {
+    "Content-Security-Policy":
+      `default-src 'none'; style-src ${await styleHashSource()}; img-src 'self' data:; form-action 'self'; ` +
+      "base-uri 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+  };
+}
 
 function addDays(day: string, days: number): string {
   return new Date(Date.parse(`${day}T00:00:00.000Z`) + days * 86_400_000).toISOString().slice(0, 10);
@@ -77,10 +106,48 @@ export function resolvePeriod(asked: { from?: string; to?: string }, today: stri
 
 export const dashboard = new Hono<HonoEnv>();
 
+/** The page itself, from anywhere under it (the error pages of the actions are one level down). */
+const DASHBOARD_HOME = DASHBOARD_PATH;
+
 dashboard.use(async function dashboardHeaders(c, next) {
   await next();
-  for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(name, value);
+  for (const [name, value] of Object.entries(await securityHeaders())) c.res.headers.set(name, value);
 });
+
+/** A refused post: a short page saying why, and the way back; nothing was done. */
+const refuse: Refusal = (c, status, message) =>
+  c.html(
+    <ErrorPage status={status} message={message} code="refused" requestId={requestIdOf(c.req.raw)} />,
+    status,
+  );
+
+registerAction(dashboard, "/links", createLinkAction, refuse);
+registerAction(dashboard, "/links/:identifier/disabled", setDisabledAction, refuse);
+registerAction(dashboard, "/links/:identifier/commission", setCommissionAction, refuse);
+registerAction(dashboard, "/payouts", payAction, refuse);
+
+/** The sentence for the outcome the redirect named, with facts read from the database. */
+async function flashOf(
+  c: Parameters<Refusal>[0],
+  outcome: Outcome | null,
+  payouts: PayoutJson[],
+): Promise<{ kind: "done" | "failed"; text: string } | null> {
+  if (!outcome) return null;
+  const facts: OutcomeFacts = {};
+  if ("done" in outcome) {
+    if (outcome.done === "link_created" && outcome.subject) {
+      const link = await findLink(c.var.db, outcome.subject);
+      if (link) facts.linkUrl = linkJson(link, new URL(c.req.url), c.var.config).url;
+    }
+    const payout = payouts.find((row) => row.id === outcome.payout);
+    if (payout) {
+      facts.payout =
+        `${formatMoney(payout.amount, payout.currency)} to ${payout.referrer_user_id} ` +
+        `(${formatCount(payout.conversions)} conversions, ${formatCount(payout.clawbacks)} clawbacks)`;
+    }
+  }
+  return { kind: "done" in outcome ? "done" : "failed", text: flashText(outcome, facts) };
+}
 
 dashboard.get("/", async (c) => {
   const query = queryOf(c);
@@ -98,28 +165,47 @@ dashboard.get("/", async (c) => {
   }
 
   const db = c.var.db;
-  const [totals, daily, [links, linkRevenue], linkCount, hits, money, earnings, owed] = await Promise.all([
+  const [
+    totals,
+    daily,
+    [links, linkRevenue, settings],
+    linkCount,
+    hits,
+    money,
+    earnings,
+    owed,
+    due,
+    payouts,
+    webhooks,
+  ] = await Promise.all([
     reportTotals(db, { from, to, linkId }),
     dailyReport(db, { from, to, linkId }),
     // The revenue of the links on this page only, once they are known.
     linkReport(db, { from, to, limit: LINKS_PER_PAGE, offset: (page - 1) * LINKS_PER_PAGE }).then(
-      async (rows) =>
-        [
+      async (rows) => {
+        const identifiers = rows.map((row) => row.identifier);
+        return [
           rows,
-          await revenueReport(db, { from, to, identifiers: rows.map((row) => row.identifier) }),
-        ] as const,
+          await revenueReport(db, { from, to, identifiers }),
+          await linkSettingsOf(db, identifiers),
+        ] as const;
+      },
     ),
     countLinks(db),
     recentHits(db, { from, to, linkId, cursor, limit: HITS_PER_PAGE + 1 }),
     revenueTotals(db, { from, to, linkId }),
     earningsReport(db, { limit: EARNINGS_ROWS + 1 }),
     earningsTotals(db),
+    payoutsDue(db),
+    listPayouts(db, { limit: PAYOUT_ROWS }),
+    webhookFailures(db),
   ]);
 
   const byDay = new Map(daily.map((row) => [row.day, row]));
   const days: ChartDay[] = daysOf(from, to).map((day) => ({
     day,
     hits: byDay.get(day)?.hits ?? 0,
+    uniqueHits: byDay.get(day)?.unique_hits ?? 0,
     confirmed: byDay.get(day)?.confirmed ?? 0,
   }));
   const shownHits = hits.slice(0, HITS_PER_PAGE);
@@ -128,6 +214,20 @@ dashboard.get("/", async (c) => {
   if (options.link) current.link = options.link;
   if (page > 1) current.page = String(page);
   if (options.hits) current.hits = options.hits;
+  const back = new URLSearchParams(current);
+  back.delete("hits");
+
+  const outcome = outcomeOf(query);
+  const shownDue = due.slice(0, DUE_ROWS);
+  const apiToken = c.var.config.apiToken ?? "";
+  const actions = [
+    ACTIONS.createLink(),
+    ACTIONS.pay(),
+    ...links.flatMap((row) => [ACTIONS.setDisabled(row.identifier), ACTIONS.setCommission(row.identifier)]),
+  ];
+  const tokens = new Map(
+    await Promise.all(actions.map(async (action) => [action, await formToken(apiToken, action)] as const)),
+  );
 
   const html = (
     <DashboardPage
@@ -135,14 +235,23 @@ dashboard.get("/", async (c) => {
         from,
         to,
         link: options.link ?? null,
+        flash: await flashOf(c, outcome, payouts),
         totals,
         days,
         links,
+        linkSettings: new Map(settings.map((row) => [row.identifier, row])),
+        defaultCommission: c.var.config.commission ? formatCommissionRule(c.var.config.commission) : null,
         linkRevenue,
         revenueTotals: money,
         earnings: earnings.slice(0, EARNINGS_ROWS),
         moreEarnings: earnings.length > EARNINGS_ROWS,
         earningsTotals: owed,
+        due: shownDue.map((row) => ({ ...row, key: crypto.randomUUID() })),
+        moreDue: due.length > DUE_ROWS,
+        payouts,
+        markedPayout: outcome && "done" in outcome ? (outcome.payout ?? null) : null,
+        webhooks,
+        canRetry: false,
         linkCount,
         page,
         pageCount: Math.max(1, Math.ceil(linkCount / LINKS_PER_PAGE)),
@@ -162,13 +271,54 @@ dashboard.get("/", async (c) => {
           }
           return `?${params}`;
         },
+        back: back.toString(),
+        tokenFor: (action) => tokens.get(action) ?? "",
       }}
     />
   );
   return c.html(`<!doctype html>${html}`);
 });
 
-/** Errors of the page as a page: a person reads them, not a program. */
+const TITLES: Record<number, string> = {
+  403: "Refused",
+  404: "Not found",
+  405: "Not a page",
+  415: "Refused",
+  422: "Invalid request",
+};
+
+/** An error or a refusal, as a page: a person reads it, not a program. */
+const ErrorPage = ({
+  status,
+  message,
+  code,
+  requestId,
+}: {
+  status: number;
+  message: string;
+  code: string;
+  requestId: string;
+}) => (
+  <html lang="en">
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <title>reflinks dashboard: error</title>
+    </head>
+    <body>
+      <h1>{TITLES[status] ?? "Error"}</h1>
+      <p data-error={code}>{message}</p>
+      <p>
+        Request id: <code data-request-id>{requestId}</code>
+      </p>
+      <p>
+        <a href={DASHBOARD_HOME}>Back to the dashboard</a>
+      </p>
+    </body>
+  </html>
+);
+
+/** Errors of the page as a page. */
 dashboard.onError((error, c) => {
   const known = error instanceof ApiError;
   const requestId = requestIdOf(c.req.raw);
@@ -178,22 +328,12 @@ dashboard.onError((error, c) => {
   const message = known ? error.message : "Internal error.";
   c.header("Cache-Control", "no-store");
   return c.html(
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <title>reflinks dashboard: error</title>
-      </head>
-      <body>
-        <h1>{status === 404 ? "Not found" : status === 422 ? "Invalid request" : "Error"}</h1>
-        <p data-error={known ? error.code : "internal_error"}>{message}</p>
-        <p>
-          Request id: <code data-request-id>{requestId}</code>
-        </p>
-        <p>
-          <a href="?">Back to the dashboard</a>
-        </p>
-      </body>
-    </html>,
+    <ErrorPage
+      status={status}
+      message={message}
+      code={known ? error.code : "internal_error"}
+      requestId={requestId}
+    />,
     status,
   );
 });

@@ -2,10 +2,14 @@
  * The dashboard page, rendered on the server with Hono JSX. Every string from the database (user
  * ids, user agents, referers, `next`, countries) is text in the page: JSX escapes it, and nothing
  * from a visitor becomes a link, so a `javascript:` referer is only ever shown. Money is shown per
- * currency, in the currency's own unit (docs/reports.md#money), never added across currencies.
+ * currency, in the currency's own unit, never added across currencies.
+ *
+ * Its forms post to ./actions.ts, each with its own token and the view it was sent from, and the
+ * answer comes back here with a sentence saying what was done (./flash.ts), shown as text.
  */
 import { raw } from "hono/html";
 import type { Child, FC } from "hono/jsx";
+import type { PayoutJson } from "../../db/queries/payouts";
 import { formatMinor } from "../../db/queries/report-sql.js";
 import type {
   EarningsRow,
@@ -16,17 +20,59 @@ import type {
   RevenueRow,
   RevenueTotals,
 } from "../../db/queries/reports";
+import { ACTIONS, BACK_FIELD, TOKEN_FIELD } from "./actions";
 import { type ChartDay, DailyChart } from "./chart";
+import { STYLE } from "./style";
+
+/** A link's settings, for its row's forms. */
+export interface LinkSettings {
+  disabled: boolean;
+  commission: string | null;
+}
+
+/** A row of what is due now, with the idempotency key its payout form carries. */
+export interface DueView {
+  referrer_user_id: string;
+  currency: string;
+  amount: number;
+  conversions: number;
+  clawbacks: number;
+  /** Made when the page was rendered: a double click or a reload-and-resend pays once. */
+  key: string;
+}
+
+/** A webhook endpoint and its newest failed deliveries. */
+export interface WebhookFailuresView {
+  id: string;
+  url: string;
+  failures: {
+    deliveryId: number;
+    eventId: string;
+    type: string;
+    attempt: number;
+    statusCode: number | null;
+    error: string | null;
+    createdAt: string;
+    /** The event's state now: `pending` (retries to come), `failed` (given up) or `delivered`. */
+    eventStatus: string;
+  }[];
+}
 
 export interface DashboardView {
   from: string;
   to: string;
   /** The link the page is narrowed to, if any. */
   link: string | null;
+  /** What the last action did, as a sentence; null when the page was not opened by an action. */
+  flash: { kind: "done" | "failed"; text: string } | null;
   totals: ReportTotals;
   /** Every day of the period, oldest first, zero when nothing happened. */
   days: ChartDay[];
   links: LinkReportRow[];
+  /** The settings of the links shown, by identifier. */
+  linkSettings: Map<string, LinkSettings>;
+  /** The `COMMISSION` setting as written, or null when unset. */
+  defaultCommission: string | null;
   /** Revenue and commission of the links shown, per currency, over the period. */
   linkRevenue: RevenueRow[];
   /** Revenue and commission per currency over the period (of the link, when narrowed to one). */
@@ -36,6 +82,17 @@ export interface DashboardView {
   moreEarnings: boolean;
   /** Every referrer's earnings summed per currency. */
   earningsTotals: EarningsTotals[];
+  /** What is due now, per referrer and currency (the first DUE_ROWS rows). */
+  due: DueView[];
+  moreDue: boolean;
+  /** The newest payouts. */
+  payouts: PayoutJson[];
+  /** The payout the last action recorded, to mark its row. */
+  markedPayout: number | null;
+  /** Each webhook with its newest failures; null when the webhook tables cannot be read. */
+  webhooks: WebhookFailuresView[] | null;
+  /** Whether the page can send an event again (the webhook sender is there). */
+  canRetry: boolean;
   linkCount: number;
   page: number;
   pageCount: number;
@@ -47,61 +104,11 @@ export interface DashboardView {
   quickPeriods: { label: string; from: string; to: string }[];
   /** `?…` of this page with some parameters changed (null removes one). */
   href: (changes: Record<string, string | null>) => string;
+  /** The view the forms come back to: `from=…&to=…` (and link, page). */
+  back: string;
+  /** The token of the form posting to `action`, made for this page. */
+  tokenFor: (action: string) => string;
 }
-
-const STYLE = `
-:root { color-scheme: light dark; --fg: #1d2330; --muted: #5d6678; --bg: #f6f7f9; --card: #fff;
-  --line: #dfe3ea; --accent: #2f6fde; --confirm: #d9480f; --mark: #eef4ff; }
-@media (prefers-color-scheme: dark) { :root { --fg: #e6e9ef; --muted: #9aa3b5; --bg: #14171d;
-  --card: #1c2029; --line: #2d3340; --accent: #6b9cff; --confirm: #ff8a4c; --mark: #1f2a40; } }
-* { box-sizing: border-box; }
-body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
-  color: var(--fg); background: var(--bg); }
-header, main { max-width: 1100px; margin: 0 auto; padding: 16px 20px; }
-header { display: flex; flex-wrap: wrap; gap: 12px 24px; align-items: end; justify-content: space-between; }
-h1 { font-size: 20px; margin: 0; } h1 span { color: var(--muted); font-weight: 400; }
-h2 { font-size: 16px; margin: 0 0 12px; }
-a { color: var(--accent); }
-form { display: flex; flex-wrap: wrap; gap: 8px; align-items: end; }
-label { display: grid; gap: 2px; font-size: 12px; color: var(--muted); }
-input, button { font: inherit; padding: 4px 8px; border: 1px solid var(--line); border-radius: 6px;
-  background: var(--card); color: var(--fg); }
-button { background: var(--accent); color: #fff; border-color: var(--accent); cursor: pointer; }
-nav.quick { display: flex; gap: 10px; font-size: 13px; }
-section { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 16px;
-  margin: 0 0 16px; overflow-x: auto; }
-.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 12px;
-  background: none; border: 0; padding: 0; }
-.card { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 12px 16px; }
-.card dt { font-size: 12px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }
-.card dd { margin: 0; font-size: 26px; font-weight: 600; font-variant-numeric: tabular-nums; }
-.note { color: var(--muted); font-size: 13px; margin: 8px 0 0; }
-.empty { color: var(--muted); padding: 24px 0; text-align: center; }
-.filter { background: var(--mark); border-radius: 6px; padding: 2px 8px; }
-table { border-collapse: collapse; width: 100%; font-size: 14px; }
-th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
-th { font-size: 12px; color: var(--muted); font-weight: 600; }
-td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-tr[aria-current] td { background: var(--mark); }
-td.text { max-width: 260px; overflow-wrap: anywhere; }
-td.time { white-space: nowrap; font-variant-numeric: tabular-nums; }
-.pager { display: flex; gap: 16px; align-items: center; margin-top: 10px; font-size: 14px; }
-.chart { width: 100%; height: auto; display: block; }
-.chart text { font-size: 11px; fill: var(--muted); }
-.chart .grid { stroke: var(--line); }
-.chart .bar { fill: var(--accent); }
-.chart .hover { fill: transparent; }
-.chart .day:hover .hover { fill: var(--mark); }
-.chart .confirmed { fill: none; stroke: var(--confirm); stroke-width: 2; }
-.chart .confirmed-dot { fill: var(--confirm); }
-.legend { display: flex; gap: 16px; font-size: 13px; color: var(--muted); margin-bottom: 6px; }
-.legend i { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; }
-details { margin-top: 10px; font-size: 14px; } summary { cursor: pointer; color: var(--muted); }
-.money { display: block; white-space: nowrap; font-variant-numeric: tabular-nums; }
-.card dd .money { font-size: 20px; }
-tfoot th, tfoot td { font-weight: 600; border-bottom: 0; vertical-align: baseline; }
-tfoot tr:first-child th, tfoot tr:first-child td { border-top: 2px solid var(--line); }
-`;
 
 const integer = new Intl.NumberFormat("en-US");
 
@@ -150,7 +157,34 @@ const Clipped: FC<{ text: string | null; max?: number }> = ({ text, max = 80 }) 
   return text.length > max ? <span title={text}>{`${text.slice(0, max)}…`}</span> : <span>{text}</span>;
 };
 
+/**
+ * An identifier or a user id: never broken in the middle; a long one is cut with an ellipsis by the
+ * stylesheet and is whole in its tooltip.
+ */
+const Id: FC<{ text: string | null; prefix?: string }> = ({ text, prefix = "" }) => {
+  if (text === null || text === "") return <span class="note">—</span>;
+  return (
+    <span class="id" title={text}>
+      {`${prefix}${text}`}
+    </span>
+  );
+};
+
 const Pager: FC<{ children?: Child }> = ({ children }) => <div class="pager">{children}</div>;
+
+/** A form posting to one of the dashboard's actions, with its token and the view to come back to. */
+const ActionForm: FC<{ view: DashboardView; action: string; class?: string; children?: Child }> = ({
+  view,
+  action,
+  children,
+  ...rest
+}) => (
+  <form method="post" action={action} class={rest.class}>
+    <input type="hidden" name={TOKEN_FIELD} value={view.tokenFor(action)} />
+    <input type="hidden" name={BACK_FIELD} value={view.back} />
+    {children}
+  </form>
+);
 
 export const DashboardPage: FC<{ view: DashboardView }> = ({ view }) => {
   const { totals, href } = view;
@@ -164,7 +198,7 @@ export const DashboardPage: FC<{ view: DashboardView }> = ({ view }) => {
         {/* No icon: else the browser asks the origin for /favicon.ico on every visit. */}
         <link rel="icon" href="data:," />
         <title>reflinks dashboard</title>
-        {/* A constant of this file: raw, since JSX would escape its quotes inside <style>. */}
+        {/* A constant (./style.ts), allowed by its hash: raw, since JSX would escape its quotes. */}
         <style>{raw(STYLE)}</style>
       </head>
       <body>
@@ -193,6 +227,19 @@ export const DashboardPage: FC<{ view: DashboardView }> = ({ view }) => {
           </div>
         </header>
         <main>
+          {view.flash ? (
+            <p class="flash" role="status" data-flash={view.flash.kind}>
+              {view.flash.text}
+            </p>
+          ) : null}
+          <nav class="sections" aria-label="Sections">
+            <a href="#links-heading">Links</a>
+            <a href="#earnings-heading">Earnings</a>
+            <a href="#due-heading">Payouts due</a>
+            <a href="#payouts-heading">Payouts made</a>
+            <a href="#webhooks-heading">Webhook failures</a>
+            <a href="#hits-heading">Recent hits</a>
+          </nav>
           <p class="note" data-period={`${view.from}..${view.to}`}>
             {`${view.from} to ${view.to} (UTC days)`}
             {view.link ? (
@@ -210,6 +257,10 @@ export const DashboardPage: FC<{ view: DashboardView }> = ({ view }) => {
             <dl class="card">
               <dt>Hits</dt>
               <dd data-total="hits">{formatCount(totals.hits)}</dd>
+            </dl>
+            <dl class="card">
+              <dt>Unique hits</dt>
+              <dd data-total="unique_hits">{formatCount(totals.unique_hits)}</dd>
             </dl>
             <dl class="card">
               <dt>Visitors</dt>
@@ -251,37 +302,42 @@ export const DashboardPage: FC<{ view: DashboardView }> = ({ view }) => {
               <>
                 <div class="legend">
                   <span>
-                    <i style="background: var(--accent)" />
+                    <i class="hits" />
                     hits
                   </span>
                   <span>
-                    <i style="background: var(--confirm)" />
+                    <i class="confirmed" />
                     confirmed referrals
                   </span>
                 </div>
-                <DailyChart days={view.days} />
+                <DailyChart days={view.days} size="wide" />
+                <DailyChart days={view.days} size="narrow" />
                 <details>
                   <summary>The numbers per day</summary>
-                  <table data-table="daily">
-                    <thead>
-                      <tr>
-                        <th>day</th>
-                        <th class="n">hits</th>
-                        <th class="n">confirmed</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {view.days
-                        .filter((d) => d.hits > 0 || d.confirmed > 0)
-                        .map((d) => (
-                          <tr data-day={d.day}>
-                            <td>{d.day}</td>
-                            <td class="n">{formatCount(d.hits)}</td>
-                            <td class="n">{formatCount(d.confirmed)}</td>
-                          </tr>
-                        ))}
-                    </tbody>
-                  </table>
+                  <div class="scroll">
+                    <table data-table="daily">
+                      <thead>
+                        <tr>
+                          <th>day</th>
+                          <th class="n">hits</th>
+                          <th class="n">unique hits</th>
+                          <th class="n">confirmed</th>
+                        </tr>
+                      </thead>
+                      <tbody>
+                        {view.days
+                          .filter((d) => d.hits > 0 || d.confirmed > 0)
+                          .map((d) => (
+                            <tr data-day={d.day}>
+                              <td>{d.day}</td>
+                              <td class="n">{formatCount(d.hits)}</td>
+                              <td class="n">{formatCount(d.uniqueHits)}</td>
+                              <td class="n">{formatCount(d.confirmed)}</td>
+                            </tr>
+                          ))}
+                      </tbody>
+                    </table>
+                  </div>
                 </details>
               </>
             ) : (
@@ -293,12 +349,28 @@ export const DashboardPage: FC<{ view: DashboardView }> = ({ view }) => {
 
           <section aria-labelledby="links-heading">
             <h2 id="links-heading">Links</h2>
+            <CreateLinkForm view={view} />
             <LinksTable view={view} />
           </section>
 
           <section aria-labelledby="earnings-heading">
-            <h2 id="earnings-heading">Earnings and payouts due</h2>
+            <h2 id="earnings-heading">Earnings</h2>
             <EarningsTable view={view} />
+          </section>
+
+          <section aria-labelledby="due-heading">
+            <h2 id="due-heading">Payouts due</h2>
+            <DueTable view={view} />
+          </section>
+
+          <section aria-labelledby="payouts-heading">
+            <h2 id="payouts-heading">Payouts made</h2>
+            <PayoutsTable view={view} />
+          </section>
+
+          <section aria-labelledby="webhooks-heading">
+            <h2 id="webhooks-heading">Webhook failures</h2>
+            <WebhookFailures view={view} />
           </section>
 
           <section aria-labelledby="hits-heading">
@@ -306,14 +378,80 @@ export const DashboardPage: FC<{ view: DashboardView }> = ({ view }) => {
             <HitsTable view={view} />
           </section>
           <p class="note">
-            Visitors are counted once each over the whole period (a signed-in user, or else a browser).
-            Confirmed referrals count on the day they were confirmed. Revenue (payments less refunds) and
-            commission are those of the conversions made in the period, per currency: amounts in two
-            currencies are never added.
+            Visitors are counted once each over the whole period (a signed-in user, or else a browser). Unique
+            hits leave out a visitor's repeat clicks on a link within the dedupe window. Confirmed referrals
+            count on the day they were confirmed. Revenue (payments less refunds) and commission are those of
+            the conversions made in the period, per currency: amounts in two currencies are never added.
           </p>
         </main>
       </body>
     </html>
+  );
+};
+
+const CreateLinkForm: FC<{ view: DashboardView }> = ({ view }) => (
+  <ActionForm view={view} action={ACTIONS.createLink()} class="create">
+    <label>
+      Owner (user id)
+      <input type="text" name="user_id" maxlength={255} placeholder="alice" autocomplete="off" />
+    </label>
+    <label>
+      Identifier (empty: random)
+      <input
+        type="text"
+        name="identifier"
+        maxlength={50}
+        pattern="[A-Za-z0-9_\-]{1,50}"
+        placeholder="alice-1"
+        autocomplete="off"
+      />
+    </label>
+    <button type="submit" data-action="create-link">
+      Create link
+    </button>
+  </ActionForm>
+);
+
+/** A link's state and the forms that change it: enable or disable, and its commission. */
+const ManageLink: FC<{ view: DashboardView; identifier: string }> = ({ view, identifier }) => {
+  const settings = view.linkSettings.get(identifier);
+  if (!settings) return <span class="note">—</span>;
+  const rule =
+    settings.commission ?? (view.defaultCommission ? `default (${view.defaultCommission})` : "none");
+  return (
+    <>
+      <span
+        class={settings.disabled ? "badge off" : "badge"}
+        data-status={settings.disabled ? "disabled" : "enabled"}
+      >
+        {settings.disabled ? "disabled" : "enabled"}
+      </span>{" "}
+      <ActionForm view={view} action={ACTIONS.setDisabled(identifier)} class="inline">
+        <input type="hidden" name="disabled" value={settings.disabled ? "false" : "true"} />
+        <button type="submit" class="quiet" data-action={settings.disabled ? "enable" : "disable"}>
+          {settings.disabled ? "Enable" : "Disable"}
+        </button>
+      </ActionForm>
+      <details>
+        <summary data-commission={settings.commission ?? ""}>{`Commission: ${rule}`}</summary>
+        <ActionForm view={view} action={ACTIONS.setCommission(identifier)}>
+          <label>
+            percent:N or fixed:N (empty: default)
+            <input
+              type="text"
+              class="short"
+              name="commission"
+              value={settings.commission ?? ""}
+              placeholder="percent:20"
+              autocomplete="off"
+            />
+          </label>
+          <button type="submit" data-action="set-commission">
+            Save
+          </button>
+        </ActionForm>
+      </details>
+    </>
   );
 };
 
@@ -326,7 +464,7 @@ const LinksTable: FC<{ view: DashboardView }> = ({ view }) => {
   if (view.linkCount === 0) {
     return (
       <p class="empty" data-empty="links">
-        No referral links yet. Create one with <code>POST /_reflinks/links</code>.
+        No referral links yet: create one above.
       </p>
     );
   }
@@ -339,58 +477,74 @@ const LinksTable: FC<{ view: DashboardView }> = ({ view }) => {
   }
   return (
     <>
-      <table data-table="links">
+      <table data-table="links" class="cards-narrow">
         <thead>
           <tr>
             <th>link</th>
             <th>owner</th>
             <th class="n">hits</th>
+            <th class="n">unique</th>
             <th class="n">visitors</th>
             <th class="n">users</th>
             <th class="n">confirmed</th>
             <th class="n">conversion</th>
             <th class="n">revenue</th>
             <th class="n">commission</th>
+            <th>manage</th>
           </tr>
         </thead>
         <tbody>
           {view.links.map((row) => (
             <tr data-link={row.identifier} aria-current={row.identifier === view.link ? "true" : undefined}>
-              <td>
-                <a href={href({ link: row.identifier, hits: null })}>{row.identifier}</a>
+              <td data-label="link" class="who">
+                <a href={href({ link: row.identifier, hits: null })} class="id" title={row.identifier}>
+                  {row.identifier}
+                </a>
               </td>
-              <td class="text">
-                <Clipped text={row.user_id} max={40} />
+              <td data-label="owner" class="who" data-owner>
+                <Id text={row.user_id} />
               </td>
-              <td class="n" data-col="hits">
+              <td class="n" data-col="hits" data-label="hits">
                 {formatCount(row.hits)}
               </td>
-              <td class="n" data-col="visitors">
+              <td class="n" data-col="unique_hits" data-label="unique hits">
+                {formatCount(row.unique_hits)}
+              </td>
+              <td class="n" data-col="visitors" data-label="visitors">
                 {formatCount(row.visitors)}
               </td>
-              <td class="n" data-col="users">
+              <td class="n" data-col="users" data-label="users">
                 {formatCount(row.users)}
               </td>
-              <td class="n" data-col="confirmed">
+              <td class="n" data-col="confirmed" data-label="confirmed">
                 {formatCount(row.confirmed)}
               </td>
-              <td class="n">{conversion(row.confirmed, row.visitors)}</td>
-              <td class="n" data-money="revenue">
-                <MoneyLines
-                  items={(revenueOf.get(row.identifier) ?? []).map((r) => ({
-                    currency: r.currency,
-                    amount: r.revenue,
-                    title: conversionsTitle(r.conversions),
-                  }))}
-                />
+              <td class="n" data-label="conversion">
+                {conversion(row.confirmed, row.visitors)}
               </td>
-              <td class="n" data-money="commission">
-                <MoneyLines
-                  items={(revenueOf.get(row.identifier) ?? []).map((r) => ({
-                    currency: r.currency,
-                    amount: r.commission,
-                  }))}
-                />
+              <td class="n" data-money="revenue" data-label="revenue">
+                <span>
+                  <MoneyLines
+                    items={(revenueOf.get(row.identifier) ?? []).map((r) => ({
+                      currency: r.currency,
+                      amount: r.revenue,
+                      title: conversionsTitle(r.conversions),
+                    }))}
+                  />
+                </span>
+              </td>
+              <td class="n" data-money="commission" data-label="commission">
+                <span>
+                  <MoneyLines
+                    items={(revenueOf.get(row.identifier) ?? []).map((r) => ({
+                      currency: r.currency,
+                      amount: r.commission,
+                    }))}
+                  />
+                </span>
+              </td>
+              <td class="manage" data-label="manage">
+                <ManageLink view={view} identifier={row.identifier} />
               </td>
             </tr>
           ))}
@@ -423,54 +577,260 @@ const EarningsTable: FC<{ view: DashboardView }> = ({ view }) => {
   return (
     <>
       <p class="note">
-        As of now, whatever the period. Due: what <code>POST /_reflinks/payouts</code> would pay now (approved
-        and unpaid, less clawbacks of refunded payouts).
+        As of now, whatever the period. Due: approved and unpaid, less clawbacks of refunded payouts: what a
+        payout pays now.
       </p>
-      <table data-table="earnings">
-        <thead>
-          <tr>
-            <th>referrer</th>
-            <th>currency</th>
-            {EARNINGS_COLUMNS.map((column) => (
-              <th class="n">{column}</th>
+      <div class="scroll">
+        <table data-table="earnings">
+          <thead>
+            <tr>
+              <th>referrer</th>
+              <th>currency</th>
+              {EARNINGS_COLUMNS.map((column) => (
+                <th class="n">{column}</th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {view.earnings.map((row) => (
+              <tr data-currency={row.currency}>
+                <td class="text" data-referrer>
+                  <Clipped text={row.referrer_user_id} max={40} />
+                </td>
+                <td>{row.currency}</td>
+                {EARNINGS_COLUMNS.map((column) => (
+                  <td class="n" data-money={column} data-amount={String(row[column])}>
+                    {formatMinor(row[column], row.currency)}
+                  </td>
+                ))}
+              </tr>
             ))}
-          </tr>
-        </thead>
-        <tbody>
-          {view.earnings.map((row) => (
-            <tr data-currency={row.currency}>
-              <td class="text" data-referrer>
-                <Clipped text={row.referrer_user_id} max={40} />
-              </td>
-              <td>{row.currency}</td>
-              {EARNINGS_COLUMNS.map((column) => (
-                <td class="n" data-money={column} data-amount={String(row[column])}>
-                  {formatMinor(row[column], row.currency)}
-                </td>
-              ))}
-            </tr>
-          ))}
-        </tbody>
-        <tfoot>
-          {view.earningsTotals.map((total) => (
-            <tr data-currency={total.currency} data-totals>
-              <th>all referrers</th>
-              <td>{total.currency}</td>
-              {EARNINGS_COLUMNS.map((column) => (
-                <td class="n" data-money={column} data-amount={String(total[column])}>
-                  {formatMinor(total[column], total.currency)}
-                </td>
-              ))}
-            </tr>
-          ))}
-        </tfoot>
-      </table>
+          </tbody>
+          <tfoot>
+            {view.earningsTotals.map((total) => (
+              <tr data-currency={total.currency} data-totals>
+                <th>all referrers</th>
+                <td>{total.currency}</td>
+                {EARNINGS_COLUMNS.map((column) => (
+                  <td class="n" data-money={column} data-amount={String(total[column])}>
+                    {formatMinor(total[column], total.currency)}
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tfoot>
+        </table>
+      </div>
       {view.moreEarnings ? (
         <p class="note" data-more="earnings">
           {`Only the first ${formatCount(view.earnings.length)} rows, by referrer. All of them: `}
           <code>GET /_reflinks/reports/earnings</code> or <code>npm run report</code>.
         </p>
       ) : null}
+    </>
+  );
+};
+
+/** What is due now per referrer and currency, each with the button that pays it. */
+const DueTable: FC<{ view: DashboardView }> = ({ view }) => {
+  if (view.due.length === 0) {
+    return (
+      <p class="empty" data-empty="due">
+        Nothing is due: no approved commission is waiting to be paid.
+      </p>
+    );
+  }
+  return (
+    <>
+      <p class="note">
+        A payout pays everything due to the referrer in that currency at the moment of the click, marks those
+        conversions paid and settles their clawbacks. Each button pays once: a second click, or the same page
+        sent again, answers the payout the first one made.
+      </p>
+      <table data-table="due" class="cards-narrow">
+        <thead>
+          <tr>
+            <th>referrer</th>
+            <th>currency</th>
+            <th class="n">due</th>
+            <th class="n">conversions</th>
+            <th class="n">clawbacks</th>
+            <th>pay</th>
+          </tr>
+        </thead>
+        <tbody>
+          {view.due.map((row) => (
+            <tr data-referrer={row.referrer_user_id} data-currency={row.currency}>
+              <td data-label="referrer" class="who">
+                <Id text={row.referrer_user_id} />
+              </td>
+              <td data-label="currency">{row.currency}</td>
+              <td class="n" data-label="due" data-money="due" data-amount={String(row.amount)}>
+                {formatMoney(row.amount, row.currency)}
+              </td>
+              <td class="n" data-label="conversions">
+                {formatCount(row.conversions)}
+              </td>
+              <td class="n" data-label="clawbacks">
+                {formatCount(row.clawbacks)}
+              </td>
+              <td class="manage" data-label="pay">
+                <ActionForm view={view} action={ACTIONS.pay()}>
+                  <input type="hidden" name="referrer_user_id" value={row.referrer_user_id} />
+                  <input type="hidden" name="currency" value={row.currency} />
+                  <input type="hidden" name="idempotency_key" value={row.key} />
+                  <button
+                    type="submit"
+                    data-action="pay"
+                  >{`Record payout of ${formatMoney(row.amount, row.currency)}`}</button>
+                </ActionForm>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {view.moreDue ? (
+        <p class="note" data-more="due">
+          Only the first rows, by referrer. All of them: <code>GET /_reflinks/payouts/due</code>.
+        </p>
+      ) : null}
+    </>
+  );
+};
+
+const PayoutsTable: FC<{ view: DashboardView }> = ({ view }) => {
+  if (view.payouts.length === 0) {
+    return (
+      <p class="empty" data-empty="payouts">
+        No payouts recorded yet.
+      </p>
+    );
+  }
+  return (
+    <>
+      <table data-table="payouts" class="cards-narrow">
+        <thead>
+          <tr>
+            <th>payout</th>
+            <th>time (UTC)</th>
+            <th>referrer</th>
+            <th class="n">amount</th>
+            <th class="n">conversions</th>
+            <th class="n">clawbacks</th>
+          </tr>
+        </thead>
+        <tbody>
+          {view.payouts.map((payout) => (
+            <tr
+              data-payout={String(payout.id)}
+              aria-current={payout.id === view.markedPayout ? "true" : undefined}
+            >
+              <td data-label="payout">{`#${payout.id}`}</td>
+              <td class="time" data-label="time (UTC)">
+                {formatTime(payout.created_at)}
+              </td>
+              <td data-label="referrer" class="who">
+                <Id text={payout.referrer_user_id} />
+              </td>
+              <td class="n" data-label="amount" data-money="amount" data-amount={String(payout.amount)}>
+                {formatMoney(payout.amount, payout.currency)}
+              </td>
+              <td class="n" data-label="conversions">
+                {formatCount(payout.conversions)}
+              </td>
+              <td class="n" data-label="clawbacks">
+                {formatCount(payout.clawbacks)}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p class="note">
+        {`The newest ${formatCount(view.payouts.length)}. All of them: `}
+        <code>GET /_reflinks/payouts</code>.
+      </p>
+    </>
+  );
+};
+
+const WebhookFailures: FC<{ view: DashboardView }> = ({ view }) => {
+  if (view.webhooks === null) {
+    return (
+      <p class="empty" data-empty="webhooks">
+        Webhook deliveries cannot be read here.
+      </p>
+    );
+  }
+  const failing = view.webhooks.filter((webhook) => webhook.failures.length > 0);
+  if (failing.length === 0) {
+    return (
+      <p class="empty" data-empty="webhooks">
+        {view.webhooks.length === 0 ? "No webhooks." : "No failed deliveries: every webhook is answering."}
+      </p>
+    );
+  }
+  return (
+    <>
+      {failing.map((webhook) => (
+        <div data-webhook={webhook.id}>
+          <h3>
+            <Id text={webhook.url} />
+          </h3>
+          <table data-table="failures" class="cards-narrow">
+            <thead>
+              <tr>
+                <th>time (UTC)</th>
+                <th>event</th>
+                <th class="n">attempt</th>
+                <th>answer</th>
+                <th>now</th>
+                <th>retry</th>
+              </tr>
+            </thead>
+            <tbody>
+              {webhook.failures.map((failure) => (
+                <tr data-event={failure.eventId} data-delivery={String(failure.deliveryId)}>
+                  <td class="time" data-label="time (UTC)">
+                    {formatTime(failure.createdAt)}
+                  </td>
+                  <td data-label="event" class="who">
+                    <Id text={failure.type} />
+                  </td>
+                  <td class="n" data-label="attempt">
+                    {String(failure.attempt)}
+                  </td>
+                  <td class="text" data-label="answer">
+                    {failure.statusCode !== null ? (
+                      `HTTP ${failure.statusCode}`
+                    ) : (
+                      <Clipped text={failure.error ?? "no answer"} max={80} />
+                    )}
+                  </td>
+                  <td data-label="now" data-event-status={failure.eventStatus}>
+                    {failure.eventStatus === "pending"
+                      ? "retrying"
+                      : failure.eventStatus === "failed"
+                        ? "given up"
+                        : "delivered since"}
+                  </td>
+                  <td class="manage" data-label="retry">
+                    {view.canRetry ? (
+                      <ActionForm view={view} action={ACTIONS.retry(webhook.id)}>
+                        <input type="hidden" name="event_id" value={failure.eventId} />
+                        <button type="submit" class="quiet" data-action="retry">
+                          Send again now
+                        </button>
+                      </ActionForm>
+                    ) : (
+                      <span class="note">—</span>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ))}
     </>
   );
 };
@@ -493,7 +853,7 @@ const HitsTable: FC<{ view: DashboardView }> = ({ view }) => {
   }
   return (
     <>
-      <table data-table="hits">
+      <table data-table="hits" class="cards-narrow">
         <thead>
           <tr>
             <th>time (UTC)</th>
@@ -508,29 +868,35 @@ const HitsTable: FC<{ view: DashboardView }> = ({ view }) => {
         <tbody>
           {view.hits.map((hit) => (
             <tr data-hit={hit.id}>
-              <td class="time">{formatTime(hit.createdAt)}</td>
-              <td>{hit.identifier}</td>
-              <td class="text">
-                {hit.hitUserId !== null ? (
-                  <>
-                    {"user "}
-                    <Clipped text={hit.hitUserId} max={40} />
-                  </>
-                ) : hit.anonymousId ? (
-                  <span title={hit.anonymousId}>{`anonymous ${hit.anonymousId.slice(0, 8)}`}</span>
-                ) : (
-                  <span class="note">unknown</span>
-                )}
-                {hit.confirmedAt ? <strong title={`confirmed ${hit.confirmedAt}`}> ✓</strong> : null}
+              <td class="time" data-label="time (UTC)">
+                {formatTime(hit.createdAt)}
               </td>
-              <td>{hit.country ?? "—"}</td>
-              <td class="text">
+              <td data-label="link" class="who" data-hit-link>
+                <Id text={hit.identifier} />
+              </td>
+              <td class="who" data-label="visitor" data-visitor>
+                <span>
+                  {hit.hitUserId !== null ? (
+                    <Id text={hit.hitUserId} prefix="user " />
+                  ) : hit.anonymousId ? (
+                    <span
+                      class="id"
+                      title={hit.anonymousId}
+                    >{`anonymous ${hit.anonymousId.slice(0, 8)}`}</span>
+                  ) : (
+                    <span class="note">unknown</span>
+                  )}
+                  {hit.confirmedAt ? <strong title={`confirmed ${hit.confirmedAt}`}> ✓</strong> : null}
+                </span>
+              </td>
+              <td data-label="country">{hit.country ?? "—"}</td>
+              <td class="text" data-label="referer">
                 <Clipped text={hit.httpReferer} />
               </td>
-              <td class="text">
+              <td class="text" data-label="next">
                 <Clipped text={hit.next} />
               </td>
-              <td class="text">
+              <td class="text" data-label="user agent">
                 <Clipped text={hit.userAgent} max={60} />
               </td>
             </tr>

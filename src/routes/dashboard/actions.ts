@@ -1,0 +1,208 @@
+/**
+ * The dashboard's actions: HTML forms that change something (create, disable and enable a link,
+ * set its commission, record a payout, send a webhook event again). Each one is a POST that must
+ * come from the dashboard itself: same origin (`Origin`/`Sec-Fetch-Site`, hono's `csrf`) and the
+ * form's own token (./form-token.ts); anything else is refused with 403 and changes nothing.
+ * Done or not, the answer is a 303 to the dashboard (Post/Redirect/Get: a reload does not send
+ * the form again) naming the outcome (./flash.ts). The work itself is the API's: the same query
+ * functions, the same validation schemas, the same cache invalidation.
+ */
+import type { Context, Hono } from "hono";
+import { csrf } from "hono/csrf";
+import { HTTPException } from "hono/http-exception";
+import type { z } from "zod";
+import type { HonoEnv } from "../../app-env";
+import { insertLink, updateLink } from "../../db/queries/links";
+import { payReferrer } from "../../db/queries/payouts";
+import { isDay } from "../../db/queries/report-sql.js";
+import { forgetLink } from "../../hits/link-cache";
+import { randomIdentifier } from "../../lib/random-identifier";
+import { createLinkBody, patchLinkBody, payoutBody } from "../api/schemas";
+import { FIELD_RULES, type FlashField, type Outcome, outcomeParams } from "./flash";
+import { checkFormToken } from "./form-token";
+
+export const DASHBOARD_PATH = "/_reflinks/dashboard";
+
+/** The field of a form that carries its token, and the one that carries the page's view. */
+export const TOKEN_FIELD = "form_token";
+export const BACK_FIELD = "back";
+
+/** Action paths, under the dashboard: what the forms post to and what their tokens are bound to. */
+export const ACTIONS = {
+  createLink: () => `${DASHBOARD_PATH}/links`,
+  setDisabled: (identifier: string) => `${DASHBOARD_PATH}/links/${identifier}/disabled`,
+  setCommission: (identifier: string) => `${DASHBOARD_PATH}/links/${identifier}/commission`,
+  pay: () => `${DASHBOARD_PATH}/payouts`,
+  retry: (webhookId: string) => `${DASHBOARD_PATH}/webhooks/${encodeURIComponent(webhookId)}/retry`,
+};
+
+const GENERATED_IDENTIFIER_ATTEMPTS = 5;
+
+type C = Context<HonoEnv>;
+type Form = Record<string, string>;
+export type Action = (c: C, form: Form) => Promise<Outcome>;
+
+/** `Origin` or `Sec-Fetch-Site` must say the form was sent from this origin. */
+const sameOrigin = csrf();
+
+/**
+ * Why this POST is refused, or null when it may go on: it must come from a page of this origin
+ * and carry the token of this very form.
+ */
+async function forgery(c: C, form: Form): Promise<string | null> {
+  try {
+    await sameOrigin(c, async () => {});
+  } catch (error) {
+    if (error instanceof HTTPException && error.status === 403) {
+      return "This form was not sent from a page of this dashboard.";
+    }
+    throw error;
+  }
+  const apiToken = c.var.config.apiToken ?? "";
+  const problem = await checkFormToken(apiToken, c.req.path, form[TOKEN_FIELD]);
+  if (problem === "expired")
+    return "This form is more than 12 hours old: reload the dashboard and send it again.";
+  if (problem) return "This form does not carry this dashboard's token for this action.";
+  return null;
+}
+
+async function formOf(c: C): Promise<Form | null> {
+  const type = (c.req.header("Content-Type") ?? "").split(";")[0]?.trim().toLowerCase();
+  if (type !== "application/x-www-form-urlencoded") return null;
+  const params = new URLSearchParams(await c.req.text());
+  const form: Form = {};
+  for (const [name, value] of params) if (!(name in form)) form[name] = value;
+  return form;
+}
+
+/**
+ * Where the redirect goes: the dashboard with the view the form was sent from (its period, link
+ * filter and page, each checked again) and the outcome.
+ */
+export function redirectTarget(back: string | undefined, outcome: Outcome): string {
+  const view = new URLSearchParams(back ?? "");
+  const params = new URLSearchParams();
+  const from = view.get("from");
+  const to = view.get("to");
+  const link = view.get("link");
+  const page = view.get("page");
+  if (from && isDay(from)) params.set("from", from);
+  if (to && isDay(to)) params.set("to", to);
+  if (link && /^[A-Za-z0-9_-]{1,50}$/.test(link)) params.set("link", link);
+  if (page && /^[1-9]\d{0,5}$/.test(page)) params.set("page", page);
+  for (const [name, value] of outcomeParams(outcome)) params.set(name, value);
+  return `${DASHBOARD_PATH}?${params}`;
+}
+
+/** The refusal of a forged or malformed post: a page, not a redirect, since nothing was done. */
+export type Refusal = (c: C, status: 403 | 405 | 415, message: string) => Response | Promise<Response>;
+
+/**
+ * Registers `action` at `path` (under the dashboard). Registered for every method, so a GET of
+ * the path gets a 405 naming POST rather than the page's 404.
+ */
+export function registerAction(app: Hono<HonoEnv>, path: string, action: Action, refuse: Refusal) {
+  app.all(path, async (c) => {
+    if (c.req.method !== "POST") {
+      c.header("Allow", "POST");
+      return refuse(c, 405, "This address takes the dashboard's forms only: open the dashboard instead.");
+    }
+    const form = await formOf(c);
+    if (!form)
+      return refuse(c, 415, "Send the dashboard's form as it is (application/x-www-form-urlencoded).");
+    const forged = await forgery(c, form);
+    if (forged) return refuse(c, 403, forged);
+    const outcome = await action(c, form);
+    return c.redirect(redirectTarget(form[BACK_FIELD], outcome), 303);
+  });
+}
+
+/** The first field a schema refuses, as a field the page can explain. */
+function invalidField<T extends z.ZodType>(
+  schema: T,
+  value: unknown,
+): { data: z.output<T>; field?: undefined } | { data?: undefined; field: FlashField | undefined } {
+  const result = schema.safeParse(value);
+  if (result.success) return { data: result.data };
+  const name = String(result.error.issues[0]?.path[0] ?? "");
+  return { field: name in FIELD_RULES ? (name as FlashField) : undefined };
+}
+
+/** An empty field is an absent one: a form sends every input, filled or not. */
+const given = (value: string | undefined) => (value === undefined || value.trim() === "" ? undefined : value);
+
+export const createLinkAction: Action = async (c, form) => {
+  const checked = invalidField(createLinkBody, {
+    identifier: given(form.identifier)?.trim(),
+    user_id: given(form.user_id),
+  });
+  if (!checked.data) return { failed: "invalid", field: checked.field };
+  const { identifier, user_id: owner = null } = checked.data;
+  // What the link's `url` is made of, as POST /links makes it (for the link.created event).
+  const urlPrefix = `${new URL(c.req.url).origin}${c.var.config.refPath}`;
+  let created = null;
+  if (identifier !== undefined) {
+    created = await insertLink(c.var.db, { identifier, userId: owner }, urlPrefix);
+    if (!created) return { failed: "identifier_taken", subject: identifier };
+  } else {
+    // As POST /links does: a random identifier, drawn again in the unlikely case it is taken.
+    for (let attempt = 0; !created && attempt < GENERATED_IDENTIFIER_ATTEMPTS; attempt++) {
+      created = await insertLink(c.var.db, { identifier: randomIdentifier(), userId: owner }, urlPrefix);
+    }
+    if (!created) throw new Error("could not generate a free identifier");
+  }
+  // This isolate may remember the identifier as unknown.
+  forgetLink(c.env.DB, created.identifier);
+  return { done: "link_created", subject: created.identifier };
+};
+
+/** `disabled=true` disables the link, `disabled=false` enables it. */
+export const setDisabledAction: Action = async (c, form) => {
+  const identifier = c.req.param("identifier") ?? "";
+  const checked = invalidField(patchLinkBody, {
+    disabled: form.disabled === "true" ? true : form.disabled === "false" ? false : form.disabled,
+  });
+  if (!checked.data || checked.data.disabled === undefined) return { failed: "invalid" };
+  const updated = await updateLink(c.var.db, identifier, { disabled: checked.data.disabled });
+  if (!updated) return { failed: "link_not_found", subject: identifier };
+  forgetLink(c.env.DB, identifier);
+  return { done: updated.disabled ? "link_disabled" : "link_enabled", subject: identifier };
+};
+
+/** `commission=percent:N|fixed:N`, or empty for the `COMMISSION` setting. */
+export const setCommissionAction: Action = async (c, form) => {
+  const identifier = c.req.param("identifier") ?? "";
+  const commission = given(form.commission)?.trim() ?? null;
+  const checked = invalidField(patchLinkBody, { commission });
+  if (!checked.data) return { failed: "invalid", field: "commission", subject: identifier };
+  const updated = await updateLink(c.var.db, identifier, { commission: checked.data.commission ?? null });
+  if (!updated) return { failed: "link_not_found", subject: identifier };
+  forgetLink(c.env.DB, identifier);
+  return { done: updated.commission === null ? "commission_cleared" : "commission_set", subject: identifier };
+};
+
+/**
+ * `POST /payouts` from a form: the key was made when the page was rendered, so a second click
+ * (or a second tab of the same page) answers the payout the first one made.
+ */
+export const payAction: Action = async (c, form) => {
+  const key = form.idempotency_key?.trim() ?? "";
+  if (key === "" || key.length > 255) return { failed: "invalid", field: "idempotency_key" };
+  const checked = invalidField(payoutBody, {
+    referrer_user_id: form.referrer_user_id,
+    currency: form.currency,
+  });
+  if (!checked.data) return { failed: "invalid", field: checked.field };
+  const outcome = await payReferrer(c.var.db, {
+    key,
+    referrerUserId: checked.data.referrer_user_id,
+    currency: checked.data.currency,
+    now: new Date().toISOString(),
+  });
+  if (outcome.kind === "nothing_due") return { failed: "nothing_due" };
+  if (outcome.kind === "key_reused") return { failed: "key_reused" };
+  return {
+    done: outcome.kind === "created" ? "payout_created" : "payout_existing",
+    payout: outcome.payout.id,
+  };
+};

@@ -1,0 +1,127 @@
+/**
+ * What an action did, carried to the page in its redirect (Post/Redirect/Get) as query
+ * parameters: a code from a fixed list, and at most an identifier or a payout id. The page turns
+ * them into one of the sentences below, as text: nothing from the URL is ever markup, and a
+ * parameter that is not one of these codes, or a subject that is not an identifier, shows nothing.
+ */
+import { IDENTIFIER } from "../../db/queries/links";
+
+export const DONE_CODES = [
+  "link_created",
+  "link_disabled",
+  "link_enabled",
+  "commission_set",
+  "commission_cleared",
+  "payout_created",
+  "payout_existing",
+  "webhook_delivered",
+  "webhook_failed_again",
+] as const;
+export type DoneCode = (typeof DONE_CODES)[number];
+
+export const FAILED_CODES = [
+  "invalid",
+  "identifier_taken",
+  "link_not_found",
+  "nothing_due",
+  "key_reused",
+  "event_not_found",
+] as const;
+export type FailedCode = (typeof FAILED_CODES)[number];
+
+/** The form fields a failed action can name, with what they must be. */
+export const FIELD_RULES = {
+  identifier: "the identifier must be 1-50 characters of A-Z, a-z, 0-9, _ and -, or empty for a random one",
+  user_id: "the owner must be a user id of at most 255 characters, or empty for none",
+  commission:
+    "the commission must be percent:N (0-100, up to two decimals) or fixed:N (minor units), or empty for the default",
+  referrer_user_id: "the referrer must be a user id of at most 255 characters",
+  currency: "the currency must be three capital letters (ISO 4217)",
+  idempotency_key: "the form had no payout key: reload the dashboard and try again",
+} as const;
+export type FlashField = keyof typeof FIELD_RULES;
+
+export type Outcome =
+  | { done: DoneCode; subject?: string; payout?: number }
+  | { failed: FailedCode; subject?: string; field?: FlashField };
+
+/** The outcome as query parameters of the redirect. */
+export function outcomeParams(outcome: Outcome): [string, string][] {
+  const params: [string, string][] =
+    "done" in outcome ? [["done", outcome.done]] : [["failed", outcome.failed]];
+  if (outcome.subject !== undefined && IDENTIFIER.test(outcome.subject)) {
+    params.push(["subject", outcome.subject]);
+  }
+  if ("payout" in outcome && outcome.payout !== undefined) params.push(["payout", String(outcome.payout)]);
+  if ("field" in outcome && outcome.field !== undefined) params.push(["field", outcome.field]);
+  return params;
+}
+
+const oneOf = <T extends string>(list: readonly T[], value: string | undefined): value is T =>
+  value !== undefined && (list as readonly string[]).includes(value);
+
+/** The outcome a page's query names, or null when it names none (or something unknown). */
+export function outcomeOf(query: Record<string, string>): Outcome | null {
+  const subject = query.subject !== undefined && IDENTIFIER.test(query.subject) ? query.subject : undefined;
+  if (oneOf(DONE_CODES, query.done)) {
+    const payout =
+      query.payout !== undefined && /^[1-9]\d{0,15}$/.test(query.payout) ? Number(query.payout) : undefined;
+    return { done: query.done, subject, payout };
+  }
+  if (oneOf(FAILED_CODES, query.failed)) {
+    const field =
+      query.field !== undefined && query.field in FIELD_RULES ? (query.field as FlashField) : undefined;
+    return { failed: query.failed, subject, field };
+  }
+  return null;
+}
+
+/** What the page knows of the outcome's subject, read from the database (never from the URL). */
+export interface OutcomeFacts {
+  /** The created link's referral URL. */
+  linkUrl?: string;
+  /** The payout, as a sentence: "12.00 EUR to alice (3 conversions, 0 clawbacks)". */
+  payout?: string;
+}
+
+/** The sentence shown for an outcome. */
+export function flashText(outcome: Outcome, facts: OutcomeFacts = {}): string {
+  const link = outcome.subject ?? "";
+  if ("done" in outcome) {
+    const payout = `#${outcome.payout ?? "?"}`;
+    switch (outcome.done) {
+      case "link_created":
+        return `Link ${link} created.${facts.linkUrl ? ` Its URL: ${facts.linkUrl}` : ""}`;
+      case "link_disabled":
+        return `Link ${link} disabled: its URL still redirects, but records no hit.`;
+      case "link_enabled":
+        return `Link ${link} enabled: its hits are recorded again.`;
+      case "commission_set":
+        return `Commission of link ${link} saved: it applies to conversions from now on.`;
+      case "commission_cleared":
+        return `Link ${link} now earns the default commission (COMMISSION) on conversions from now on.`;
+      case "payout_created":
+        return `Payout ${payout} recorded${facts.payout ? `: ${facts.payout}` : ""}.`;
+      case "payout_existing":
+        return `Payout ${payout} was already recorded by this form${facts.payout ? ` (${facts.payout})` : ""}: nothing was paid twice.`;
+      case "webhook_delivered":
+        return `Event ${link} sent again: the receiver accepted it.`;
+      case "webhook_failed_again":
+        return `Event ${link} sent again, and it failed again: see the newest attempt below.`;
+    }
+  }
+  switch (outcome.failed) {
+    case "invalid":
+      return `Nothing changed: ${outcome.field ? FIELD_RULES[outcome.field] : "a field of the form is invalid"}.`;
+    case "identifier_taken":
+      return `No link created: the identifier ${link} is taken.`;
+    case "link_not_found":
+      return `Nothing changed: there is no link ${link} (any more).`;
+    case "nothing_due":
+      return "Nothing paid: nothing is due to that referrer in that currency now.";
+    case "key_reused":
+      return "Nothing paid: this form's key was used for another payout. Reload the dashboard.";
+    case "event_not_found":
+      return `Nothing sent: there is no event ${link} for that webhook (any more).`;
+  }
+}
