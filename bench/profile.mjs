@@ -25,6 +25,7 @@ const require = createRequire(path.join(ROOT, "package.json"));
 const wrangler = require("wrangler");
 // wrangler's own Miniflare (and so its workerd), as bench/serve.mjs uses.
 const { Miniflare } = createRequire(require.resolve("wrangler/package.json"))("miniflare");
+const MiB = 1024 * 1024;
 const BROWSER_UA =
   "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 
@@ -147,7 +148,31 @@ function summarize(profile) {
     byFunction.set(name, (byFunction.get(name) ?? 0) + count);
   }
   const rows = [...byFunction].sort((a, b) => b[1] - a[1]);
-  return { busy, total, rows };
+  return { busy, total, rows, gc: gcPauses(profile) };
+}
+
+/**
+ * Garbage collection as pauses: consecutive samples in the collector, each stretch's length in ms
+ * (a long one holds every request in flight, so it shows in the p99, not in the throughput).
+ */
+function gcPauses(profile) {
+  const gcNodes = new Set(
+    profile.nodes
+      .filter((node) => node.callFrame.functionName === "(garbage collector)")
+      .map((node) => node.id),
+  );
+  const pauses = [];
+  let current = 0;
+  profile.samples.forEach((id, i) => {
+    if (gcNodes.has(id)) current += profile.timeDeltas[i] / 1000;
+    else if (current > 0) {
+      pauses.push(current);
+      current = 0;
+    }
+  });
+  if (current > 0) pauses.push(current);
+  pauses.sort((a, b) => b - a);
+  return { count: pauses.length, longest: pauses.slice(0, 5), totalMs: pauses.reduce((a, b) => a + b, 0) };
 }
 
 async function profileWorker(label, script, originUrl) {
@@ -181,8 +206,9 @@ async function profileWorker(label, script, originUrl) {
     await inspector.call("Profiler.start");
     const result = await load(url, SECONDS);
     const { profile } = await inspector.call("Profiler.stop");
+    const heap = await inspector.call("Runtime.getHeapUsage").catch(() => null);
     inspector.close();
-    const { busy, total, rows } = summarize(profile);
+    const { busy, total, rows, gc } = summarize(profile);
     const statuses = Object.entries(result.statusCodeStats ?? {})
       .map(([status, { count }]) => `${count} × ${status}`)
       .join(", ");
@@ -194,6 +220,13 @@ async function profileWorker(label, script, originUrl) {
     for (const [name, count] of rows.slice(0, TOP)) {
       console.log(`  ${((100 * count) / busy).toFixed(1).padStart(5)}%  ${name}`);
     }
+    console.log(
+      `  garbage collection: ${gc.count} pauses, ${gc.totalMs.toFixed(0)} ms in all; the longest ` +
+        `${gc.longest.map((ms) => ms.toFixed(1)).join(", ")} ms` +
+        (heap
+          ? `; V8 heap ${(heap.usedSize / MiB).toFixed(1)} of ${(heap.totalSize / MiB).toFixed(1)} MiB`
+          : ""),
+    );
   } finally {
     await mf.dispose();
   }

@@ -7,7 +7,8 @@
 // wrangler.toml settings (compatibility date and flags, the D1 binding, `[vars]`), only the script
 // and the extra vars differing, so the comparison is between scripts and nothing else.
 //
-// Options: { script, persist, vars? }. Prints one line of JSON when ready:
+// Options: { script, persist, vars?, miniflare? } (miniflare: more worker options, e.g. the queue's
+// producers and consumers). Prints one line of JSON when ready:
 // { "ready": true, "url": "http://127.0.0.1:<port>", "workerd": <pid> }. SIGTERM stops it.
 import fs from "node:fs";
 import { createRequire } from "node:module";
@@ -39,6 +40,7 @@ const mf = new Miniflare({
       scriptPath: script,
       modulesRoot: path.dirname(script),
       unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+      ...options.miniflare,
     },
   ],
 });

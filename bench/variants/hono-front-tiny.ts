@@ -1,0 +1,14 @@
+/**
+ * A bench variant (`npm run bench -- --variant bench/variants/hono-front-tiny.ts`): the product's design
+ * with one Hono app in front of everything, hono/tiny (PatternRouter, the smallest), its catch-all calling the same dispatcher as
+ * src/index.ts does. Measured against the plain dispatcher in README.md#performance.
+ */
+import { Hono } from "hono/tiny";
+import type { AppBindings } from "../../src/bindings";
+import entry from "../../src/index";
+import { handleRequest } from "../../src/worker";
+
+const app = new Hono<{ Bindings: AppBindings }>();
+app.all("*", (c) => handleRequest(c.req.raw, c.env, c.executionCtx));
+
+export default { ...entry, fetch: app.fetch } satisfies ExportedHandler<AppBindings>;
