@@ -5,9 +5,21 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { FORM_TOKEN_MAX_AGE_SECONDS, formToken } from "../../src/routes/dashboard/form-token";
 import { API_TOKEN, apiError, apiJson } from "../support/api";
-import { basic, openDashboard, select } from "../support/dashboard";
+import {
+  basic,
+  DASHBOARD,
+  formFields,
+  openDashboard,
+  postForm,
+  SAME_ORIGIN,
+  select,
+  texts,
+} from "../support/dashboard";
+import { createLink } from "../support/db";
 import { DATASET_PERIOD, DATASET_SQL, HOSTILE } from "../support/report-dataset";
+import { send, uniqueIdentifier } from "../support/worker";
 
 beforeAll(async () => {
   await env.DB.batch(DATASET_SQL.map((statement) => env.DB.prepare(statement)));
@@ -150,5 +162,156 @@ describe("the page", () => {
       expect(response.status, search).toBe(422);
       expect(html).not.toMatch(/<script|<b>/i);
     }
+  });
+});
+
+describe("the actions: only the dashboard's own forms, from the dashboard's own origin", () => {
+  const fresh = async () => {
+    const link = await createLink(uniqueIdentifier("csrf"));
+    const html = await (await openDashboard(`link=${link.identifier}`)).text();
+    const action = `${DASHBOARD}/links/${link.identifier}/disabled`;
+    const fields = await formFields(html, `form[action="${action}"]`);
+    expect(fields.form_token).toMatch(/^\d+\.[\w-]+\.[\w-]+$/);
+    return { link, action, fields, html };
+  };
+  const disabled = async (identifier: string) =>
+    (
+      await env.DB.prepare("SELECT disabled FROM referral_links WHERE identifier = ?")
+        .bind(identifier)
+        .first<{ disabled: number }>()
+    )?.disabled;
+
+  /** A refusal: 403, a page saying why, the security headers, and the link still enabled. */
+  async function expectRefused(response: Response, identifier: string, why: RegExp) {
+    expect(response.status).toBe(403);
+    expect(response.headers.get("Location")).toBeNull();
+    expect(response.headers.get("X-Frame-Options")).toBe("DENY");
+    expect(await texts(await response.text(), "[data-error]")).toEqual([expect.stringMatching(why)]);
+    expect(await disabled(identifier)).toBe(0);
+  }
+
+  it("the same form from the dashboard's origin is done (the control for every refusal below)", async () => {
+    const { link, action, fields } = await fresh();
+    const response = await postForm(action, fields);
+    expect(response.status).toBe(303);
+    expect(await disabled(link.identifier)).toBe(1);
+  });
+
+  it.each([
+    [
+      "another site (Origin and Sec-Fetch-Site: cross-site)",
+      { Origin: "https://evil.example", "Sec-Fetch-Site": "cross-site" },
+    ],
+    [
+      "another site, Origin only (an older browser)",
+      { Origin: "https://evil.example", "Sec-Fetch-Site": "" },
+    ],
+    [
+      "a sibling subdomain (same-site is not same-origin)",
+      { Origin: "https://blog.shop.example", "Sec-Fetch-Site": "same-site" },
+    ],
+    [
+      "a sandboxed frame or a privacy redirect (Origin: null)",
+      { Origin: "null", "Sec-Fetch-Site": "cross-site" },
+    ],
+    ["a post that says nowhere where it comes from", { Origin: "", "Sec-Fetch-Site": "" }],
+    ["the same host over http (another origin)", { Origin: "http://shop.example", "Sec-Fetch-Site": "" }],
+  ])("from %s, even with a good token: refused", async (_, headers) => {
+    const { link, action, fields } = await fresh();
+    await expectRefused(
+      await postForm(action, fields, headers),
+      link.identifier,
+      /not sent from a page of this dashboard/,
+    );
+  });
+
+  it("without the form's token, or with a wrong one, or another form's: refused", async () => {
+    const { link, action, fields, html } = await fresh();
+    const { form_token: token = "", ...rest } = fields;
+    const [issued, nonce, mac = ""] = token.split(".");
+    const commissionToken =
+      (await formFields(html, `form[action="${DASHBOARD}/links/${link.identifier}/commission"]`))
+        .form_token ?? "";
+    const other = await createLink(uniqueIdentifier("csrf-other"));
+    const otherHtml = await (await openDashboard(`link=${other.identifier}`)).text();
+    const otherToken =
+      (await formFields(otherHtml, `form[action="${DASHBOARD}/links/${other.identifier}/disabled"]`))
+        .form_token ?? "";
+    for (const [label, sent] of [
+      ["no token", rest],
+      ["an empty token", { ...rest, form_token: "" }],
+      [
+        "a token with its MAC changed",
+        { ...rest, form_token: `${issued}.${nonce}.${mac.slice(0, -2)}${mac.endsWith("AA") ? "BB" : "AA"}` },
+      ],
+      ["a token with its time changed", { ...rest, form_token: `${Number(issued) + 1}.${nonce}.${mac}` }],
+      ["junk", { ...rest, form_token: "<script>" }],
+      ["the token of this link's commission form", { ...rest, form_token: commissionToken }],
+      ["the token of another link's same form", { ...rest, form_token: otherToken }],
+    ] as const) {
+      const response = await postForm(action, sent as Record<string, string>);
+      expect(response.status, label).toBe(403);
+      await expectRefused(response, link.identifier, /does not carry this dashboard.{1,5}s token/);
+    }
+  });
+
+  it("a token made with another API token, or more than 12 hours ago: refused", async () => {
+    const { link, action, fields } = await fresh();
+    const foreign = await formToken("another-api-token", action);
+    await expectRefused(
+      await postForm(action, { ...fields, form_token: foreign }),
+      link.identifier,
+      /does not carry this dashboard.{1,5}s token/,
+    );
+    const stale = await formToken(API_TOKEN, action, Date.now() - (FORM_TOKEN_MAX_AGE_SECONDS + 60) * 1000);
+    await expectRefused(
+      await postForm(action, { ...fields, form_token: stale }),
+      link.identifier,
+      /more than 12 hours old/,
+    );
+  });
+
+  it("a GET of an action is not a page (405, Allow: POST); a body that is not a form: 415; no credentials: 401", async () => {
+    const { link, action, fields } = await fresh();
+    const get = await openDashboard("", { headers: {} }).then(() =>
+      send(action, { headers: { Authorization: basic("me", API_TOKEN) } }),
+    );
+    expect(get.status).toBe(405);
+    expect(get.headers.get("Allow")).toBe("POST");
+    await get.body?.cancel();
+    const json = await send(action, {
+      method: "POST",
+      headers: { Authorization: basic("me", API_TOKEN), "Content-Type": "application/json", ...SAME_ORIGIN },
+      body: JSON.stringify(fields),
+    });
+    expect(json.status).toBe(415);
+    await json.body?.cancel();
+    const anonymous = await postForm(action, fields, { ...SAME_ORIGIN, Authorization: "" });
+    expect(anonymous.status).toBe(401);
+    await anonymous.body?.cancel();
+    expect(await disabled(link.identifier)).toBe(0);
+  });
+
+  it("every answer of an action forbids framing, as the page does", async () => {
+    const { action, fields } = await fresh();
+    const done = await postForm(action, fields);
+    expect(done.status).toBe(303);
+    expect(done.headers.get("Content-Security-Policy")).toContain("frame-ancestors 'none'");
+    expect(done.headers.get("X-Frame-Options")).toBe("DENY");
+  });
+});
+
+describe("the page's one stylesheet", () => {
+  it("is allowed by its hash, and nothing else is: no unsafe-inline, no style attribute", async () => {
+    const response = await openDashboard(PERIOD);
+    const html = await response.text();
+    const csp = response.headers.get("Content-Security-Policy") ?? "";
+    expect(csp).not.toContain("unsafe-inline");
+    const [style] = await select(html, "style");
+    expect(await select(html, "style")).toHaveLength(1);
+    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(style?.text ?? ""));
+    const hash = btoa(String.fromCharCode(...new Uint8Array(digest)));
+    expect(csp).toContain(`style-src 'sha256-${hash}';`);
+    expect(await select(html, "[style]")).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@
  * the runtime's own HTML parser (HTMLRewriter). Text comes back as it is in the HTML, entities
  * and all, which is what the escaping tests want to see.
  */
+import { expect } from "vitest";
 import { API_TOKEN } from "./api";
 import { type SendOptions, send } from "./worker";
 
@@ -83,4 +84,44 @@ export async function linkRows(html: string): Promise<({ identifier?: string } &
       number
     >;
   });
+}
+
+/** This test site's own origin, as a browser sends it on a form post from the dashboard. */
+export const SAME_ORIGIN = { Origin: "https://shop.example", "Sec-Fetch-Site": "same-origin" };
+
+/**
+ * The fields of the first form of the page matching `selector` (say `form[action="…"]`, or a row's
+ * form), as the browser would send them: every named input with its value.
+ */
+export async function formFields(html: string, selector: string): Promise<Record<string, string>> {
+  const inputs = await select(html, `${selector} input[name]`);
+  expect(inputs.length, `no form ${selector}`).toBeGreaterThan(0);
+  const fields: Record<string, string> = {};
+  // The first matching form only: its inputs come first, up to the next form's first one.
+  for (const input of inputs) {
+    const name = input.attributes.name ?? "";
+    if (name in fields) break;
+    fields[name] = (input.attributes.value ?? "").replaceAll("&amp;", "&");
+  }
+  return fields;
+}
+
+/**
+ * POSTs a dashboard form as a browser would: urlencoded, signed in, from the dashboard's origin
+ * unless `headers` say otherwise (a header set to "" is left out).
+ */
+export function postForm(
+  action: string,
+  fields: Record<string, string>,
+  headers: Record<string, string> = SAME_ORIGIN,
+): Promise<Response> {
+  const sent = new Headers({
+    Authorization: basic("me", API_TOKEN),
+    "Content-Type": "application/x-www-form-urlencoded",
+  });
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === "") sent.delete(name);
+    else sent.set(name, value);
+  }
+  return send(action, { method: "POST", headers: sent, body: new URLSearchParams(fields).toString() });
 }

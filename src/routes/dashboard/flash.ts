@@ -86,42 +86,43 @@ export interface OutcomeFacts {
 
 /** The sentence shown for an outcome. */
 export function flashText(outcome: Outcome, facts: OutcomeFacts = {}): string {
-  const link = outcome.subject ?? "";
+  // " abc", or nothing when the URL named no (valid) subject.
+  const link = outcome.subject === undefined ? "" : ` ${outcome.subject}`;
   if ("done" in outcome) {
     const payout = `#${outcome.payout ?? "?"}`;
     switch (outcome.done) {
       case "link_created":
-        return `Link ${link} created.${facts.linkUrl ? ` Its URL: ${facts.linkUrl}` : ""}`;
+        return `Link${link} created.${facts.linkUrl ? ` Its URL: ${facts.linkUrl}` : ""}`;
       case "link_disabled":
-        return `Link ${link} disabled: its URL still redirects, but records no hit.`;
+        return `Link${link} disabled: its URL still redirects, but records no hit.`;
       case "link_enabled":
-        return `Link ${link} enabled: its hits are recorded again.`;
+        return `Link${link} enabled: its hits are recorded again.`;
       case "commission_set":
-        return `Commission of link ${link} saved: it applies to conversions from now on.`;
+        return `Commission of link${link} saved: it applies to conversions from now on.`;
       case "commission_cleared":
-        return `Link ${link} now earns the default commission (COMMISSION) on conversions from now on.`;
+        return `Link${link} now earns the default commission (COMMISSION) on conversions from now on.`;
       case "payout_created":
         return `Payout ${payout} recorded${facts.payout ? `: ${facts.payout}` : ""}.`;
       case "payout_existing":
         return `Payout ${payout} was already recorded by this form${facts.payout ? ` (${facts.payout})` : ""}: nothing was paid twice.`;
       case "webhook_delivered":
-        return `Event ${link} sent again: the receiver accepted it.`;
+        return `Event${link} sent again: the receiver accepted it.`;
       case "webhook_failed_again":
-        return `Event ${link} sent again, and it failed again: see the newest attempt below.`;
+        return `Event${link} sent again, and it failed again: see the newest attempt below.`;
     }
   }
   switch (outcome.failed) {
     case "invalid":
       return `Nothing changed: ${outcome.field ? FIELD_RULES[outcome.field] : "a field of the form is invalid"}.`;
     case "identifier_taken":
-      return `No link created: the identifier ${link} is taken.`;
+      return `No link created: the identifier${link} is taken.`;
     case "link_not_found":
-      return `Nothing changed: there is no link ${link} (any more).`;
+      return `Nothing changed: there is no link${link} (any more).`;
     case "nothing_due":
       return "Nothing paid: nothing is due to that referrer in that currency now.";
     case "key_reused":
       return "Nothing paid: this form's key was used for another payout. Reload the dashboard.";
     case "event_not_found":
-      return `Nothing sent: there is no event ${link} for that webhook (any more).`;
+      return `Nothing sent: there is no event${link} for that webhook (any more).`;
   }
 }
