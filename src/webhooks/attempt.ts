@@ -81,7 +81,7 @@ export async function attemptDelivery(
       durationMs: Date.now() - started,
     };
   } finally {
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
     controller.abort(); // whatever is still open of this attempt
   }
 }

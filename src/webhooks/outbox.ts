@@ -14,6 +14,7 @@
  */
 import { type SQL, sql } from "drizzle-orm";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
+import type { Database } from "../db/client";
 import type { WebhookEventType } from "./event-types";
 import { conversionData, hitData, linkData, payoutData, referralData, reversalData } from "./payload-sql";
 
@@ -153,6 +154,19 @@ const dialect = new SQLiteAsyncDialect();
 export function d1Statement(d1: D1Database, query: SQL): D1PreparedStatement {
   const { sql: text, params } = dialect.sqlToQuery(query);
   return d1.prepare(text).bind(...params);
+}
+
+/**
+ * An outbox statement as an item of a Drizzle `db.batch([...])`, answering the written events'
+ * ids. Drizzle's D1 batch binds an item's parameters to its `stmt`, which a raw `db.all(sql)`
+ * does not have (drizzle-orm 0.45: "Cannot read properties of undefined (reading 'bind')"): this
+ * gives it one. Every query that uses it is covered by the webhook tests, so a Drizzle upgrade
+ * that changes this fails them.
+ */
+export function batchItem(db: Database, query: SQL) {
+  const item = db.all<{ id: string }>(query);
+  const statement = db.$client.prepare(dialect.sqlToQuery(query).sql);
+  return Object.assign(item, { _prepare: () => Object.assign(item, { stmt: statement }) });
 }
 
 /**

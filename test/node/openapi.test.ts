@@ -96,6 +96,11 @@ describe("the OpenAPI document", () => {
         "POST /_reflinks/confirm",
         "POST /_reflinks/links",
         "POST /_reflinks/reconcile",
+        "DELETE /_reflinks/webhooks/{id}",
+        "GET /_reflinks/webhooks",
+        "GET /_reflinks/webhooks/{id}/deliveries",
+        "POST /_reflinks/webhooks",
+        "POST /_reflinks/webhooks/{id}/deliveries/{delivery_id}/retry",
       ].sort(),
     );
     expect(documentedErrors()).not.toContain(expect.stringMatching(/^\?/));

@@ -3,7 +3,7 @@
  * no fetchMock). It echoes what it received as JSON, and a few paths misbehave on purpose.
  */
 import { createHash, createHmac } from "node:crypto";
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import type { EchoedRequest } from "../support/echo.ts";
@@ -58,10 +58,71 @@ export function loginSignature(value: string, token = STUB_API_TOKEN): string {
   return createHmac("sha256", token).update(value).digest("hex");
 }
 
+/** What a webhook receiver box got: each request's headers and raw body, and its huge answer's fate. */
+interface ReceiverBox {
+  requests: { headers: IncomingMessage["headers"]; body: string }[];
+  /** Bytes of the 100 MB answer written before the worker hung up, and whether it all went. */
+  hugeBytesSent: number;
+  hugeFinished: boolean;
+}
+
+const HUGE_BODY_BYTES = 100 * 1024 * 1024;
+const receiverBoxes = new Map<string, ReceiverBox>();
+
+/**
+ * Webhook receivers for the worker's delivery tests: `/webhook-receiver/<box>/<behaviour>` keeps
+ * every request in `<box>` (GET `/webhook-receiver/<box>/received` lists them) and answers by
+ * `<behaviour>`: `ok` (204), `fail-N` (500 to the box's first N requests, then 200),
+ * `status-N` (always N), `redirect` (307 to the box's `ok`), `hang` (never answers) or `huge`
+ * (200 and a 100 MB body, written only as fast as it is read).
+ */
+async function webhookReceiver(request: IncomingMessage, response: ServerResponse, url: URL) {
+  const [, , name = "", behaviour = ""] = url.pathname.split("/");
+  const box = receiverBoxes.get(name) ?? { requests: [], hugeBytesSent: 0, hugeFinished: false };
+  receiverBoxes.set(name, box);
+  if (behaviour === "received") {
+    response.writeHead(200, { "Content-Type": "application/json" });
+    return response.end(JSON.stringify(box));
+  }
+  const body = (await readBody(request)).toString("utf8");
+  box.requests.push({ headers: request.headers, body });
+  const failures = /^fail-(\d+)$/.exec(behaviour);
+  const status = /^status-(\d{3})$/.exec(behaviour);
+  if (behaviour === "ok") return response.writeHead(204).end();
+  if (failures) {
+    const failing = box.requests.length <= Number(failures[1]);
+    return response.writeHead(failing ? 500 : 200).end(failing ? "receiver down" : "ok");
+  }
+  if (status) return response.writeHead(Number(status[1])).end(`status ${status[1]}`);
+  if (behaviour === "redirect") {
+    return response.writeHead(307, { Location: `/webhook-receiver/${name}/ok` }).end();
+  }
+  if (behaviour === "hang") return; // never answers
+  if (behaviour === "huge") {
+    response.writeHead(200, { "Content-Type": "application/octet-stream" });
+    const chunk = Buffer.alloc(64 * 1024, 120);
+    response.on("close", () => {
+      box.hugeFinished = response.writableFinished;
+    });
+    while (box.hugeBytesSent < HUGE_BODY_BYTES && !response.destroyed) {
+      box.hugeBytesSent += chunk.length;
+      if (!response.write(chunk)) {
+        await new Promise((resolve) => {
+          response.once("drain", resolve);
+          response.once("close", resolve);
+        });
+      }
+    }
+    return response.end();
+  }
+  response.writeHead(404).end();
+}
+
 export function createStubOrigin(): Server {
   const server = createServer(async (request, response) => {
     const url = requestTarget(request);
     try {
+      if (url.pathname.startsWith("/webhook-receiver/")) return await webhookReceiver(request, response, url);
       switch (url.pathname) {
         case "/hang":
           return; // never answers: the worker must give up with 504

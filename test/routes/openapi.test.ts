@@ -4,6 +4,8 @@
  * checked against the document's schema for its status, with a maintained JSON Schema validator
  * that runs in the Workers runtime (@cfworker/json-schema, no eval).
  */
+
+import { env } from "cloudflare:workers";
 import { Validator } from "@cfworker/json-schema";
 import { describe, expect, it } from "vitest";
 import { API_ROUTES, type RouteName } from "../../src/routes/api/contract";
@@ -108,10 +110,43 @@ async function requests(): Promise<Record<RouteName, () => Promise<Response>>> {
     },
     listPayouts: () => api("/payouts?referrer_user_id=doc-owner"),
     getUser: () => api("/users/doc-owner"),
+    createWebhook: () =>
+      api("/webhooks", {
+        method: "POST",
+        ...json({ url: "https://hooks.example/doc", events: ["payout.created"] }),
+      }),
+    listWebhooks: () => api("/webhooks"),
+    deleteWebhook: async () => {
+      const created = await (
+        await api("/webhooks", {
+          method: "POST",
+          ...json({ url: "https://hooks.example/gone", events: ["link.created"] }),
+        })
+      ).json<{ id: string }>();
+      return api(`/webhooks/${created.id}`, { method: "DELETE" });
+    },
+    ...(await webhookDeliveryRequests()),
     deleteLink: async () => {
       const doomed = await createLink(uniqueIdentifier("doc-doomed"));
       return api(`/links/${doomed.identifier}`, { method: "DELETE" });
     },
+  };
+}
+
+/** An endpoint with one delivery to list and retry (a receiver on the stub origin). */
+async function webhookDeliveryRequests() {
+  const receiver = `${env.ORIGIN_URL}/webhook-receiver/${crypto.randomUUID()}/ok`;
+  const webhook = await (
+    await api("/webhooks", { method: "POST", ...json({ url: receiver, events: ["link.created"] }) })
+  ).json<{ id: string }>();
+  await api("/links", { method: "POST", ...json({ identifier: uniqueIdentifier("doc-hook") }) });
+  const { deliveries } = await (await api(`/webhooks/${webhook.id}/deliveries`)).json<{
+    deliveries: { id: number }[];
+  }>();
+  return {
+    listWebhookDeliveries: () => api(`/webhooks/${webhook.id}/deliveries?limit=1`),
+    retryWebhookDelivery: () =>
+      api(`/webhooks/${webhook.id}/deliveries/${deliveries[0]?.id}/retry`, { method: "POST" }),
   };
 }
 

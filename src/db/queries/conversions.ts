@@ -11,6 +11,13 @@ import {
   formatCommissionRule,
   parseCommissionRule,
 } from "../../lib/commission";
+import {
+  batchItem,
+  conversionCreatedEvent,
+  conversionReversedEvent,
+  d1Statement,
+  noteWrittenEvents,
+} from "../../webhooks/outbox";
 import type { Database } from "../client";
 import { type Conversion, conversions, type Reversal, referralLinks, reversals } from "../schema";
 
@@ -61,29 +68,36 @@ export interface NewConversion {
   approveAt: string;
 }
 
-/** Inserts a conversion; null when its `external_id` was taken first (by a racing call, say). */
+/**
+ * Inserts a conversion, and its `conversion.created` webhook events in the same batch; null when
+ * its `external_id` was taken first (by a racing call, say).
+ */
 export async function insertConversion(db: Database, conversion: NewConversion): Promise<Conversion | null> {
-  const [row] = await db
-    .insert(conversions)
-    .values({
-      externalId: conversion.externalId,
-      referralId: conversion.referralId,
-      userId: conversion.userId,
-      referrerUserId: conversion.referrerUserId,
-      linkId: conversion.linkId,
-      amount: conversion.amount,
-      currency: conversion.currency,
-      commission: commissionOn(conversion.rule, conversion.amount),
-      commissionRule: formatCommissionRule(conversion.rule),
-      status: conversion.approveAt <= conversion.now ? "approved" : "pending",
-      approveAt: conversion.approveAt,
-      reversedAmount: 0,
-      payoutId: null,
-      createdAt: conversion.now,
-      updatedAt: conversion.now,
-    })
-    .onConflictDoNothing({ target: conversions.externalId })
-    .returning();
+  const [[row], events] = await db.batch([
+    db
+      .insert(conversions)
+      .values({
+        externalId: conversion.externalId,
+        referralId: conversion.referralId,
+        userId: conversion.userId,
+        referrerUserId: conversion.referrerUserId,
+        linkId: conversion.linkId,
+        amount: conversion.amount,
+        currency: conversion.currency,
+        commission: commissionOn(conversion.rule, conversion.amount),
+        commissionRule: formatCommissionRule(conversion.rule),
+        status: conversion.approveAt <= conversion.now ? "approved" : "pending",
+        approveAt: conversion.approveAt,
+        reversedAmount: 0,
+        payoutId: null,
+        createdAt: conversion.now,
+        updatedAt: conversion.now,
+      })
+      .onConflictDoNothing({ target: conversions.externalId })
+      .returning(),
+    batchItem(db, conversionCreatedEvent(conversion.externalId, conversion.now)),
+  ]);
+  noteWrittenEvents(db, events);
   return row ?? null;
 }
 
@@ -172,7 +186,7 @@ export async function reverseConversion(
   // ?1 conversion id, ?2 reversal_id, ?3 amount (null: the rest), ?4 now
   const reversed = "(SELECT COALESCE(SUM(r.amount), 0) FROM reversals r WHERE r.conversion_id = ?1)";
   const d1 = db.$client;
-  const [inserted] = await d1.batch([
+  const [inserted, , events] = await d1.batch([
     d1
       .prepare(
         `INSERT INTO reversals
@@ -202,7 +216,10 @@ export async function reverseConversion(
         WHERE id = ?1 AND reversed_amount <> ${reversed}`,
       )
       .bind(conversionId, request.now),
+    // After the update: the event's conversion is the one the answer shows.
+    d1Statement(d1, conversionReversedEvent(request.reversalId, request.now)),
   ]);
+  noteWrittenEvents(db, events);
   const reversal = await findReversal(db, request.reversalId);
   if ((inserted?.meta.changes ?? 0) > 0) {
     if (!reversal) throw new Error("reversal lost after its insert");

@@ -1,4 +1,5 @@
 import { and, asc, eq, gt, type SQL } from "drizzle-orm";
+import { batchItem, linkCreatedEvent, noteWrittenEvents } from "../../webhooks/outbox";
 import type { Database } from "../client";
 import { linkStats, type ReferralLink, referralLinks } from "../schema";
 
@@ -30,17 +31,26 @@ export async function findLink(db: Database, identifier: string): Promise<Referr
   return link ?? null;
 }
 
-/** Inserts a link; null when the identifier is taken (the unique index decides, not a read). */
+/**
+ * Inserts a link; null when the identifier is taken (the unique index decides, not a read). Its
+ * `link.created` webhook events go in the same batch; `urlPrefix` (the request's origin and
+ * `REF_PATH`) makes their `url` as the API shows it.
+ */
 export async function insertLink(
   db: Database,
   link: { identifier: string; userId: string | null },
+  urlPrefix: string,
   now = new Date().toISOString(),
 ): Promise<ReferralLink | null> {
-  const [created] = await db
-    .insert(referralLinks)
-    .values({ ...link, disabled: false, createdAt: now, updatedAt: now })
-    .onConflictDoNothing({ target: referralLinks.identifier })
-    .returning();
+  const [[created], events] = await db.batch([
+    db
+      .insert(referralLinks)
+      .values({ ...link, disabled: false, createdAt: now, updatedAt: now })
+      .onConflictDoNothing({ target: referralLinks.identifier })
+      .returning(),
+    batchItem(db, linkCreatedEvent(link.identifier, now, urlPrefix)),
+  ]);
+  noteWrittenEvents(db, events);
   return created ?? null;
 }
 

@@ -6,6 +6,7 @@
  * find nothing left.
  */
 import { type SQL, sql } from "drizzle-orm";
+import { d1Statement, noteWrittenEvents, payoutCreatedEvent } from "../../webhooks/outbox";
 import type { Database } from "../client";
 import { dueQuery } from "./report-sql.js";
 
@@ -91,7 +92,7 @@ export async function payReferrer(
     AND NOT EXISTS (SELECT 1 FROM conversions paid WHERE paid.payout_id = p.id))`;
   const d1 = db.$client;
   const statement = (text: string) => d1.prepare(text).bind(key, referrerUserId, currency, now);
-  const [inserted] = await d1.batch([
+  const [inserted, , , events] = await d1.batch([
     statement(`INSERT INTO payouts (idempotency_key, referrer_user_id, currency, amount, created_at)
       SELECT ?1, ?2, ?3, due.amount, ?4
       FROM (SELECT
@@ -105,7 +106,11 @@ export async function payReferrer(
         AND r.conversion_id IN (SELECT c.id FROM conversions c WHERE ${mine})`),
     statement(`UPDATE conversions AS c SET payout_id = ${madeHere}, status = 'paid', updated_at = ?4
       WHERE ${mine} AND ${due} AND ${madeHere} IS NOT NULL`),
+    // Last: the event's counts are of what the payout is made of. A racing call with the same key
+    // finds the winner's payout and would write its events under the same ids: nothing.
+    d1Statement(d1, payoutCreatedEvent(key, now)),
   ]);
+  noteWrittenEvents(db, events);
   const made = await findPayoutByKey(db, key);
   if (!made) return { kind: "nothing_due" };
   if ((inserted?.meta.changes ?? 0) > 0) return { kind: "created", payout: payoutJson(made) };

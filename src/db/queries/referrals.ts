@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, exists, gte, isNull, lt, lte, ne, notExists, or, sql } from "drizzle-orm";
+import { batchItem, noteWrittenEvents, referralConfirmedEvent } from "../../webhooks/outbox";
 import type { Database } from "../client";
 import { confirmedReferrals, referralHits, referralLinks, reflinksUsers } from "../schema";
 
@@ -102,8 +103,9 @@ export async function findQualifyingHit(db: Database, request: ConfirmRequest) {
 
 /**
  * Credits the referral of `userId` for `event`, exactly once. The unique index on (user_id, event)
- * decides who wins when calls race, not a read before the write: the insert and the hit's
- * `confirmed_at` go in one atomic batch, and the hit is marked only if a referral credits it.
+ * decides who wins when calls race, not a read before the write: the insert, the hit's
+ * `confirmed_at` and the `referral.confirmed` webhook events go in one atomic batch, and the hit
+ * is marked only if a referral credits it.
  * Returns null when the user has no qualifying hit.
  */
 export async function confirmReferral(
@@ -143,7 +145,7 @@ async function creditHit(
   hit: QualifyingHit,
 ): Promise<{ created: boolean; referral: Referral }> {
   const now = (request.now ?? new Date()).toISOString();
-  const [inserted] = await db.batch([
+  const [inserted, , events] = await db.batch([
     db
       .insert(confirmedReferrals)
       .values({
@@ -168,7 +170,9 @@ async function creditHit(
           ),
         ),
       ),
+    batchItem(db, referralConfirmedEvent(request.userId, request.event, now)),
   ]);
+  noteWrittenEvents(db, events);
 
   const row = inserted[0];
   if (row) {

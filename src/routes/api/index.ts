@@ -10,6 +10,8 @@ import { database } from "../../db/client";
 import { ApiError, errorResponse } from "../../errors";
 import { errorMessage, log } from "../../lib/log";
 import { requestIdOf } from "../../lib/request-id";
+import { deliverNewEvents } from "../../webhooks";
+import { takeWrittenEvents } from "../../webhooks/outbox";
 import { dashboard } from "../dashboard/dashboard";
 import { requireApiToken } from "./auth";
 import { API_ROUTES, methodsOf, type RouteName } from "./contract";
@@ -20,6 +22,7 @@ import openApiDocument from "./openapi.json";
 import { referralHandlers } from "./referrals";
 import { reportHandlers } from "./reports";
 import { userHandlers } from "./users";
+import { webhookHandlers } from "./webhooks";
 
 export const API_PREFIX = "/_reflinks";
 
@@ -42,6 +45,7 @@ const HANDLERS: Record<Exclude<RouteName, "dashboard">, Handler> = {
   ...reportHandlers,
   ...moneyHandlers,
   ...userHandlers,
+  ...webhookHandlers,
 };
 
 export function createApiApp() {
@@ -52,9 +56,15 @@ export function createApiApp() {
     // The worker entry answers a bad configuration before any app runs; this keeps types honest.
     if (config instanceof Error) throw new ApiError("misconfigured", config.message);
     c.set("config", config);
-    c.set("db", database(c.env.DB));
+    const db = database(c.env.DB);
+    c.set("db", db);
     await next();
     c.header("Cache-Control", "no-store");
+    // Webhook events the handler's changes wrote (src/webhooks/outbox.ts): their first attempt
+    // is made after the response; the scheduled job retries what fails or never starts.
+    const events = takeWrittenEvents(db);
+    if (events.length > 0)
+      c.executionCtx.waitUntil(deliverNewEvents(c.env, events).catch(logDeliveryFailure));
   });
 
   const routes = Object.entries(API_ROUTES) as [RouteName, (typeof API_ROUTES)[RouteName]][];
@@ -101,6 +111,10 @@ export function createApiApp() {
   });
 
   return app;
+}
+
+function logDeliveryFailure(error: unknown) {
+  log("warn", "webhook_first_attempt_failed", { error: errorMessage(error) });
 }
 
 const METHOD_ORDER = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];

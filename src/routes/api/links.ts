@@ -36,13 +36,15 @@ export const linkHandlers = {
   async createLink(c: C) {
     const body = await jsonBody(c, API_ROUTES.createLink.body);
     const owner = body.user_id ?? null;
+    // What linkJson makes `url` of, for the link.created webhook event's body.
+    const urlPrefix = `${new URL(c.req.url).origin}${c.var.config.refPath}`;
     let created = null;
     if (body.identifier !== undefined) {
-      created = await insertLink(c.var.db, { identifier: body.identifier, userId: owner });
+      created = await insertLink(c.var.db, { identifier: body.identifier, userId: owner }, urlPrefix);
       if (!created) throw new ApiError("conflict", `identifier "${body.identifier}" is taken`);
     } else {
       for (let attempt = 0; !created && attempt < GENERATED_IDENTIFIER_ATTEMPTS; attempt++) {
-        created = await insertLink(c.var.db, { identifier: randomIdentifier(), userId: owner });
+        created = await insertLink(c.var.db, { identifier: randomIdentifier(), userId: owner }, urlPrefix);
       }
       if (!created) throw new Error("could not generate a free identifier");
     }

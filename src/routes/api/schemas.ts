@@ -11,6 +11,8 @@ import { isDay } from "../../db/queries/report-sql.js";
 import { ERROR_CODES } from "../../errors";
 import { COMMISSION_RULE_MESSAGE, parseCommissionRule } from "../../lib/commission";
 import { userIdSchema } from "../../lib/user-id";
+import { receiverUrlProblem } from "../../webhooks/endpoints";
+import { WEBHOOK_EVENT_TYPES } from "../../webhooks/event-types";
 
 // ——— pieces ———
 
@@ -193,6 +195,30 @@ export const listPayoutsQuery = z.object({
   limit: limitSchema,
   cursor: cursorSchema,
 });
+
+export const createWebhookBody = z
+  .object({
+    url: z
+      .string("must be a string")
+      .max(2048, "must be at most 2048 characters")
+      .superRefine((url, ctx) => {
+        const problem = receiverUrlProblem(url);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      })
+      .meta({ description: "https (or http to localhost or 127.0.0.1, for development)" }),
+    events: z
+      .array(
+        z.enum(WEBHOOK_EVENT_TYPES, `must be one of ${WEBHOOK_EVENT_TYPES.join(", ")}`),
+        "must be an array of event types",
+      )
+      .min(1, "must name at least one event type"),
+  })
+  .strict();
+
+export const webhookParams = z.object({ id: z.string() });
+export const deliveryParams = z.object({ id: z.string(), delivery_id: z.string() });
+
+export const listDeliveriesQuery = z.object({ limit: limitSchema, cursor: cursorSchema });
 
 // ——— answers ———
 
@@ -391,6 +417,48 @@ export const dueSchema = z.strictObject({
 export const payoutCreatedSchema = z.strictObject({ payout: payoutSchema });
 export const payoutListSchema = z.strictObject({
   payouts: z.array(payoutSchema),
+  next_cursor: z.string().nullable(),
+});
+
+const webhookFields = {
+  id: z.string().meta({ description: "wh_ and random characters" }),
+  url: z.string(),
+  events: z.array(z.enum(WEBHOOK_EVENT_TYPES)),
+  created_at: timestamp,
+};
+
+export const webhookSchema = z.strictObject(webhookFields).meta({ id: "Webhook" });
+
+export const webhookCreatedSchema = z
+  .strictObject({
+    ...webhookFields,
+    secret: z.string().meta({
+      description: "whsec_ and the base64 of 32 random bytes: shown only in this answer",
+    }),
+  })
+  .meta({ id: "WebhookCreated" });
+
+export const webhookListSchema = z.strictObject({ webhooks: z.array(webhookSchema) });
+
+export const deliverySchema = z
+  .strictObject({
+    id: z.number().int(),
+    webhook_id: z.string(),
+    event_id: z.string().meta({ description: "the webhook-id header: the same on every attempt" }),
+    attempt: z.number().int().meta({ description: "1 for the first attempt of the event" }),
+    status_code: z
+      .number()
+      .int()
+      .nullable()
+      .meta({ description: "null: no answer (network error or timeout)" }),
+    error: z.string().nullable().meta({ description: "null when the attempt succeeded (2xx)" }),
+    duration_ms: z.number().int(),
+    created_at: timestamp,
+  })
+  .meta({ id: "WebhookDelivery" });
+
+export const deliveryListSchema = z.strictObject({
+  deliveries: z.array(deliverySchema),
   next_cursor: z.string().nullable(),
 });
 
