@@ -4,6 +4,9 @@
  */
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -21,6 +24,48 @@ describe("reflinks_django", () => {
     expect(output).toMatch(/Ran \d+ tests/);
     expect(output).toMatch(/\nOK\n/);
     expect(run.status, output).toBe(0);
+  });
+});
+
+describe("installing reflinks_django", () => {
+  it("pip installs it from the repository's path, management command included", () => {
+    const target = mkdtempSync(path.join(tmpdir(), "reflinks-pip-"));
+    try {
+      // Offline and without build isolation: the test needs no network (a site's own pip may fetch
+      // setuptools for the build as usual).
+      const args = [
+        "-m",
+        "pip",
+        "install",
+        "--no-deps",
+        "--no-build-isolation",
+        "--no-index",
+        "--target",
+        target,
+        DJANGO_DIR,
+      ];
+      const install = spawnSync(djangoPython(), args, { encoding: "utf8" });
+      expect(install.status, `${install.stdout}\n${install.stderr}`).toBe(0);
+      expect(
+        existsSync(path.join(target, "reflinks_django", "management", "commands", "reflinks_report.py")),
+      ).toBe(true);
+      const load = spawnSync(
+        djangoPython(),
+        [
+          "-c",
+          "import reflinks_django.middleware, reflinks_django.client, reflinks_django.webhooks; print(reflinks_django.__file__)",
+        ],
+        {
+          encoding: "utf8",
+          cwd: tmpdir(),
+          env: { ...process.env, PYTHONPATH: target, DJANGO_SETTINGS_MODULE: "" },
+        },
+      );
+      expect(load.status, load.stderr).toBe(0);
+      expect(load.stdout.trim()).toBe(path.join(target, "reflinks_django", "__init__.py"));
+    } finally {
+      rmSync(target, { recursive: true, force: true });
+    }
   });
 });
 

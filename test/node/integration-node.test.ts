@@ -2,10 +2,13 @@
  * The Node integration (integrations/node) against real Express and real sockets: the login header
  * middleware, the fetch client, the webhook handler fed deliveries signed by `standardwebhooks`.
  */
+import { spawnSync } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import express, { type Request } from "express";
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it } from "vitest";
@@ -312,5 +315,42 @@ describe("integrations/node's API types", () => {
     expect(readFileSync("integrations/node/reflinks-api.d.ts", "utf8")).toBe(
       readFileSync("demo/reflinks-api.d.ts", "utf8"),
     );
+  });
+});
+
+describe("installing reflinks-node", () => {
+  it("npm install --install-links from the repository's path gives a site outside it the package and its dependency", () => {
+    const site = mkdtempSync(path.join(tmpdir(), "reflinks-npm-"));
+    try {
+      writeFileSync(
+        path.join(site, "package.json"),
+        JSON.stringify({ name: "site", private: true, type: "module" }),
+      );
+      const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+      const install = spawnSync(
+        npm,
+        [
+          "install",
+          "--install-links",
+          "--prefer-offline",
+          "--no-audit",
+          "--no-fund",
+          path.resolve("integrations/node"),
+        ],
+        { cwd: site, encoding: "utf8" },
+      );
+      expect(install.status, `${install.stdout}\n${install.stderr}`).toBe(0);
+      writeFileSync(
+        path.join(site, "check.mjs"),
+        'import { userHeaders, verifyWebhook } from "reflinks-node";\n' +
+          'console.log(JSON.stringify(userHeaders("böb", "t")), typeof verifyWebhook);\n',
+      );
+      const check = spawnSync(process.execPath, ["check.mjs"], { cwd: site, encoding: "utf8" });
+      expect(check.status, check.stderr).toBe(0);
+      expect(check.stdout).toContain('"Reflinks-User":"b%C3%B6b"');
+      expect(check.stdout).toContain("function");
+    } finally {
+      rmSync(site, { recursive: true, force: true });
+    }
   });
 });
