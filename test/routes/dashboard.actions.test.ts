@@ -4,11 +4,13 @@
  * and the sentence the page then shows. The forms are read from the rendered page, token and all.
  */
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
-import { apiJson, seedHit, uniqueUser } from "../support/api";
+import { afterEach, describe, expect, it } from "vitest";
+import { formToken } from "../../src/routes/dashboard/form-token";
+import { API_TOKEN, apiJson, seedHit, uniqueUser } from "../support/api";
 import { DASHBOARD, formFields, openDashboard, postForm, select, texts } from "../support/dashboard";
 import { createLink, hitsOf } from "../support/db";
 import { converted, DUE_AT_ONCE, dueRow, referredUser } from "../support/money";
+import { createWebhook, deliveriesOf, eventsOf, receiver } from "../support/webhooks";
 import { send, uniqueIdentifier } from "../support/worker";
 
 const today = new Date().toISOString().slice(0, 10);
@@ -329,5 +331,92 @@ describe("unique hits", () => {
     expect(await texts(html, `tr[data-link="${link.identifier}"] [data-col=unique_hits]`)).toEqual(["2"]);
     expect(await texts(html, "[data-total=hits]")).toEqual(["3"]);
     expect(await texts(html, "[data-total=unique_hits]")).toEqual(["2"]);
+  });
+});
+
+describe("webhook failures", () => {
+  const created: string[] = [];
+  afterEach(async () => {
+    for (const id of created.splice(0)) await apiJson(`/webhooks/${id}`, { method: "DELETE" });
+  });
+
+  /** A webhook of link.created at `behaviour`, and a link made on the dashboard: its event's first attempt. */
+  async function failedOnce(behaviour: string) {
+    const box = receiver(behaviour);
+    const webhook = await createWebhook(box.url, ["link.created"]);
+    created.push(webhook.id);
+    const identifier = uniqueIdentifier("hooked");
+    await submit(CREATE, { identifier, user_id: "hook-owner" });
+    expect((await box.received()).requests).toHaveLength(1);
+    const [delivery] = await deliveriesOf(webhook.id);
+    expect(delivery).toMatchObject({ attempt: 1, status_code: 500 });
+    return { box, webhook, identifier, delivery };
+  }
+
+  const section = (id: string) => `[data-webhook="${id}"]`;
+
+  it("lists each webhook's failed attempts; Send again sends the event now, as the API's retry does", async () => {
+    const { box, webhook, delivery } = await failedOnce("fail-1");
+    const html = await page();
+    expect(await texts(html, `${section(webhook.id)} h3`)).toEqual([box.url]);
+    const row = `${section(webhook.id)} tr[data-delivery="${delivery?.id}"]`;
+    expect(await texts(html, `${row} td`)).toEqual([
+      expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/),
+      "link.created",
+      "1",
+      "HTTP 500",
+      "retrying",
+      "Send again now",
+    ]);
+
+    const location = await submit(`${row} form`, {}, html);
+    expect(location.searchParams.get("done")).toBe("webhook_delivered");
+    const requests = (await box.received()).requests;
+    expect(requests).toHaveLength(2);
+    // The same event, byte for byte: a receiver dedupes on webhook-id.
+    expect(requests[1]?.headers["webhook-id"]).toBe(requests[0]?.headers["webhook-id"]);
+    expect(requests[1]?.body).toBe(requests[0]?.body);
+    expect((await eventsOf(webhook.id)).map((event) => event.status)).toEqual(["delivered"]);
+    const shown = await follow(location);
+    expect(shown.flash).toBe("Event sent again: the receiver accepted it.");
+    // The failed attempt stays in the list, marked as delivered since, with nothing left to retry.
+    expect(await texts(shown.html, `${row} [data-event-status]`)).toEqual(["delivered since"]);
+    expect(await select(shown.html, `${row} form`)).toEqual([]);
+  });
+
+  it("a receiver still failing: the page says so, and the new attempt is listed", async () => {
+    const { webhook, delivery } = await failedOnce("status-500");
+    const html = await page();
+    const location = await submit(
+      `${section(webhook.id)} tr[data-delivery="${delivery?.id}"] form`,
+      {},
+      html,
+    );
+    expect(location.searchParams.get("done")).toBe("webhook_failed_again");
+    const shown = await follow(location);
+    expect(shown.flash).toBe("Event sent again, and it failed again: see the newest attempt below.");
+    expect(await select(shown.html, `${section(webhook.id)} tr[data-delivery]`)).toHaveLength(2);
+  });
+
+  it("a delivery that is not the webhook's, or none: nothing sent", async () => {
+    const { box, webhook, delivery } = await failedOnce("fail-1");
+    const other = await createWebhook(receiver("ok").url, ["payout.created"]);
+    created.push(other.id);
+    const html = await page();
+    const fields = await formFields(html, `${section(webhook.id)} tr[data-delivery="${delivery?.id}"] form`);
+    const otherAction = `${DASHBOARD}/webhooks/${other.id}/retry`;
+    for (const [action, sent] of [
+      [`${DASHBOARD}/webhooks/${webhook.id}/retry`, { ...fields, delivery_id: "999999" }],
+      [`${DASHBOARD}/webhooks/${webhook.id}/retry`, { ...fields, delivery_id: "" }],
+      // A valid form for the other webhook, naming this webhook's delivery.
+      [otherAction, { ...fields, form_token: await formToken(API_TOKEN, otherAction) }],
+    ] as const) {
+      const response = await postForm(action, sent);
+      await response.body?.cancel();
+      expect(response.status).toBe(303);
+      const outcome = new URL(response.headers.get("Location") ?? "", "https://x").searchParams;
+      expect(outcome.get("failed"), JSON.stringify(sent)).toBe("event_not_found");
+    }
+    expect((await box.received()).requests).toHaveLength(1);
   });
 });

@@ -17,6 +17,7 @@ import { payReferrer } from "../../db/queries/payouts";
 import { isDay } from "../../db/queries/report-sql.js";
 import { forgetLink } from "../../hits/link-cache";
 import { randomIdentifier } from "../../lib/random-identifier";
+import { findDelivery, retryWebhookEvent } from "../../webhooks";
 import { createLinkBody, patchLinkBody, payoutBody } from "../api/schemas";
 import { FIELD_RULES, type FlashField, type Outcome, outcomeParams } from "./flash";
 import { checkFormToken } from "./form-token";
@@ -205,4 +206,19 @@ export const payAction: Action = async (c, form) => {
     done: outcome.kind === "created" ? "payout_created" : "payout_existing",
     payout: outcome.payout.id,
   };
+};
+
+/**
+ * Sends a failed delivery's event again now, as `POST /webhooks/:id/deliveries/:delivery_id/retry`
+ * does: `delivery_id` names one of this webhook's deliveries.
+ */
+export const retryAction: Action = async (c, form) => {
+  const webhookId = c.req.param("webhook_id") ?? "";
+  const deliveryId = /^[1-9]\d{0,15}$/.test(form.delivery_id ?? "") ? Number(form.delivery_id) : null;
+  const delivery = deliveryId === null ? null : await findDelivery(c.var.db, webhookId, deliveryId);
+  if (!delivery) return { failed: "event_not_found" };
+  const attempt = await retryWebhookEvent(c.env, delivery.eventId);
+  if (!attempt) return { failed: "event_not_found" };
+  const ok = attempt.statusCode !== null && attempt.statusCode >= 200 && attempt.statusCode <= 299;
+  return { done: ok ? "webhook_delivered" : "webhook_failed_again" };
 };

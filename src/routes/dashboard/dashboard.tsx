@@ -42,6 +42,7 @@ import {
   payAction,
   type Refusal,
   registerAction,
+  retryAction,
   setCommissionAction,
   setDisabledAction,
 } from "./actions";
@@ -125,6 +126,7 @@ registerAction(dashboard, "/links", createLinkAction, refuse);
 registerAction(dashboard, "/links/:identifier/disabled", setDisabledAction, refuse);
 registerAction(dashboard, "/links/:identifier/commission", setCommissionAction, refuse);
 registerAction(dashboard, "/payouts", payAction, refuse);
+registerAction(dashboard, "/webhooks/:webhook_id/retry", retryAction, refuse);
 
 /** The sentence for the outcome the redirect named, with facts read from the database. */
 async function flashOf(
@@ -224,6 +226,7 @@ dashboard.get("/", async (c) => {
     ACTIONS.createLink(),
     ACTIONS.pay(),
     ...links.flatMap((row) => [ACTIONS.setDisabled(row.identifier), ACTIONS.setCommission(row.identifier)]),
+    ...webhooks.filter((webhook) => webhook.failures.length > 0).map((webhook) => ACTIONS.retry(webhook.id)),
   ];
   const tokens = new Map(
     await Promise.all(actions.map(async (action) => [action, await formToken(apiToken, action)] as const)),
@@ -251,7 +254,6 @@ dashboard.get("/", async (c) => {
         payouts,
         markedPayout: outcome && "done" in outcome ? (outcome.payout ?? null) : null,
         webhooks,
-        canRetry: false,
         linkCount,
         page,
         pageCount: Math.max(1, Math.ceil(linkCount / LINKS_PER_PAGE)),

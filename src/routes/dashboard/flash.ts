@@ -106,9 +106,9 @@ export function flashText(outcome: Outcome, facts: OutcomeFacts = {}): string {
       case "payout_existing":
         return `Payout ${payout} was already recorded by this form${facts.payout ? ` (${facts.payout})` : ""}: nothing was paid twice.`;
       case "webhook_delivered":
-        return `Event${link} sent again: the receiver accepted it.`;
+        return "Event sent again: the receiver accepted it.";
       case "webhook_failed_again":
-        return `Event${link} sent again, and it failed again: see the newest attempt below.`;
+        return "Event sent again, and it failed again: see the newest attempt below.";
     }
   }
   switch (outcome.failed) {
@@ -123,6 +123,6 @@ export function flashText(outcome: Outcome, facts: OutcomeFacts = {}): string {
     case "key_reused":
       return "Nothing paid: this form's key was used for another payout. Reload the dashboard.";
     case "event_not_found":
-      return `Nothing sent: there is no event${link} for that webhook (any more).`;
+      return "Nothing sent: that webhook or its event is gone.";
   }
 }

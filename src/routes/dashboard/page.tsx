@@ -91,8 +91,6 @@ export interface DashboardView {
   markedPayout: number | null;
   /** Each webhook with its newest failures; null when the webhook tables cannot be read. */
   webhooks: WebhookFailuresView[] | null;
-  /** Whether the page can send an event again (the webhook sender is there). */
-  canRetry: boolean;
   linkCount: number;
   page: number;
   pageCount: number;
@@ -814,9 +812,9 @@ const WebhookFailures: FC<{ view: DashboardView }> = ({ view }) => {
                         : "delivered since"}
                   </td>
                   <td class="manage" data-label="retry">
-                    {view.canRetry ? (
+                    {failure.eventStatus !== "delivered" ? (
                       <ActionForm view={view} action={ACTIONS.retry(webhook.id)}>
-                        <input type="hidden" name="event_id" value={failure.eventId} />
+                        <input type="hidden" name="delivery_id" value={String(failure.deliveryId)} />
                         <button type="submit" class="quiet" data-action="retry">
                           Send again now
                         </button>
