@@ -61,6 +61,11 @@ export interface StackOptions {
    * unanswered. Load tests use it: the product, not the dev proxy, is under test.
    */
   runtime?: "wrangler-dev" | "miniflare";
+  /**
+   * An origin of the test's own (a Django site, say) for `ORIGIN_URL`, instead of the demo origin,
+   * which is then not started. The worker does not call it before the test does.
+   */
+  originUrl?: string;
 }
 
 export type Row = Record<string, unknown>;
@@ -373,7 +378,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       );
     }
 
-    const originUrl = await listen(origin);
+    const originUrl = options.originUrl ?? (await listen(origin));
     const vars = {
       ...options.vars,
       ORIGIN_URL: originUrl,

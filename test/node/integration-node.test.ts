@@ -298,6 +298,21 @@ describe("reflinksWebhook and verifyWebhook, fed deliveries signed by standardwe
     expect(response.status).toBe(500);
   });
 
+  it("takes the raw body from express.raw() when the site parses bodies first", async () => {
+    const events: unknown[] = [];
+    const app = express();
+    app.post(
+      "/webhooks/reflinks",
+      express.raw({ type: "application/json" }),
+      reflinksWebhook({ secret, onEvent: (event) => events.push(event) }),
+    );
+    const url = await serve(app);
+    const now = new Date();
+    const response = await deliver(url, "msg_3", now, new Webhook(secret).sign("msg_3", now, body));
+    expect(response.status).toBe(204);
+    expect(events).toEqual([JSON.parse(body)]);
+  });
+
   it("verifyWebhook accepts a fetch Headers object and throws WebhookVerificationError", () => {
     const now = new Date();
     const headers = new Headers({

@@ -69,6 +69,15 @@ class WebhookViewTests(TestCase):
         self.assertEqual(self.post(timestamp=str(now + 301)).status_code, 400)
         self.assertEqual(self.post(timestamp=str(now - 290)).status_code, 204)
 
+    def test_a_receiver_that_raises_makes_it_answer_500_so_reflinks_retries(self):
+        def fail(sender, **kwargs):
+            raise RuntimeError("database down")
+
+        webhook_received.connect(fail, weak=False, dispatch_uid="fail")
+        self.addCleanup(webhook_received.disconnect, dispatch_uid="fail")
+        self.client.raise_request_exception = False
+        self.assertEqual(self.post().status_code, 500)
+
     def test_only_post(self):
         self.assertEqual(self.client.get("/reflinks/webhook/").status_code, 405)
 
