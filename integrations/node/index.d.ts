@@ -94,9 +94,12 @@ export function createReflinksClient(options: {
   fetch?: typeof fetch;
 }): ReflinksClient;
 
-/** A verified delivery's body. */
+/** The events a webhook can subscribe to (`referral.confirmed`, `conversion.created`, …). */
+export type WebhookEventType = components["schemas"]["WebhookCreated"]["events"][number];
+
+/** A verified delivery's body: `data` is the object as the API returns it. */
 export interface ReflinksEvent {
-  type: string;
+  type: WebhookEventType;
   timestamp: string;
   data: Record<string, unknown>;
 }
