@@ -1,0 +1,209 @@
+/**
+ * Each event type (docs/webhooks.md#events): written with its change, `data` exactly what the API
+ * answers for the same object, once per change however often the request is repeated; and
+ * `conversion.approved` from the scheduled job, once, across doubled runs.
+ */
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it } from "vitest";
+import { apiJson, daysAgo, seedHit, uniqueUser } from "../support/api";
+import { createLink } from "../support/db";
+import { convert, converted, DUE_AT_ONCE, externalId, pay, referredUser, reverse } from "../support/money";
+import {
+  createWebhook,
+  eventsOf,
+  later,
+  receiver,
+  runJob,
+  runScheduledHandler,
+  verified,
+  WEBHOOK_BINDINGS,
+} from "../support/webhooks";
+import { uniqueIdentifier } from "../support/worker";
+
+const created: string[] = [];
+afterEach(async () => {
+  for (const id of created.splice(0)) await apiJson(`/webhooks/${id}`, { method: "DELETE" });
+});
+
+const ALL = [
+  "referral.confirmed",
+  "conversion.created",
+  "conversion.approved",
+  "conversion.reversed",
+  "payout.created",
+  "link.created",
+];
+
+/** An endpoint for every type but hits, and the verified messages its receiver got. */
+async function listener(events = ALL) {
+  const box = receiver("ok");
+  const webhook = await createWebhook(box.url, events);
+  created.push(webhook.id);
+  return {
+    webhook,
+    // biome-ignore lint/suspicious/noExplicitAny: the tests assert on the shape.
+    messages: async (): Promise<any[]> =>
+      (await box.received()).requests.map((request) => verified(webhook.secret, request)),
+  };
+}
+
+const bindings = { ...DUE_AT_ONCE, ...WEBHOOK_BINDINGS };
+/** Events of one request are sent at once, in any order (at least once, unordered). */
+const byType = (a: { type: string }, b: { type: string }) => a.type.localeCompare(b.type);
+
+describe("referral.confirmed", () => {
+  it("from /confirm: data is the referral /confirm answers, sent once however often it is confirmed", async () => {
+    const { messages } = await listener();
+    const link = await createLink(uniqueIdentifier("evt"), { userId: "ref-owner" });
+    const user = uniqueUser("confirmed");
+    await seedHit(link.id, { hitUserId: user, anonymousId: crypto.randomUUID(), createdAt: daysAgo(1) });
+    const first = await apiJson("/confirm", { method: "POST", json: { user_id: user }, bindings });
+    expect(first.status).toBe(201);
+    const again = await apiJson("/confirm", { method: "POST", json: { user_id: user }, bindings });
+    expect(again.status).toBe(200);
+    const mine = (await messages()).filter((m) => m.type === "referral.confirmed" && m.data.user_id === user);
+    expect(mine).toEqual([
+      { type: "referral.confirmed", timestamp: first.body.referral.created_at, data: first.body.referral },
+    ]);
+  });
+
+  it("from a conversion that confirms on its way, with its conversion.created", async () => {
+    const { webhook, messages } = await listener();
+    const { user } = await referredUser();
+    const conversion = await converted(user, 1000, { bindings });
+    const referral = await apiJson("/confirm", { method: "POST", json: { user_id: user }, bindings });
+    expect(referral.status).toBe(200);
+    const mine = (await messages()).filter((m) => m.data.user_id === user).sort(byType);
+    expect(mine).toEqual([
+      { type: "conversion.created", timestamp: conversion.created_at, data: conversion },
+      {
+        type: "referral.confirmed",
+        timestamp: referral.body.referral.created_at,
+        data: referral.body.referral,
+      },
+    ]);
+    expect((await eventsOf(webhook.id)).filter((event) => event.payload.includes(user))).toHaveLength(2);
+  });
+});
+
+describe("conversion.created, conversion.reversed, payout.created", () => {
+  it("carry the objects the API answers, and a repeated request writes no new event", async () => {
+    const { messages } = await listener();
+    const { user, referrer } = await referredUser();
+    const external = externalId();
+    const first = await convert(
+      { user_id: user, external_id: external, amount: 2500, currency: "EUR" },
+      bindings,
+    );
+    expect(first.status).toBe(201);
+    expect(
+      (await convert({ user_id: user, external_id: external, amount: 2500, currency: "EUR" }, bindings))
+        .status,
+    ).toBe(200);
+
+    const refund = await reverse(external, { reversal_id: `re-${external}`, amount: 500 }, bindings);
+    expect(refund.status).toBe(201);
+    expect((await reverse(external, { reversal_id: `re-${external}`, amount: 500 }, bindings)).status).toBe(
+      200,
+    );
+
+    const key = crypto.randomUUID();
+    const payout = await pay(referrer, "EUR", key);
+    expect(payout.status).toBe(201);
+    expect((await pay(referrer, "EUR", key)).status).toBe(200);
+    const now = await apiJson(`/conversions/${external}`, { bindings });
+
+    const mine = (await messages()).filter(
+      (m) =>
+        m.data.user_id === user ||
+        m.data.conversion?.user_id === user ||
+        m.data.referrer_user_id === referrer,
+    );
+    mine.sort(byType);
+    expect(mine.map((m) => m.type)).toEqual([
+      "conversion.created",
+      "conversion.reversed",
+      "payout.created",
+      "referral.confirmed",
+    ]);
+    expect(mine[0]).toEqual({
+      type: "conversion.created",
+      timestamp: first.body.conversion.created_at,
+      data: first.body.conversion,
+    });
+    expect(mine[1]).toEqual({
+      type: "conversion.reversed",
+      timestamp: refund.body.reversal.created_at,
+      data: { conversion: refund.body.conversion, reversal: refund.body.reversal },
+    });
+    expect(mine[2]).toEqual({
+      type: "payout.created",
+      timestamp: payout.body.payout.created_at,
+      data: payout.body.payout,
+    });
+    expect(payout.body.payout.conversions).toBe(1);
+    expect(now.body.status).toBe("paid");
+  });
+});
+
+describe("link.created", () => {
+  it("carries the link POST /links answers, url on the request's host", async () => {
+    const { messages } = await listener(["link.created"]);
+    const answer = await apiJson("/links", {
+      method: "POST",
+      json: { user_id: "owner-evt" },
+      bindings: WEBHOOK_BINDINGS,
+    });
+    expect(answer.status).toBe(201);
+    const mine = (await messages()).filter((m) => m.data.identifier === answer.body.identifier);
+    expect(mine).toEqual([{ type: "link.created", timestamp: answer.body.created_at, data: answer.body }]);
+    expect(answer.body.url).toMatch(/^https:\/\/shop\.example\/ref\//);
+  });
+});
+
+describe("conversion.approved", () => {
+  it("is sent by the scheduled job when the hold ends, exactly once across doubled and repeated runs", async () => {
+    const { webhook, messages } = await listener(["conversion.approved"]);
+    const { user } = await referredUser();
+    const held = { ...bindings, HOLD_DAYS: "30" };
+    const conversion = await converted(user, 4000, { bindings: held });
+    expect(conversion.status).toBe("pending");
+
+    // The hold has not ended: nothing.
+    await runScheduledHandler();
+    expect(await eventsOf(webhook.id)).toEqual([]);
+
+    const after = later(31 * 86_400);
+    await Promise.all([runJob(after), runJob(after)]);
+    await runJob(after);
+    await runJob(later(32 * 86_400));
+
+    const row = await env.DB.prepare("SELECT status FROM conversions WHERE external_id = ?")
+      .bind(conversion.external_id)
+      .first<{ status: string }>();
+    expect(row?.status).toBe("approved");
+    const approved = (await messages()).filter((m) => m.data.external_id === conversion.external_id);
+    expect(approved).toEqual([
+      {
+        type: "conversion.approved",
+        timestamp: conversion.approve_at,
+        data: { ...conversion, status: "approved" },
+      },
+    ]);
+    expect(
+      (await eventsOf(webhook.id)).filter((event) => event.payload.includes(conversion.external_id)),
+    ).toEqual([expect.objectContaining({ type: "conversion.approved", status: "delivered", attempts: 1 })]);
+  });
+
+  it("a wholly reversed conversion is never approved", async () => {
+    const { messages } = await listener(["conversion.approved"]);
+    const { user } = await referredUser();
+    const conversion = await converted(user, 900, { bindings: { ...bindings, HOLD_DAYS: "30" } });
+    expect(
+      (await reverse(conversion.external_id, { reversal_id: `re-${conversion.external_id}` }, bindings))
+        .status,
+    ).toBe(201);
+    await runJob(later(31 * 86_400));
+    expect((await messages()).filter((m) => m.data.external_id === conversion.external_id)).toEqual([]);
+  });
+});
