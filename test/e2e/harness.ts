@@ -66,6 +66,11 @@ export interface StackOptions {
    * which is then not started. The worker does not call it before the test does.
    */
   originUrl?: string;
+  /**
+   * `wrangler dev --test-scheduled`: `GET /__scheduled` on the worker runs its scheduled job
+   * (the Cron Trigger) now. wrangler-dev only.
+   */
+  testScheduled?: boolean;
 }
 
 export type Row = Record<string, unknown>;
@@ -408,6 +413,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       "--persist-to",
       persistDir,
       "--show-interactive-dev-session=false",
+      ...(options.testScheduled ? ["--test-scheduled"] : []),
       ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
     ];
     // Its own process group, so that stop() ends workerd along with wrangler.
