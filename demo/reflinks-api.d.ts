@@ -495,6 +495,8 @@ export interface components {
         };
         Stats: {
             hits: number;
+            /** @description hits that are not duplicates (DEDUPE_SECONDS) */
+            unique_hits: number;
             visitors: number;
             users: number;
             confirmed: number;
@@ -1353,6 +1355,8 @@ export interface operations {
                             identifier: string;
                             user_id: string | null;
                             hits: number;
+                            /** @description hits that are not duplicates (DEDUPE_SECONDS) */
+                            unique_hits: number;
                             visitors: number;
                             users: number;
                             confirmed: number;
@@ -1432,6 +1436,8 @@ export interface operations {
                         rows: {
                             day: string;
                             hits: number;
+                            /** @description hits that are not duplicates (DEDUPE_SECONDS) */
+                            unique_hits: number;
                             visitors: number;
                             confirmed: number;
                         }[];

@@ -22,8 +22,8 @@ const MAX_TEXT = 32;
 
 const USAGE = `Usage: npm run report [-- options]
 
-The link report: per link, hits, visitors, users and confirmed referrals, most hits first; then
-revenue and commission per link and currency; then each referrer's earnings per currency (pending,
+The link report: per link, hits, unique hits (not duplicates), visitors, users and confirmed
+referrals, most hits first; then revenue and commission per link and currency; then each referrer's earnings per currency (pending,
 approved, paid, reversed) and what a payout would pay now (due). Money is per currency, never summed
 across currencies.
 
@@ -138,9 +138,19 @@ const errorText =
 
 if (errorText !== null || !Array.isArray(output)) {
   const text = errorText ?? "wrangler printed no results.";
-  const missing = /no such (?:table|view): ([a-z_]+)/.exec(text)?.[1];
+  // A column of migration 0004 (click quality): a database migrated before it has the views without it.
+  const missing =
+    /no such (?:table|view): ([a-z_]+)/.exec(text)?.[1] ??
+    (/no such column: (?:[a-z]+\.)?(unique_hits|duplicate)\b/.exec(text) ? "unique_hits" : undefined);
   const hitTables = ["link_stats", "referral_links", "referral_hits", "confirmed_referrals"];
   const moneyTables = ["link_revenue", "referrer_earnings", "conversions", "reversals", "payouts"];
+  if (missing === "unique_hits") {
+    fail(
+      `The ${where} database is not migrated: its views have no unique_hits yet (migrated before click quality).\n` +
+        `  Run: npx wrangler d1 migrations apply DB --${where}` +
+        (options["persist-to"] ? ` --persist-to ${options["persist-to"]}` : ""),
+    );
+  }
   if (missing && [...hitTables, ...moneyTables].includes(missing)) {
     fail(
       `The ${where} database is not migrated: ` +
@@ -161,6 +171,7 @@ const rows = (output[0]?.results ?? []).map((row) => ({
   identifier: row.identifier,
   user_id: row.user_id,
   hits: row.hits,
+  unique_hits: row.unique_hits,
   visitors: row.visitors,
   users: row.users,
   confirmed: row.confirmed,
@@ -243,6 +254,7 @@ if (rows.length === 0) {
       { title: "link", value: (row) => cell(row.identifier) },
       { title: "owner", value: (row) => cell(row.user_id) },
       { title: "hits", value: (row) => number.format(row.hits), right: true },
+      { title: "unique", value: (row) => number.format(row.unique_hits), right: true },
       { title: "visitors", value: (row) => number.format(row.visitors), right: true },
       { title: "users", value: (row) => number.format(row.users), right: true },
       { title: "confirmed", value: (row) => number.format(row.confirmed), right: true },
@@ -251,9 +263,10 @@ if (rows.length === 0) {
     rows,
   );
   const hits = rows.reduce((sum, row) => sum + row.hits, 0);
+  const unique = rows.reduce((sum, row) => sum + row.unique_hits, 0);
   const confirmed = rows.reduce((sum, row) => sum + row.confirmed, 0);
   console.log(
-    `\n${number.format(rows.length)} ${rows.length === 1 ? "link" : "links"} · ${number.format(hits)} hits · ` +
+    `\n${number.format(rows.length)} ${rows.length === 1 ? "link" : "links"} · ${number.format(hits)} hits (${number.format(unique)} unique) · ` +
       `${number.format(confirmed)} confirmed referrals. Conversion: confirmed per visitor.`,
   );
 }

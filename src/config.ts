@@ -41,7 +41,22 @@ export interface Config {
   commissionMonths: number;
   /** How long a commission is `pending` (the refund period) before it is `approved`. */
   holdDays: number;
+  /** A visitor's repeat hit on a link within this many seconds of their counted one is a duplicate; 0: off. */
+  dedupeSeconds: number;
+  /** Whose requests count as consenting to be identified (docs/privacy.md#consent). */
+  consent: ConsentRule;
+  /** Hits older than this many days lose `ip`, `user_agent` and `http_referer`; 0: kept. */
+  retentionDays: number;
 }
+
+/**
+ * `CONSENT`: `none` (everyone has consented, as before), `gpc` (a request with `Sec-GPC: 1` has
+ * not) or `cookie` (only a request carrying the cookie `name`, with `value` when one is given, has).
+ */
+export type ConsentRule =
+  | { kind: "none" }
+  | { kind: "gpc" }
+  | { kind: "cookie"; name: string; value: string | null };
 
 export class ConfigError extends Error {
   constructor(
@@ -74,7 +89,10 @@ type ConfigVariable =
   | "SIGNING_SECRET"
   | "COMMISSION"
   | "COMMISSION_MONTHS"
-  | "HOLD_DAYS";
+  | "HOLD_DAYS"
+  | "DEDUPE_SECONDS"
+  | "CONSENT"
+  | "RETENTION_DAYS";
 
 /** Unset, or set to the empty string: both mean "not configured" for the optional variables. */
 const optional = <T extends z.ZodType>(schema: T) =>
@@ -159,6 +177,24 @@ const schema = z.object({
   COMMISSION: optional(commissionRuleSchema),
   COMMISSION_MONTHS: wholeNumber(0, 1200).default(12),
   HOLD_DAYS: wholeNumber(0, 3650).default(30),
+  DEDUPE_SECONDS: wholeNumber(0, 31536000).default(3600),
+  CONSENT: z
+    .string()
+    .transform((value, ctx): ConsentRule => {
+      if (value === "none" || value === "gpc") return { kind: value };
+      const cookie =
+        /^cookie:([A-Za-z0-9!#$%&'*+.^_`|~-]{1,64})(?:=([\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]{1,256}))?$/.exec(
+          value,
+        );
+      if (cookie?.[1]) return { kind: "cookie", name: cookie[1], value: cookie[2] ?? null };
+      ctx.addIssue({
+        code: "custom",
+        message: "must be none, gpc, cookie:NAME or cookie:NAME=VALUE (a cookie name, then a cookie value)",
+      });
+      return z.NEVER;
+    })
+    .default({ kind: "none" }),
+  RETENTION_DAYS: wholeNumber(0, 36500).default(0),
 });
 
 /**
@@ -176,6 +212,14 @@ export function parseConfig(source: ConfigSource): Config {
   // A __Host- cookie may not carry a Domain: browsers would refuse every cookie we set.
   if (/^__host-/i.test(vars.COOKIE_NAME) && vars.COOKIE_DOMAIN) {
     throw new ConfigError("COOKIE_NAME", 'must not start with "__Host-" while COOKIE_DOMAIN is set');
+  }
+  const consent = vars.CONSENT;
+  // The consent cookie is the site's own (its consent banner's), never one reflinks sets itself.
+  if (consent.kind === "cookie" && (consent.name === vars.COOKIE_NAME || consent.name === "reflinks_uid")) {
+    throw new ConfigError(
+      "CONSENT",
+      `must name the site's consent cookie, not ${consent.name} (set by reflinks)`,
+    );
   }
   return {
     originUrl: vars.ORIGIN_URL ? new URL(vars.ORIGIN_URL) : null,
@@ -198,6 +242,9 @@ export function parseConfig(source: ConfigSource): Config {
     commission: vars.COMMISSION ?? null,
     commissionMonths: vars.COMMISSION_MONTHS,
     holdDays: vars.HOLD_DAYS,
+    dedupeSeconds: vars.DEDUPE_SECONDS,
+    consent,
+    retentionDays: vars.RETENTION_DAYS,
   };
 }
 

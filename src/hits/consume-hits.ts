@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import type { AppBindings } from "../bindings";
+import { ConfigError, configOf } from "../config";
 import { database } from "../db/client";
 import { insertHits } from "../db/queries/hits";
 import { findLinkTarget, IDENTIFIER } from "../db/queries/links";
@@ -57,6 +58,10 @@ interface Delivery {
 
 export async function consumeHits(batch: MessageBatch<unknown>, bindings: AppBindings): Promise<void> {
   const db = database(bindings.DB);
+  const config = configOf(bindings);
+  // The hits were sent while the configuration was good; a bad one since (logged by configOf)
+  // must not lose them, so they are stored without deduplication until it is fixed.
+  const dedupeSeconds = config instanceof ConfigError ? 0 : config.dedupeSeconds;
   const deliveries: Delivery[] = [];
   for (const message of batch.messages) {
     const parsed = queuedHitSchema.safeParse(message.body);
@@ -97,6 +102,7 @@ export async function consumeHits(batch: MessageBatch<unknown>, bindings: AppBin
     await insertHits(
       db,
       pending.map(({ row }) => row),
+      dedupeSeconds,
     );
     for (const { message } of pending) message.ack();
     return;
@@ -111,7 +117,7 @@ export async function consumeHits(batch: MessageBatch<unknown>, bindings: AppBin
   // The batch is one transaction: find out which hits fail on their own.
   for (const { message, row } of pending) {
     try {
-      await insertHits(db, [row]);
+      await insertHits(db, [row], dedupeSeconds);
       message.ack();
     } catch (error) {
       const gone = isGoneLink(error);

@@ -26,7 +26,8 @@ export const isGoneLink = (error: unknown) => /FOREIGN KEY constraint/i.test(err
  * is durable) and this worker's consumer batch-inserts it. Otherwise, or if the queue refuses it,
  * the write runs in `waitUntil`, retried with backoff and logged, so a D1 error never becomes the
  * visitor's error page. When the link lookup itself failed (`linkId` null), the lookup is retried
- * too and the hit stored if the link exists and is enabled.
+ * too and the hit stored if the link exists and is enabled. Either way the insert itself decides
+ * whether the hit is a duplicate (`DEDUPE_SECONDS`), so the redirect never waits for that either.
  */
 export async function saveHit(
   bindings: AppBindings,
@@ -34,7 +35,7 @@ export async function saveHit(
   identifier: string,
   linkId: number | null,
   draft: HitDraft,
-  requestId: string,
+  { requestId, dedupeSeconds }: { requestId: string; dedupeSeconds: number },
 ): Promise<void> {
   if (bindings.HITS_QUEUE) {
     try {
@@ -56,7 +57,7 @@ export async function saveHit(
       if (!link || link.disabled) return;
       resolvedLinkId = link.id;
     }
-    await insertHit(bindings.DB, { ...draft, linkId: resolvedLinkId });
+    await insertHit(bindings.DB, { ...draft, linkId: resolvedLinkId }, dedupeSeconds);
   };
   ctx.waitUntil(
     withRetries(store, {

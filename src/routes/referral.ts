@@ -8,6 +8,7 @@ import type { Config } from "../config";
 import { IDENTIFIER, type LinkTarget } from "../db/queries/links";
 import { cachedLinkTarget } from "../hits/link-cache";
 import { type HitDraft, saveHit } from "../hits/save-hit";
+import { hasConsented } from "../lib/consent";
 import { verifiedUserId } from "../lib/identity";
 import { storableIp } from "../lib/ip";
 import { errorMessage, log } from "../lib/log";
@@ -87,7 +88,10 @@ async function recordAndRedirect(
 ): Promise<Response> {
   // A signed-in browser's hit names its user; anyone else's is tied to the anonymous cookie.
   const userId = await verifiedUserId(request, config);
-  const visitor = userId === null ? anonymousCookieOf(request, config) : null;
+  // A visitor who has not consented (CONSENT) is counted, never identified: no anonymous id, no
+  // cookie, none of the request's personal fields (docs/privacy.md#consent).
+  const consented = hasConsented(request, config.consent);
+  const visitor = userId === null && consented ? anonymousCookieOf(request, config) : null;
   const anonymousId = visitor ? (visitor.id ?? crypto.randomUUID()) : null;
   const now = new Date().toISOString();
   const draft: HitDraft = {
@@ -95,16 +99,21 @@ async function recordAndRedirect(
     anonymousId,
     authenticated: userId !== null,
     hitUserId: userId,
-    ip: storableIp(request.headers.get("CF-Connecting-IP"), config.storeIp),
-    userAgent: clip(request.headers.get("User-Agent")),
-    httpReferer: clip(request.headers.get("Referer")),
+    ip: consented ? storableIp(request.headers.get("CF-Connecting-IP"), config.storeIp) : null,
+    userAgent: consented ? clip(request.headers.get("User-Agent")) : null,
+    httpReferer: consented ? clip(request.headers.get("Referer")) : null,
     next: clip(next),
     country: countryOf(request),
     confirmedAt: null,
+    duplicate: false,
+    consented,
     createdAt: now,
     updatedAt: now,
   };
-  await saveHit(bindings, ctx, identifier, linkId, draft, requestIdOf(request));
+  await saveHit(bindings, ctx, identifier, linkId, draft, {
+    requestId: requestIdOf(request),
+    dedupeSeconds: config.dedupeSeconds,
+  });
   const response = redirect(location);
   if (anonymousId) response.headers.append("Set-Cookie", anonymousCookie(anonymousId, config, url));
   // Two differing copies: the host-only one (left over, or tossed in) must go, or it conflicts again.

@@ -123,7 +123,7 @@ describe("a local database", () => {
     const result = await report("--persist-to", beforeMoney);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(
-      /The local database is not migrated: it has no (link_revenue|conversions) yet/,
+      /The local database is not migrated: (it has no (link_revenue|conversions) yet|its views have no unique_hits yet)/,
     );
     expect(result.stderr).toContain(
       `npx wrangler d1 migrations apply DB --local --persist-to ${beforeMoney}`,
@@ -182,17 +182,19 @@ describe("a local database", () => {
       const lines = result.stdout.split("\n");
       expect(lines[0]).toBe("reflinks link report · local database · all time (the link_stats view)");
       const header = lines.findIndex((line) => line.startsWith("link "));
-      expect(lines[header]).toMatch(/^link\s+owner\s+hits\s+visitors\s+users\s+confirmed\s+conversion$/);
-      expect(lines[header + 1]).toMatch(/^-+( +-+){6}$/);
+      expect(lines[header]).toMatch(
+        /^link\s+owner\s+hits\s+unique\s+visitors\s+users\s+confirmed\s+conversion$/,
+      );
+      expect(lines[header + 1]).toMatch(/^-+( +-+){7}$/);
       const body = lines.slice(header + 2, header + 6);
       expect(body.map((line) => line.split(/\s{2,}/)[0])).toEqual(
         EXPECTED_LINKS.map((row) => row.identifier),
       );
-      expect(body[0]).toMatch(/^rep-alpha\s+alice\s+8\s+5\s+2\s+2\s+40\.0%$/);
-      expect(body[3]).toMatch(/^rep-idle\s+—\s+0\s+0\s+0\s+0\s+—$/);
+      expect(body[0]).toMatch(/^rep-alpha\s+alice\s+8\s+7\s+5\s+2\s+2\s+40\.0%$/);
+      expect(body[3]).toMatch(/^rep-idle\s+—\s+0\s+0\s+0\s+0\s+0\s+—$/);
       // Every line of the table is as wide as its header: the numbers are right-aligned.
       for (const line of body) expect(line.length).toBe(lines[header]?.length);
-      expect(result.stdout).toContain("4 links · 12 hits · 3 confirmed referrals.");
+      expect(result.stdout).toContain("4 links · 12 hits (11 unique) · 3 confirmed referrals.");
       expect(result.stdout).toContain(HOSTILE.owner); // text in a terminal is harmless: no escape sequence
     });
 

@@ -225,7 +225,7 @@ describe("GET /links/:identifier", () => {
       created_at: link.createdAt,
       updated_at: link.updatedAt,
       // 3 hits; 2 visitors (browser A, now the user, and browser B); 1 user; 1 confirmed referral.
-      stats: { hits: 3, visitors: 2, users: 1, confirmed: 1 },
+      stats: { hits: 3, unique_hits: 3, visitors: 2, users: 1, confirmed: 1 },
     });
   });
 
@@ -233,7 +233,7 @@ describe("GET /links/:identifier", () => {
     const link = await createLink(uniqueIdentifier());
     const answer = await apiJson(`/links/${link.identifier}`);
     expect(answer.status).toBe(200);
-    expect(answer.body.stats).toEqual({ hits: 0, visitors: 0, users: 0, confirmed: 0 });
+    expect(answer.body.stats).toEqual({ hits: 0, unique_hits: 0, visitors: 0, users: 0, confirmed: 0 });
   });
 
   it("counts hits recorded by real visits", async () => {
@@ -243,7 +243,8 @@ describe("GET /links/:identifier", () => {
     await send(`/ref/${link.identifier}`, { headers: { Cookie: cookie } });
     await send(`/ref/${link.identifier}`);
     const answer = await apiJson(`/links/${link.identifier}`);
-    expect(answer.body.stats).toEqual({ hits: 3, visitors: 2, users: 0, confirmed: 0 });
+    // The first browser's second click is a duplicate (DEDUPE_SECONDS): a hit, not a unique one.
+    expect(answer.body.stats).toEqual({ hits: 3, unique_hits: 2, visitors: 2, users: 0, confirmed: 0 });
   });
 });
 

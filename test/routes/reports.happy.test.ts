@@ -43,7 +43,7 @@ describe("GET /reports/links", () => {
     expect(answer.body).toEqual({ rows: EXPECTED_LINKS });
     expect(answer.body.rows).toEqual(
       await view(
-        "SELECT identifier, user_id, hits, visitors, users, confirmed FROM link_stats ORDER BY hits DESC, identifier",
+        "SELECT identifier, user_id, hits, unique_hits, visitors, users, confirmed FROM link_stats ORDER BY hits DESC, identifier",
       ),
     );
   });
@@ -84,7 +84,8 @@ describe("GET /reports/links", () => {
   it("a period without activity: every link with zeros", async () => {
     const empty = await rows("/reports/links?from=2024-01-01&to=2024-01-31");
     expect(empty.map((row) => row.identifier)).toEqual(EXPECTED_LINKS.map((row) => row.identifier));
-    for (const row of empty) expect(row).toMatchObject({ hits: 0, visitors: 0, users: 0, confirmed: 0 });
+    for (const row of empty)
+      expect(row).toMatchObject({ hits: 0, unique_hits: 0, visitors: 0, users: 0, confirmed: 0 });
   });
 
   it("the SQL `npm run report` runs (parameters inlined) answers the same rows", async () => {
@@ -106,7 +107,7 @@ describe("GET /reports/daily", () => {
     expect(answer.body).toEqual({ rows: expected });
     expect(answer.body.rows).toEqual(
       await view(
-        "SELECT day, hits, visitors, confirmed FROM daily_hits WHERE identifier = 'rep-alpha' ORDER BY day",
+        "SELECT day, hits, unique_hits, visitors, confirmed FROM daily_hits WHERE identifier = 'rep-alpha' ORDER BY day",
       ),
     );
   });
@@ -114,7 +115,7 @@ describe("GET /reports/daily", () => {
   it("the daily_hits view holds exactly the expected rows (a confirmation of a deleted link in none)", async () => {
     expect(
       await view(
-        "SELECT day, identifier, hits, visitors, confirmed FROM daily_hits ORDER BY day, identifier",
+        "SELECT day, identifier, hits, unique_hits, visitors, confirmed FROM daily_hits ORDER BY day, identifier",
       ),
     ).toEqual(EXPECTED_DAILY_VIEW);
   });
@@ -122,7 +123,7 @@ describe("GET /reports/daily", () => {
   it("for every link of the dataset, each day equals the view's row", async () => {
     for (const identifier of ["rep-alpha", "rep-beta", "rep-gamma", "rep-idle"]) {
       const fromView = await view(
-        `SELECT day, hits, visitors, confirmed FROM daily_hits WHERE identifier = '${identifier}' ORDER BY day`,
+        `SELECT day, hits, unique_hits, visitors, confirmed FROM daily_hits WHERE identifier = '${identifier}' ORDER BY day`,
       );
       expect(await rows(`/reports/daily?link=${identifier}`), identifier).toEqual(fromView);
     }
@@ -155,9 +156,9 @@ describe("GET /reports/daily", () => {
     );
     const alpha = await rows(`/reports/daily?link=rep-alpha&from=2025-06-03`);
     expect(alpha).toEqual([
-      { day: "2025-06-03", hits: 0, visitors: 0, confirmed: 1 },
-      { day: "2025-06-10", hits: 1, visitors: 1, confirmed: 0 },
-      { day: "2025-06-11", hits: 0, visitors: 0, confirmed: 1 },
+      { day: "2025-06-03", hits: 0, unique_hits: 0, visitors: 0, confirmed: 1 },
+      { day: "2025-06-10", hits: 1, unique_hits: 1, visitors: 1, confirmed: 0 },
+      { day: "2025-06-11", hits: 0, unique_hits: 0, visitors: 0, confirmed: 1 },
     ]);
   });
 

@@ -55,6 +55,8 @@ interface SeedHit {
   referer?: string;
   next?: string;
   country?: string;
+  /** Stored as a repeat click (`DEDUPE_SECONDS`): counted in `hits`, not in `unique_hits`. */
+  duplicate?: 1;
 }
 
 const hit = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
@@ -75,6 +77,7 @@ const HITS: SeedHit[] = [
     userId: null,
     authenticated: 0,
     createdAt: "2025-06-01T00:00:00.000Z",
+    duplicate: 1, // A1 again a millisecond after hit 1
   },
   {
     id: hit(3),
@@ -427,7 +430,7 @@ export const DATASET_SQL: readonly string[] = [
       )
       .join(", "),
   "INSERT INTO referral_hits (id, link_id, anonymous_id, authenticated, hit_user_id, ip, user_agent, " +
-    "http_referer, next, country, confirmed_at, created_at, updated_at) VALUES " +
+    "http_referer, next, country, confirmed_at, duplicate, created_at, updated_at) VALUES " +
     HITS.map((h) =>
       [
         sqlText(h.id),
@@ -441,6 +444,7 @@ export const DATASET_SQL: readonly string[] = [
         sqlText(h.next ?? "/pricing"),
         sqlText(h.country ?? "FR"),
         sqlText(h.confirmedAt),
+        String(h.duplicate ?? 0),
         sqlText(h.createdAt),
         sqlText(h.confirmedAt ?? h.createdAt),
       ].join(", "),
@@ -461,10 +465,18 @@ export const DATASET_IDENTIFIERS = ["rep-alpha", "rep-beta", "rep-gamma", "rep-i
 
 /** `link_stats`, and the link report without a period (or over {@link DATASET_PERIOD}). */
 export const EXPECTED_LINKS = [
-  { identifier: "rep-alpha", user_id: "alice", hits: 8, visitors: 5, users: 2, confirmed: 2 },
-  { identifier: "rep-beta", user_id: "bob", hits: 3, visitors: 2, users: 1, confirmed: 1 },
-  { identifier: "rep-gamma", user_id: HOSTILE.owner, hits: 1, visitors: 1, users: 0, confirmed: 0 },
-  { identifier: "rep-idle", user_id: null, hits: 0, visitors: 0, users: 0, confirmed: 0 },
+  { identifier: "rep-alpha", user_id: "alice", hits: 8, unique_hits: 7, visitors: 5, users: 2, confirmed: 2 },
+  { identifier: "rep-beta", user_id: "bob", hits: 3, unique_hits: 3, visitors: 2, users: 1, confirmed: 1 },
+  {
+    identifier: "rep-gamma",
+    user_id: HOSTILE.owner,
+    hits: 1,
+    unique_hits: 1,
+    visitors: 1,
+    users: 0,
+    confirmed: 0,
+  },
+  { identifier: "rep-idle", user_id: null, hits: 0, unique_hits: 0, visitors: 0, users: 0, confirmed: 0 },
 ];
 
 /**
@@ -472,23 +484,31 @@ export const EXPECTED_LINKS = [
  * its days have 3 + 2 + 0: browser A1 came on two days and counts once.
  */
 export const EXPECTED_LINKS_NARROW = [
-  { identifier: "rep-alpha", user_id: "alice", hits: 6, visitors: 4, users: 2, confirmed: 1 },
-  { identifier: "rep-beta", user_id: "bob", hits: 3, visitors: 2, users: 1, confirmed: 1 },
-  { identifier: "rep-gamma", user_id: HOSTILE.owner, hits: 1, visitors: 1, users: 0, confirmed: 0 },
-  { identifier: "rep-idle", user_id: null, hits: 0, visitors: 0, users: 0, confirmed: 0 },
+  { identifier: "rep-alpha", user_id: "alice", hits: 6, unique_hits: 5, visitors: 4, users: 2, confirmed: 1 },
+  { identifier: "rep-beta", user_id: "bob", hits: 3, unique_hits: 3, visitors: 2, users: 1, confirmed: 1 },
+  {
+    identifier: "rep-gamma",
+    user_id: HOSTILE.owner,
+    hits: 1,
+    unique_hits: 1,
+    visitors: 1,
+    users: 0,
+    confirmed: 0,
+  },
+  { identifier: "rep-idle", user_id: null, hits: 0, unique_hits: 0, visitors: 0, users: 0, confirmed: 0 },
 ];
 
 /** Every row of the `daily_hits` view, by day then identifier. */
 export const EXPECTED_DAILY_VIEW = [
-  { day: "2025-05-31", identifier: "rep-alpha", hits: 1, visitors: 1, confirmed: 0 },
-  { day: "2025-06-01", identifier: "rep-alpha", hits: 4, visitors: 3, confirmed: 0 },
-  { day: "2025-06-01", identifier: "rep-beta", hits: 2, visitors: 2, confirmed: 0 },
-  { day: "2025-06-02", identifier: "rep-alpha", hits: 2, visitors: 2, confirmed: 0 },
-  { day: "2025-06-02", identifier: "rep-beta", hits: 1, visitors: 1, confirmed: 1 },
-  { day: "2025-06-03", identifier: "rep-alpha", hits: 0, visitors: 0, confirmed: 1 },
-  { day: "2025-06-03", identifier: "rep-gamma", hits: 1, visitors: 1, confirmed: 0 },
-  { day: "2025-06-10", identifier: "rep-alpha", hits: 1, visitors: 1, confirmed: 0 },
-  { day: "2025-06-11", identifier: "rep-alpha", hits: 0, visitors: 0, confirmed: 1 },
+  { day: "2025-05-31", identifier: "rep-alpha", hits: 1, unique_hits: 1, visitors: 1, confirmed: 0 },
+  { day: "2025-06-01", identifier: "rep-alpha", hits: 4, unique_hits: 3, visitors: 3, confirmed: 0 },
+  { day: "2025-06-01", identifier: "rep-beta", hits: 2, unique_hits: 2, visitors: 2, confirmed: 0 },
+  { day: "2025-06-02", identifier: "rep-alpha", hits: 2, unique_hits: 2, visitors: 2, confirmed: 0 },
+  { day: "2025-06-02", identifier: "rep-beta", hits: 1, unique_hits: 1, visitors: 1, confirmed: 1 },
+  { day: "2025-06-03", identifier: "rep-alpha", hits: 0, unique_hits: 0, visitors: 0, confirmed: 1 },
+  { day: "2025-06-03", identifier: "rep-gamma", hits: 1, unique_hits: 1, visitors: 1, confirmed: 0 },
+  { day: "2025-06-10", identifier: "rep-alpha", hits: 1, unique_hits: 1, visitors: 1, confirmed: 0 },
+  { day: "2025-06-11", identifier: "rep-alpha", hits: 0, unique_hits: 0, visitors: 0, confirmed: 1 },
 ];
 
 /**
@@ -496,17 +516,17 @@ export const EXPECTED_DAILY_VIEW = [
  * used: on 2025-06-01 user u1 hit both rep-alpha and rep-beta, so 4, not the view's 3 + 2.
  */
 export const EXPECTED_DAILY_ALL = [
-  { day: "2025-05-31", hits: 1, visitors: 1, confirmed: 0 },
-  { day: "2025-06-01", hits: 6, visitors: 4, confirmed: 0 },
-  { day: "2025-06-02", hits: 3, visitors: 3, confirmed: 1 },
-  { day: "2025-06-03", hits: 1, visitors: 1, confirmed: 1 },
-  { day: "2025-06-10", hits: 1, visitors: 1, confirmed: 0 },
-  { day: "2025-06-11", hits: 0, visitors: 0, confirmed: 1 },
+  { day: "2025-05-31", hits: 1, unique_hits: 1, visitors: 1, confirmed: 0 },
+  { day: "2025-06-01", hits: 6, unique_hits: 5, visitors: 4, confirmed: 0 },
+  { day: "2025-06-02", hits: 3, unique_hits: 3, visitors: 3, confirmed: 1 },
+  { day: "2025-06-03", hits: 1, unique_hits: 1, visitors: 1, confirmed: 1 },
+  { day: "2025-06-10", hits: 1, unique_hits: 1, visitors: 1, confirmed: 0 },
+  { day: "2025-06-11", hits: 0, unique_hits: 0, visitors: 0, confirmed: 1 },
 ];
 
 /** Totals across every link: over {@link DATASET_PERIOD} and over {@link NARROW_PERIOD}. */
-export const EXPECTED_TOTALS = { hits: 12, visitors: 7, users: 2, confirmed: 3 };
-export const EXPECTED_TOTALS_NARROW = { hits: 10, visitors: 6, users: 2, confirmed: 2 };
+export const EXPECTED_TOTALS = { hits: 12, unique_hits: 11, visitors: 7, users: 2, confirmed: 3 };
+export const EXPECTED_TOTALS_NARROW = { hits: 10, unique_hits: 9, visitors: 6, users: 2, confirmed: 2 };
 
 // ——— money ———
 

@@ -1,16 +1,22 @@
 import { getTableColumns } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { INSERT_HIT_SQL } from "../../src/db/queries/hits";
+import { insertHitSql } from "../../src/db/queries/hits";
 import { referralHits } from "../../src/db/schema";
 
 describe("the hot-path hit insert", () => {
-  it("names every column of referral_hits, in the schema's order, with one placeholder each", () => {
-    const columns = Object.values(getTableColumns(referralHits)).map((column) => column.name);
-    const listed = /\(([^)]*)\) VALUES/
-      .exec(INSERT_HIT_SQL)?.[1]
-      ?.split(",")
-      .map((name) => name.trim());
-    expect(listed).toEqual(columns);
-    expect(INSERT_HIT_SQL.match(/\?/g)).toHaveLength(columns.length);
-  });
+  it.each(["anonymous", "user", null] as const)(
+    "names every column of referral_hits, in the schema's order (dedupe by %s)",
+    (key) => {
+      const sql = insertHitSql(key);
+      const columns = Object.values(getTableColumns(referralHits)).map((column) => column.name);
+      const listed = /^INSERT INTO referral_hits \(([^)]*)\) SELECT/
+        .exec(sql)?.[1]
+        ?.split(",")
+        .map((name) => name.trim());
+      expect(listed).toEqual(columns);
+      // Each column's value, then the window's two bounds: 17 numbered parameters, each used.
+      const used = new Set([...sql.matchAll(/\?(\d+)/g)].map((match) => Number(match[1])));
+      expect([...used].sort((a, b) => a - b)).toEqual(Array.from({ length: 17 }, (_, i) => i + 1));
+    },
+  );
 });

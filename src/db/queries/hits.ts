@@ -2,61 +2,153 @@ import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
 import type { Database } from "../client";
 import { type NewReferralHit, type ReferralHit, referralHits } from "../schema";
 
-/** D1 binds at most 100 parameters per statement; a hit row binds 13. */
-const HITS_PER_STATEMENT = 7;
+/**
+ * The columns every hit insert writes, in the schema's order (test/unit/insert-hit.test.ts checks
+ * them against the schema).
+ */
+const HIT_COLUMNS =
+  "id, link_id, anonymous_id, authenticated, hit_user_id, ip, user_agent, http_referer, next, " +
+  "country, confirmed_at, duplicate, consented, created_at, updated_at";
+
+/** Parameters bound per hit: its 15 columns, then the dedupe window's start and end. */
+const PARAMS_PER_HIT = 17;
+
+/** Which earlier hits make a hit a duplicate (docs/data.md#duplicates): the same visitor's. */
+type DedupeKey = "anonymous" | "user" | null;
 
 /**
- * Inserts hits, chunked under D1's parameter limit and sent as one batch. Idempotent by hit id,
- * so that retrying after an ambiguous failure (the write landed but the answer was lost), or a
- * redelivered queue batch, neither fails nor counts a visit twice.
+ * One hit as a `SELECT` of its values (parameters `?{base+1}`…`?{base+17}`) whose `duplicate` is
+ * computed by SQLite at the insert: the given flag, or whether the same visitor (the same
+ * `anonymous_id`, or the same `hit_user_id`) has a counted hit on the same link within the window.
+ * The lookup is one search of `referral_hits_anonymous_id_idx` (anonymous id, link, time) or of
+ * `referral_hits_user_created_idx` (user, time), made by D1 inside the write itself: no round trip
+ * more, and nothing on the redirect, which never waits for the write. `INDEXED BY`: left to
+ * itself, SQLite prefers the covering (link, time) index, which walks every hit of a busy link in
+ * the window instead of the few of one visitor. `WHERE true` keeps SQLite's
+ * parser from reading the upsert's `ON CONFLICT` as a join constraint.
  */
-export async function insertHits(db: Database, hits: NewReferralHit[]): Promise<void> {
-  const statements = [];
-  for (let start = 0; start < hits.length; start += HITS_PER_STATEMENT) {
-    statements.push(
-      db
-        .insert(referralHits)
-        .values(hits.slice(start, start + HITS_PER_STATEMENT))
-        .onConflictDoNothing({ target: referralHits.id }),
-    );
-  }
-  const [first, ...rest] = statements;
-  if (!first) return;
-  await db.batch([first, ...rest]);
+function hitSelect(base: number, key: DedupeKey): string {
+  const p = (n: number) => `?${base + n}`;
+  const given = p(12);
+  const who =
+    key === "anonymous"
+      ? `INDEXED BY referral_hits_anonymous_id_idx WHERE anonymous_id = ${p(3)}`
+      : key === "user"
+        ? `INDEXED BY referral_hits_user_created_idx WHERE hit_user_id = ${p(5)}`
+        : null;
+  const duplicate = who
+    ? `(${given} OR EXISTS (SELECT 1 FROM referral_hits ${who} AND link_id = ${p(2)} ` +
+      `AND created_at > ${p(16)} AND created_at < ${p(17)} AND duplicate = 0))`
+    : `(${given} OR (0 AND ${p(16)} AND ${p(17)}))`; // no lookup; the window's parameters kept in place
+  const values = Array.from({ length: 15 }, (_, i) => (i === 11 ? duplicate : p(i + 1)));
+  return `SELECT ${values.join(", ")} WHERE true`;
 }
+
+function dedupeKeyOf(hit: NewReferralHit, dedupeSeconds: number): DedupeKey {
+  if (dedupeSeconds <= 0) return null;
+  if (hit.hitUserId) return "user";
+  if (hit.anonymousId) return "anonymous";
+  return null; // a visitor who did not consent is not recognised: each hit counts
+}
+
+/** The 17 values {@link hitSelect} binds for one hit. */
+function hitParams(hit: NewReferralHit, dedupeSeconds: number): unknown[] {
+  const at = Date.parse(hit.createdAt);
+  const windowMs = dedupeSeconds * 1000;
+  // A hit written late (a queue retry) is measured against its own time, not the write's: a
+  // counted hit less than the window before or after it makes it a duplicate.
+  const window =
+    dedupeSeconds > 0 && Number.isFinite(at)
+      ? [new Date(at - windowMs).toISOString(), new Date(at + windowMs).toISOString()]
+      : [null, null];
+  return [
+    hit.id,
+    hit.linkId,
+    hit.anonymousId ?? null,
+    hit.authenticated ? 1 : 0,
+    hit.hitUserId ?? null,
+    hit.ip ?? null,
+    hit.userAgent ?? null,
+    hit.httpReferer ?? null,
+    hit.next ?? "",
+    hit.country ?? null,
+    hit.confirmedAt ?? null,
+    hit.duplicate ? 1 : 0,
+    hit.consented === false ? 0 : 1,
+    hit.createdAt,
+    hit.updatedAt,
+    ...window,
+  ];
+}
+
+/**
+ * The insert of one hit (docs/data.md#how-hits-are-written), deduplicated in the statement
+ * itself. Idempotent by hit id.
+ */
+export function insertHitSql(key: DedupeKey): string {
+  return `INSERT INTO referral_hits (${HIT_COLUMNS}) ${hitSelect(0, key)} ON CONFLICT (id) DO NOTHING`;
+}
+
+const INSERT_SQL = {
+  anonymous: insertHitSql("anonymous"),
+  user: insertHitSql("user"),
+  none: insertHitSql(null),
+};
 
 /**
  * The one-row insert the referral routes make for every visit, as a plain prepared statement:
  * on the hot path, Drizzle's query building and one-statement batch cost CPU on every hit for
- * nothing (README "Performance" has the measured figures). The column list is checked against the
- * schema by test/unit/insert-hit.test.ts.
+ * nothing (README "Performance" has the measured figures). `duplicate` is decided inside it.
  */
-export const INSERT_HIT_SQL =
-  "INSERT INTO referral_hits (id, link_id, anonymous_id, authenticated, hit_user_id, ip, user_agent, " +
-  "http_referer, next, country, confirmed_at, duplicate, consented, created_at, updated_at) " +
-  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING";
-
-export async function insertHit(d1: D1Database, hit: NewReferralHit): Promise<void> {
+export async function insertHit(d1: D1Database, hit: NewReferralHit, dedupeSeconds: number): Promise<void> {
+  const key = dedupeKeyOf(hit, dedupeSeconds);
   await d1
-    .prepare(INSERT_HIT_SQL)
-    .bind(
-      hit.id,
-      hit.linkId,
-      hit.anonymousId ?? null,
-      hit.authenticated ? 1 : 0,
-      hit.hitUserId ?? null,
-      hit.ip ?? null,
-      hit.userAgent ?? null,
-      hit.httpReferer ?? null,
-      hit.next ?? "",
-      hit.country ?? null,
-      hit.confirmedAt ?? null,
-      hit.duplicate ? 1 : 0,
-      hit.consented === false ? 0 : 1,
-      hit.createdAt,
-      hit.updatedAt,
-    )
+    .prepare(INSERT_SQL[key ?? "none"])
+    .bind(...hitParams(hit, dedupeSeconds))
     .run();
+}
+
+/** D1 binds at most 100 parameters per statement. */
+const HITS_PER_STATEMENT = Math.floor(100 / PARAMS_PER_HIT);
+
+/**
+ * Inserts hits (the queue consumer's batch), oldest first, chunked under D1's parameter limit and
+ * sent as one atomic batch. Idempotent by hit id, so that retrying after an ambiguous failure, or a
+ * redelivered queue batch, neither fails nor counts a visit twice. Duplicates are decided as
+ * {@link insertHit} decides them: against stored hits inside each statement, and between the
+ * hits of this batch here, since the rows of one statement do not see each other.
+ */
+export async function insertHits(db: Database, hits: NewReferralHit[], dedupeSeconds: number): Promise<void> {
+  const ordered = markDuplicatesAmong(
+    [...hits].sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0)),
+    dedupeSeconds,
+  );
+  const d1 = db.$client;
+  const statements: D1PreparedStatement[] = [];
+  for (let start = 0; start < ordered.length; start += HITS_PER_STATEMENT) {
+    const chunk = ordered.slice(start, start + HITS_PER_STATEMENT);
+    const selects = chunk.map((hit, i) => hitSelect(i * PARAMS_PER_HIT, dedupeKeyOf(hit, dedupeSeconds)));
+    const sql = `INSERT INTO referral_hits (${HIT_COLUMNS}) ${selects.join(" UNION ALL ")} ON CONFLICT (id) DO NOTHING`;
+    statements.push(d1.prepare(sql).bind(...chunk.flatMap((hit) => hitParams(hit, dedupeSeconds))));
+  }
+  if (statements.length === 0) return;
+  await d1.batch(statements);
+}
+
+/** `hits` (oldest first) with `duplicate` set on those that repeat a counted hit of the same list. */
+function markDuplicatesAmong(hits: NewReferralHit[], dedupeSeconds: number): NewReferralHit[] {
+  if (dedupeSeconds <= 0) return hits;
+  const counted = new Map<string, number>();
+  return hits.map((hit) => {
+    const who = hit.hitUserId ? `u:${hit.hitUserId}` : hit.anonymousId ? `a:${hit.anonymousId}` : null;
+    if (who === null || hit.duplicate) return hit;
+    const key = `${hit.linkId} ${who}`;
+    const at = Date.parse(hit.createdAt);
+    const last = counted.get(key);
+    if (last !== undefined && at - last < dedupeSeconds * 1000) return { ...hit, duplicate: true };
+    counted.set(key, at);
+    return hit;
+  });
 }
 
 /** Where a newest-first list of hits stopped: the last hit shown. */

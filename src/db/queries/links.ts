@@ -95,6 +95,8 @@ export async function deleteLink(db: Database, identifier: string): Promise<bool
 
 export interface LinkStats {
   hits: number;
+  /** Hits that are not duplicates (`DEDUPE_SECONDS`). */
+  unique_hits: number;
   visitors: number;
   users: number;
   confirmed: number;
@@ -105,11 +107,12 @@ export async function linkStatsOf(db: Database, identifier: string): Promise<Lin
   const [row] = await db
     .select({
       hits: linkStats.hits,
+      unique_hits: linkStats.uniqueHits,
       visitors: linkStats.visitors,
       users: linkStats.users,
       confirmed: linkStats.confirmed,
     })
     .from(linkStats)
     .where(eq(linkStats.identifier, identifier));
-  return row ?? { hits: 0, visitors: 0, users: 0, confirmed: 0 };
+  return row ?? { hits: 0, unique_hits: 0, visitors: 0, users: 0, confirmed: 0 };
 }

@@ -13,6 +13,9 @@
 /** A visitor: the user when the hit has one, else the browser's anonymous id (as in the views). */
 const VISITOR = "COALESCE('u:' || h.hit_user_id, 'a:' || h.anonymous_id)";
 
+/** Hits that are not duplicates (`DEDUPE_SECONDS`), as the views' `unique_hits` counts them. */
+const UNIQUE = "COALESCE(SUM(CASE WHEN h.duplicate = 0 THEN 1 ELSE 0 END), 0)";
+
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const LAST_DAY = "9999-12-31";
 
@@ -80,7 +83,7 @@ export function linkReportQuery(options = {}) {
   const params = [];
   const order = " ORDER BY hits DESC, identifier";
   if (options.from === undefined && options.to === undefined) {
-    const sql = `SELECT identifier, user_id, hits, visitors, users, confirmed FROM link_stats${order}`;
+    const sql = `SELECT identifier, user_id, hits, unique_hits, visitors, users, confirmed FROM link_stats${order}`;
     return { sql: sql + page(options, params), params };
   }
   const hitPeriod = periodConditions("h.created_at", options, params).map((c) => ` AND ${c}`);
@@ -90,6 +93,7 @@ export function linkReportQuery(options = {}) {
   const sql =
     "SELECT l.identifier AS identifier, l.user_id AS user_id, " +
     `(SELECT COUNT(*) ${hitsOfLink}) AS hits, ` +
+    `(SELECT COUNT(*) ${hitsOfLink} AND h.duplicate = 0) AS unique_hits, ` +
     `(SELECT COUNT(DISTINCT ${VISITOR}) ${hitsOfLink}) AS visitors, ` +
     `(SELECT COUNT(DISTINCT h.hit_user_id) ${hitsOfLink}) AS users, ` +
     `(SELECT COUNT(*) FROM confirmed_referrals c WHERE c.link_id = l.id${confirmedPeriod}) AS confirmed ` +
@@ -128,10 +132,12 @@ function scopeConditions(options) {
 export function dailyReportQuery(options = {}) {
   const { params, hitConditions, confirmedConditions } = scopeConditions(options);
   const sql =
-    "SELECT day, SUM(hits) AS hits, SUM(visitors) AS visitors, SUM(confirmed) AS confirmed FROM (" +
-    `SELECT substr(h.created_at, 1, 10) AS day, COUNT(*) AS hits, COUNT(DISTINCT ${VISITOR}) AS visitors, ` +
+    "SELECT day, SUM(hits) AS hits, SUM(unique_hits) AS unique_hits, SUM(visitors) AS visitors, " +
+    "SUM(confirmed) AS confirmed FROM (" +
+    `SELECT substr(h.created_at, 1, 10) AS day, COUNT(*) AS hits, ${UNIQUE} AS unique_hits, ` +
+    `COUNT(DISTINCT ${VISITOR}) AS visitors, ` +
     `0 AS confirmed FROM referral_hits h${where(hitConditions)} GROUP BY 1 ` +
-    "UNION ALL SELECT substr(c.created_at, 1, 10), 0, 0, COUNT(*) " +
+    "UNION ALL SELECT substr(c.created_at, 1, 10), 0, 0, 0, COUNT(*) " +
     `FROM confirmed_referrals c${where(confirmedConditions)} GROUP BY 1` +
     ") GROUP BY day ORDER BY day";
   return { sql, params };
@@ -145,7 +151,8 @@ export function totalsQuery(options = {}) {
   const { params, hitConditions, confirmedConditions } = scopeConditions(options);
   const hits = `FROM referral_hits h${where(hitConditions)}`;
   const sql =
-    `SELECT (SELECT COUNT(*) ${hits}) AS hits, (SELECT COUNT(DISTINCT ${VISITOR}) ${hits}) AS visitors, ` +
+    `SELECT (SELECT COUNT(*) ${hits}) AS hits, (SELECT ${UNIQUE} ${hits}) AS unique_hits, ` +
+    `(SELECT COUNT(DISTINCT ${VISITOR}) ${hits}) AS visitors, ` +
     `(SELECT COUNT(DISTINCT h.hit_user_id) ${hits}) AS users, ` +
     `(SELECT COUNT(*) FROM confirmed_referrals c${where(confirmedConditions)}) AS confirmed`;
   return { sql, params };

@@ -28,6 +28,8 @@ export interface LinkReportRow {
   identifier: string;
   user_id: string | null;
   hits: number;
+  /** Hits that are not duplicates (`DEDUPE_SECONDS`). */
+  unique_hits: number;
   visitors: number;
   users: number;
   confirmed: number;
@@ -37,11 +39,13 @@ export interface LinkReportRow {
 export interface DailyReportRow {
   day: string;
   hits: number;
+  /** Hits that are not duplicates (`DEDUPE_SECONDS`). */
+  unique_hits: number;
   visitors: number;
   confirmed: number;
 }
 
-/** The totals of a period: the same four numbers as one link's {@link LinkStats}. */
+/** The totals of a period: the same numbers as one link's {@link LinkStats}. */
 export type ReportTotals = LinkStats;
 
 async function run<T>(db: Database, query: ReportQuery): Promise<T[]> {
@@ -71,7 +75,7 @@ export function dailyReport(
 /** The period's totals, for one link or every link; visitors and users counted once each. */
 export async function reportTotals(db: Database, options: Period & { linkId?: number } = {}) {
   const [row] = await run<ReportTotals>(db, totalsQuery(options));
-  return row ?? { hits: 0, visitors: 0, users: 0, confirmed: 0 };
+  return row ?? { hits: 0, unique_hits: 0, visitors: 0, users: 0, confirmed: 0 };
 }
 
 /** Revenue and commission of a link in one currency (a `link_revenue` row); minor units. */

@@ -239,6 +239,7 @@ export const linkSchema = z
 export const statsSchema = z
   .strictObject({
     hits: z.number().int(),
+    unique_hits: z.number().int().meta({ description: "hits that are not duplicates (DEDUPE_SECONDS)" }),
     visitors: z.number().int(),
     users: z.number().int(),
     confirmed: z.number().int(),
@@ -299,6 +300,7 @@ export const linkReportSchema = z.strictObject({
       identifier: z.string(),
       user_id: z.string().nullable(),
       hits: z.number().int(),
+      unique_hits: z.number().int().meta({ description: "hits that are not duplicates (DEDUPE_SECONDS)" }),
       visitors: z.number().int(),
       users: z.number().int(),
       confirmed: z.number().int(),
@@ -311,6 +313,7 @@ export const dailyReportSchema = z.strictObject({
     z.strictObject({
       day: z.string(),
       hits: z.number().int(),
+      unique_hits: z.number().int().meta({ description: "hits that are not duplicates (DEDUPE_SECONDS)" }),
       visitors: z.number().int(),
       confirmed: z.number().int(),
     }),
