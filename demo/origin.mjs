@@ -6,6 +6,7 @@ import fs from "node:fs";
 import http from "node:http";
 import { fileURLToPath } from "node:url";
 import createClient from "openapi-fetch";
+import { Webhook } from "standardwebhooks";
 
 const MAX_BODY = 64 * 1024;
 /** The Pro plan, in cents: conversions are integers in the currency's minor unit. */
@@ -18,7 +19,9 @@ const ZEROS = Buffer.alloc(64 * 1024);
 const HTML = { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" };
 // Known paths answer 405 (not 404) to other methods.
 const PATHS = new Set(
-  "/ /pricing /cookies /signup /login /logout /account /purchase /refund /download /health".split(" "),
+  "/ /pricing /cookies /signup /login /logout /account /purchase /refund /download /health /webhooks /webhooks/reflinks".split(
+    " ",
+  ),
 );
 
 const HOME = `<p>Notes that take themselves. Try it:</p>
@@ -56,7 +59,7 @@ nav{display:flex;gap:1rem;justify-content:space-between;border-bottom:1px solid 
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}
 code,td{font-family:ui-monospace,monospace;word-break:break-all}</style></head>
 <body><nav><span><a href="/">Acme Notes</a> · <a href="/pricing">Pricing</a> · <a href="/cookies">Cookies</a> ·
-<a href="/account">Account</a></span><span>${who}</span></nav>
+<a href="/account">Account</a> · <a href="/webhooks">Webhooks</a></span><span>${who}</span></nav>
 <h1>${escapeHtml(title)}</h1>
 ${body}
 </body></html>
@@ -177,6 +180,49 @@ export async function onStripeEvent(event, { reflinksUrl, apiToken, findUserBySt
   }
 }
 
+/** Every event type: the demo shows them all, hits included (a real site picks what it needs). */
+const DEMO_WEBHOOK_EVENTS = [
+  "referral.confirmed",
+  "conversion.created",
+  "conversion.approved",
+  "conversion.reversed",
+  "payout.created",
+  "link.created",
+  "hit.created",
+];
+const WEBHOOK_PATH = "/webhooks/reflinks";
+const WEBHOOKS_SHOWN = 10;
+
+/**
+ * Registers the demo's webhook receiver (`receiverUrl`, this server's `/webhooks/reflinks`) with
+ * the worker, replacing any earlier demo registration: the secret is shown only when an endpoint
+ * is created, and a restarted demo no longer knows the old one's. Answers the new secret.
+ */
+export async function registerDemoWebhook({ reflinksUrl, apiToken, receiverUrl }) {
+  const api = async (path, init = {}) => {
+    const res = await fetch(`${reflinksUrl}/_reflinks${path}`, {
+      ...init,
+      headers: { Authorization: `Bearer ${apiToken}`, "Content-Type": "application/json" },
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!res.ok) throw new Error(`reflinks answered ${res.status} to ${init.method ?? "GET"} ${path}`);
+    return res.status === 204 ? null : res.json();
+  };
+  const isDemoReceiver = (url) => {
+    const parsed = new URL(url);
+    return parsed.pathname === WEBHOOK_PATH && ["127.0.0.1", "localhost"].includes(parsed.hostname);
+  };
+  const { webhooks } = await api("/webhooks");
+  for (const old of webhooks.filter((webhook) => isDemoReceiver(webhook.url))) {
+    await api(`/webhooks/${old.id}`, { method: "DELETE" });
+  }
+  const created = await api("/webhooks", {
+    method: "POST",
+    body: JSON.stringify({ url: receiverUrl, events: DEMO_WEBHOOK_EVENTS }),
+  });
+  return created.secret;
+}
+
 /**
  * @param {{ reflinksUrl?: string, apiToken?: string }} [options] where the worker's API is and its
  *   token; default: the REFLINKS_URL and REFLINKS_API_TOKEN environment variables.
@@ -187,6 +233,53 @@ export function createOriginServer(options = {}) {
   const users = new Map(); // username -> when the account was created (ISO-8601)
   const sessions = new Map(); // session token -> username
   const orders = new Map(); // order id -> { user, refunded }
+  // The reflinks webhook: its secret (set once registered), the last deliveries, newest first.
+  let webhookSecret = null;
+  const deliveries = []; // { id, type, timestamp, summary, times }
+  let rejected = 0;
+
+  /**
+   * The receiver: verified with the Standard Webhooks library over the raw body, deduped on
+   * `webhook-id` (delivery is at least once: a repeat is counted, not processed again).
+   */
+  async function receiveWebhook(req, res) {
+    if (!webhookSecret) throw new HttpError(503, "No webhook secret yet: npm start registers one.");
+    const body = (await readBody(req)).toString("utf8");
+    let event;
+    try {
+      event = new Webhook(webhookSecret).verify(body, req.headers);
+    } catch {
+      rejected++;
+      return res.writeHead(400, { "Content-Type": "text/plain" }).end("bad signature");
+    }
+    const id = req.headers["webhook-id"];
+    const seen = deliveries.find((delivery) => delivery.id === id);
+    if (seen) seen.times++;
+    else {
+      deliveries.unshift({
+        id,
+        type: event.type,
+        timestamp: event.timestamp,
+        summary: summarize(event),
+        times: 1,
+      });
+      deliveries.length = Math.min(deliveries.length, WEBHOOKS_SHOWN);
+    }
+    res.writeHead(204).end();
+  }
+
+  function webhooksPage() {
+    const rows = deliveries
+      .map(
+        (d) =>
+          `<tr><td>${escapeHtml(d.timestamp)}</td><td><code>${escapeHtml(d.type)}</code></td><td>${escapeHtml(d.summary)}</td>` +
+          `<td><code>${escapeHtml(d.id)}</code>${d.times > 1 ? ` (received ${d.times} times)` : ""}</td></tr>`,
+      )
+      .join("");
+    return `<p>The last ${WEBHOOKS_SHOWN} webhooks reflinks sent this site, each verified with the
+<code>standardwebhooks</code> library${rejected ? ` (${rejected} rejected: bad signature)` : ""}.</p>
+${rows ? `<table><tr><th>When</th><th>Type</th><th>What</th><th>webhook-id</th></tr>${rows}</table>` : "<p>None yet: click a referral link, sign up or buy.</p>"}`;
+  }
 
   // The API client, typed from the worker's OpenAPI document (README "Typed calls from Node"):
   // demo/reflinks-api.d.ts is what `npx openapi-typescript` makes of GET /_reflinks/openapi.json.
@@ -419,6 +512,10 @@ a commission of ${escapeHtml(String(conversion.commission))} cents, ${escapeHtml
         };
         return pump();
       }
+      case `POST ${WEBHOOK_PATH}`:
+        return receiveWebhook(req, res);
+      case "GET /webhooks":
+        return page("Webhooks", webhooksPage());
       case "GET /health":
         return res.writeHead(200, { "Content-Type": "text/plain; charset=utf-8" }).end("ok");
       default:
@@ -427,7 +524,7 @@ a commission of ${escapeHtml(String(conversion.commission))} cents, ${escapeHtml
     }
   }
 
-  return http.createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     handle(req, res).catch((err) => {
       const status = err instanceof HttpError ? err.status : 500;
       if (status === 500) console.error("demo origin:", err);
@@ -437,6 +534,41 @@ a commission of ${escapeHtml(String(conversion.commission))} cents, ${escapeHtml
       const body = `<p>${escapeHtml(status === 500 ? "Something went wrong." : err.message)}</p>`;
       send(res, status, layout(`Error ${status}`, undefined, body), headers);
     });
+  });
+  return Object.assign(server, {
+    /** Where the worker's webhooks are verified from: the secret POST /_reflinks/webhooks answered. */
+    setWebhookSecret(/** @type {string} */ secret) {
+      webhookSecret = secret;
+    },
+  });
+}
+
+/** One line about an event's object, for the webhooks page. */
+function summarize({ type, data }) {
+  if (type === "conversion.reversed")
+    return `${data.reversal.amount} ${data.conversion.currency} of ${data.conversion.external_id}`;
+  if (type.startsWith("conversion."))
+    return `${data.amount} ${data.currency} by ${data.user_id}, commission ${data.commission} (${data.status})`;
+  if (type === "referral.confirmed")
+    return `${data.user_id} referred by ${data.referrer_user_id ?? "nobody"} (${data.event})`;
+  if (type === "payout.created") return `${data.amount} ${data.currency} to ${data.referrer_user_id}`;
+  if (type === "link.created") return data.url;
+  if (type === "hit.created") return `a click on ${data.link}`;
+  return "";
+}
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const parts = [];
+    let size = 0;
+    req.on("data", (chunk) => {
+      size += chunk.length;
+      if (size <= MAX_BODY) parts.push(chunk);
+    });
+    req.on("end", () =>
+      size > MAX_BODY ? reject(new HttpError(413, "Body too large.")) : resolve(Buffer.concat(parts)),
+    );
+    req.on("error", reject);
   });
 }
 

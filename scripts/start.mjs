@@ -102,7 +102,7 @@ await step('Creating the demo link "demo" (owner alice)', [
 // The demo origin calls the worker's API, so it gets the URL and token before it loads.
 process.env.REFLINKS_URL = workerUrl;
 process.env.REFLINKS_API_TOKEN = token;
-const { createOriginServer } = await import("../demo/origin.mjs");
+const { createOriginServer, registerDemoWebhook } = await import("../demo/origin.mjs");
 const origin = createOriginServer();
 await new Promise((resolve) => {
   origin.once("error", (err) =>
@@ -214,6 +214,19 @@ if (!stopping && !ready) {
   console.error(`\n✖ The worker did not answer ${workerUrl}/health within 60 s (last: ${last}).`);
   stop(1);
 } else if (ready) {
+  // The demo receives the worker's webhooks: registered anew on every start (idempotent: the
+  // previous run's registration is replaced, its secret being gone with that run).
+  try {
+    origin.setWebhookSecret(
+      await registerDemoWebhook({
+        reflinksUrl: workerUrl,
+        apiToken: token,
+        receiverUrl: `${originUrl}/webhooks/reflinks`,
+      }),
+    );
+  } catch (err) {
+    console.error(`\n✖ Could not register the demo's webhook: ${err.message}`);
+  }
   console.log(`
 ✔ reflinks is running: the worker on ${workerUrl}, in front of the demo origin on ${originUrl}.
 
@@ -222,6 +235,7 @@ if (!stopping && !ready) {
     ${workerUrl}/ref/demo?next=/pricing      a referral link
     ${workerUrl}/cookies                     the cookies the origin sees (reflinks_rk)
     ${workerUrl}/signup                      sign up: the origin reports the login to the worker
+    ${workerUrl}/webhooks                    the webhooks the worker sent the origin, verified
 
   API: ${workerUrl}/_reflinks/… with "Authorization: Bearer ${tokenShown}"
   Ctrl-C stops everything.

@@ -9,6 +9,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createOriginServer, registerDemoWebhook } from "../../demo/origin.mjs";
 import { BROWSER_UA, type Stack, startStack } from "./harness.ts";
 import { navigate } from "./navigate.ts";
 
@@ -172,5 +173,55 @@ describe("webhooks end to end", () => {
       [2, 204],
       [1, 503],
     ]);
+  });
+
+  it("the demo origin (as npm start runs it) registers its receiver once, and shows the deliveries it verified", async () => {
+    const demo = createOriginServer({ reflinksUrl: stack.workerUrl, apiToken: stack.apiToken });
+    await new Promise<void>((resolve) => demo.listen(0, "127.0.0.1", resolve));
+    const demoUrl = `http://127.0.0.1:${(demo.address() as AddressInfo).port}`;
+    try {
+      const register = () =>
+        registerDemoWebhook({
+          reflinksUrl: stack.workerUrl,
+          apiToken: stack.apiToken,
+          receiverUrl: `${demoUrl}/webhooks/reflinks`,
+        });
+      await register();
+      // A second start replaces the first registration: one demo endpoint, the new secret.
+      demo.setWebhookSecret(await register());
+      const { webhooks } = await (await api("/webhooks")).json();
+      const demos = webhooks.filter((webhook: { url: string }) => webhook.url.endsWith("/webhooks/reflinks"));
+      expect(demos).toHaveLength(1);
+      expect(demos[0].events).toContain("hit.created");
+
+      const link = await api("/links", { method: "POST", json: { identifier: "shown-by-the-demo" } });
+      expect(link.status).toBe(201);
+      let page = "";
+      for (let tries = 0; !page.includes("shown-by-the-demo") && tries < 100; tries++) {
+        if (tries > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+        page = await (await fetch(`${demoUrl}/webhooks`)).text();
+      }
+      expect(page).toContain("<code>link.created</code>");
+      expect(page).toContain(`/ref/shown-by-the-demo`);
+
+      // A delivery it cannot verify is refused and counted, never shown.
+      const forged = await fetch(`${demoUrl}/webhooks/reflinks`, {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/json",
+          "webhook-id": "msg_forged",
+          "webhook-timestamp": String(Math.floor(Date.now() / 1000)),
+          "webhook-signature": "v1,AAAA",
+        },
+        body: JSON.stringify({ type: "payout.created", timestamp: "x", data: {} }),
+      });
+      expect(forged.status).toBe(400);
+      page = await (await fetch(`${demoUrl}/webhooks`)).text();
+      expect(page).toContain("1 rejected: bad signature");
+      expect(page).not.toContain("msg_forged");
+    } finally {
+      demo.closeAllConnections();
+      await new Promise((resolve) => demo.close(resolve));
+    }
   });
 });
