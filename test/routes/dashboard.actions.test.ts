@@ -384,6 +384,23 @@ describe("webhook failures", () => {
     expect(await select(shown.html, `${row} form`)).toEqual([]);
   });
 
+  it("a payout recorded on the dashboard sends payout.created, as POST /payouts does", async () => {
+    const box = receiver("ok");
+    const webhook = await createWebhook(box.url, ["payout.created"]);
+    created.push(webhook.id);
+    const { user, referrer } = await referredUser();
+    await converted(user, 5_000, { currency: "EUR", bindings: DUE_AT_ONCE });
+    const location = await submit(`table[data-table=due] tr[data-referrer="${referrer}"] form`);
+    expect(location.searchParams.get("done")).toBe("payout_created");
+    const [event] = await eventsOf(webhook.id);
+    expect(event).toMatchObject({ type: "payout.created", status: "delivered" });
+    expect(JSON.parse(event?.payload ?? "{}").data).toMatchObject({
+      id: Number(location.searchParams.get("payout")),
+      referrer_user_id: referrer,
+      amount: 500,
+    });
+  });
+
   it("a receiver still failing: the page says so, and the new attempt is listed", async () => {
     const { webhook, delivery } = await failedOnce("status-500");
     const html = await page();

@@ -111,6 +111,7 @@ describe("the page", () => {
     expect(csp).toContain("default-src 'none'");
     expect(csp).not.toContain("script-src");
     expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("form-action 'self'");
     expect(response.headers.get("X-Frame-Options")).toBe("DENY");
     expect(response.headers.get("X-Content-Type-Options")).toBe("nosniff");
     expect(response.headers.get("Referrer-Policy")).toBe("no-referrer");
