@@ -6,6 +6,7 @@
 import type { AppBindings } from "../bindings";
 import { errorMessage, log } from "../lib/log";
 import { approveEndedHolds, deliverDueEvents } from "../webhooks";
+import { applyRetention } from "./retention";
 
 /** One unit of the job's work: what it did, for the log line. */
 export type ScheduledTask = (
@@ -19,6 +20,7 @@ export const SCHEDULED_TASKS: Record<string, ScheduledTask> = {
   // Approvals first: their conversion.approved events are then sent by the same run.
   conversion_approvals: (bindings, _ctx, now) => approveEndedHolds(bindings, now),
   webhook_deliveries: (bindings, _ctx, now) => deliverDueEvents(bindings, now),
+  retention: (bindings, _ctx, now) => applyRetention(bindings, now),
 };
 
 export async function runScheduledJob(

@@ -8,7 +8,8 @@ import type { AppBindings } from "../bindings";
 import type { Config } from "../config";
 import { database } from "../db/client";
 import { recordLogin } from "../db/queries/users";
-import { clearIdentityCookie, identityCookie, verifiedIdentity } from "../lib/identity";
+import { hasConsented } from "../lib/consent";
+import { clearIdentityCookie, IDENTITY_COOKIE, identityCookie, verifiedIdentity } from "../lib/identity";
 import { errorMessage, log } from "../lib/log";
 import { requestIdOf } from "../lib/request-id";
 import { withRetries } from "../lib/retry";
@@ -29,7 +30,8 @@ export const SIGNATURE_HEADER = "Reflinks-User-Signature";
  * proxy) must not sign anyone in. A user id the identity cookie already names costs nothing more
  * (the origin may send the header on every page of a signed-in user). Another user id: the login
  * is recorded, the browser's anonymous hits get that user, the anonymous cookie is cleared and the
- * signed identity cookie set. An empty value (a logout): the identity cookie is cleared.
+ * signed identity cookie set, unless the request has not consented (`CONSENT`). An empty value
+ * (a logout): the identity cookie is cleared.
  */
 export async function applyLoginReport(
   response: Response,
@@ -65,6 +67,16 @@ export async function applyLoginReport(
   // The browser already carries this user's identity, from a recorded login: no query.
   const identity = await verifiedIdentity(request, config);
   if (identity?.userId === userId && identity.recorded) return answer;
+
+  if (!hasConsented(request, config.consent)) {
+    // Not consented (CONSENT): the login is not recorded, no hit is reconciled and no cookie set
+    // (docs/privacy.md#consent). An identity cookie naming someone else would credit this
+    // visitor's clicks to that user, so it is expired; expiring leaves nothing behind.
+    if (identity?.userId !== userId && readCookie(request, IDENTITY_COOKIE) !== undefined) {
+      noStore(answer).headers.append("Set-Cookie", clearIdentityCookie(config, url));
+    }
+    return answer;
+  }
 
   const visitor = anonymousCookieOf(request, config);
   const recorded = await recordLoginSoon(bindings, ctx, request, userId, visitor.id);

@@ -79,6 +79,8 @@ describe("the OpenAPI document", () => {
         "GET /_reflinks/payouts",
         "GET /_reflinks/payouts/due",
         "GET /_reflinks/users/{user_id}",
+        "GET /_reflinks/users/{user_id}/export",
+        "DELETE /_reflinks/users/{user_id}",
         "POST /_reflinks/conversions",
         "POST /_reflinks/conversions/{external_id}/reverse",
         "POST /_reflinks/payouts",

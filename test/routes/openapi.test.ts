@@ -110,6 +110,8 @@ async function requests(): Promise<Record<RouteName, () => Promise<Response>>> {
     },
     listPayouts: () => api("/payouts?referrer_user_id=doc-owner"),
     getUser: () => api("/users/doc-owner"),
+    exportUser: () => api("/users/doc-owner/export"),
+    eraseUser: () => api("/users/doc-erased", { method: "DELETE" }),
     createWebhook: () =>
       api("/webhooks", {
         method: "POST",

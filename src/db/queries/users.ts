@@ -1,6 +1,7 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Database } from "../client";
 import { referralHits, reflinksUsers } from "../schema";
+import type { Referral } from "./referrals";
 
 /**
  * A login the worker learned of (a verified `Reflinks-User` header or `POST /reconcile`): records
@@ -39,4 +40,81 @@ export async function recordLogin(
 export async function findUser(db: Database, userId: string) {
   const [row] = await db.select().from(reflinksUsers).where(eq(reflinksUsers.userId, userId)).limit(1);
   return row ?? null;
+}
+
+/**
+ * The anonymous ids the user's own hits carry: the browsers they clicked from before a login
+ * reconciled those hits to them. Other hits with one of these ids and no user are theirs too.
+ */
+const USER_ANONYMOUS_IDS =
+  "SELECT anonymous_id FROM referral_hits WHERE hit_user_id = ?1 AND anonymous_id IS NOT NULL";
+
+/**
+ * Which hits are the user's own (docs/privacy.md#erasure): those that name them in `hit_user_id`,
+ * and those without a user made from a browser whose anonymous id their own hits carry.
+ */
+export const OWN_HITS = `(h.hit_user_id = ?1 OR (h.hit_user_id IS NULL AND h.anonymous_id IN (${USER_ANONYMOUS_IDS})))`;
+
+/** The user's own hits (see {@link OWN_HITS}) with their link's identifier, newest first. */
+export async function userHits(db: Database, userId: string) {
+  const { results } = await db.$client
+    .prepare(
+      "SELECT h.*, l.identifier AS link FROM referral_hits h JOIN referral_links l ON l.id = h.link_id " +
+        `WHERE ${OWN_HITS} ORDER BY h.created_at DESC, h.id DESC`,
+    )
+    .bind(userId)
+    .all<Record<string, string | number | null>>();
+  return results;
+}
+
+/**
+ * Erases what identifies the user (docs/privacy.md#erasure), in one atomic batch: `ip`,
+ * `user_agent`, `http_referer` and `anonymous_id` of their own hits; their anonymous ids wherever
+ * else they appear (a hit of another user made from the same browser keeps everything but that
+ * id); their `reflinks_users` row. Referrals, conversions and payouts are records of money and are
+ * kept, as are `hit_user_id` and `country` (the origin's own id for the user, and a country).
+ * Returns how many of the user's own hits changed: 0 on a repeat.
+ */
+export async function eraseUser(
+  db: Database,
+  userId: string,
+  now = new Date().toISOString(),
+): Promise<number> {
+  const d1 = db.$client;
+  const scrub = "anonymous_id = NULL, ip = NULL, user_agent = NULL, http_referer = NULL, updated_at = ?2";
+  const [sameBrowser, , own] = await d1.batch([
+    // Before the user's own hits lose the anonymous ids that find these.
+    d1
+      .prepare(
+        `UPDATE referral_hits SET ${scrub} WHERE hit_user_id IS NULL AND anonymous_id IN (${USER_ANONYMOUS_IDS})`,
+      )
+      .bind(userId, now),
+    d1
+      .prepare(
+        `UPDATE referral_hits SET anonymous_id = NULL, updated_at = ?2 WHERE hit_user_id <> ?1 AND anonymous_id IN (${USER_ANONYMOUS_IDS})`,
+      )
+      .bind(userId, now),
+    d1
+      .prepare(
+        `UPDATE referral_hits SET ${scrub} WHERE hit_user_id = ?1 AND (anonymous_id IS NOT NULL OR ` +
+          "ip IS NOT NULL OR user_agent IS NOT NULL OR http_referer IS NOT NULL)",
+      )
+      .bind(userId, now),
+    d1.prepare("DELETE FROM reflinks_users WHERE user_id = ?1").bind(userId),
+  ]);
+  return (sameBrowser?.meta.changes ?? 0) + (own?.meta.changes ?? 0);
+}
+
+/** Confirmed referrals where the user is the referred one (`user_id`) or the referrer, oldest first. */
+export async function userReferrals(db: Database, userId: string, as: "referred" | "referrer") {
+  const column = as === "referred" ? "c.user_id" : "c.referrer_user_id";
+  const { results } = await db.$client
+    .prepare(
+      "SELECT c.id AS id, c.user_id AS user_id, c.event AS event, l.identifier AS link, " +
+        "c.referrer_user_id AS referrer_user_id, c.hit_id AS hit_id, c.created_at AS created_at " +
+        `FROM confirmed_referrals c LEFT JOIN referral_links l ON l.id = c.link_id WHERE ${column} = ?1 ORDER BY c.id`,
+    )
+    .bind(userId)
+    .all<Referral>();
+  return results;
 }

@@ -25,6 +25,7 @@ import {
   dueSchema,
   earningsReportQuery,
   earningsReportSchema,
+  erasedSchema,
   externalIdParams,
   healthSchema,
   hitListSchema,
@@ -49,6 +50,7 @@ import {
   revenueReportSchema,
   reverseBody,
   reversedSchema,
+  userExportSchema,
   userParams,
   userSchema,
   webhookCreatedSchema,
@@ -351,6 +353,30 @@ export const API_ROUTES = {
     auth: "bearer",
     params: userParams,
     responses: { 200: { description: "Any user id is answered, one never seen too", schema: userSchema } },
+    errors: [],
+  }),
+  exportUser: route({
+    method: "get",
+    path: "/users/:user_id/export",
+    summary: "Everything the worker stores about a user, for a data-access request",
+    auth: "bearer",
+    params: userParams,
+    responses: { 200: { description: "Any user id is answered", schema: userExportSchema } },
+    errors: [],
+  }),
+  eraseUser: route({
+    method: "delete",
+    path: "/users/:user_id",
+    summary:
+      "Erase a user's personal data (their hits' ip, user agent, referer, anonymous id; their login record)",
+    auth: "bearer",
+    params: userParams,
+    responses: {
+      200: {
+        description: "How many of the user's own hits were scrubbed; money records are kept",
+        schema: erasedSchema,
+      },
+    },
     errors: [],
   }),
   dashboard: route({

@@ -484,6 +484,37 @@ export const userSchema = z.strictObject({
   ),
 });
 
+export const userExportSchema = z.strictObject({
+  user_id: z.string(),
+  user: z
+    .strictObject({ first_seen_at: timestamp, last_seen_at: timestamp })
+    .nullable()
+    .meta({
+      description: "the user's reflinks_users row; null when the worker never learned of their login",
+    }),
+  links: z.array(linkSchema).meta({ description: "the links the user owns" }),
+  hits: z.array(hitSchema).meta({
+    description:
+      "the user's own hits, newest first: those naming them, and those without a user made from a browser whose anonymous id their hits carry",
+  }),
+  referrals: z.strictObject({
+    as_referred: z.array(referralSchema),
+    as_referrer: z.array(referralSchema),
+  }),
+  conversions: z.strictObject({
+    as_referred: z.array(conversionSchema),
+    as_referrer: z.array(conversionSchema),
+  }),
+  payouts: z.array(payoutSchema).meta({ description: "payouts to the user as a referrer" }),
+});
+
+export const erasedSchema = z.strictObject({
+  hits: z
+    .number()
+    .int()
+    .meta({ description: "how many of the user's own hits were scrubbed now (0 on a repeat)" }),
+});
+
 export const errorSchema = z
   .strictObject({
     error: z.strictObject({

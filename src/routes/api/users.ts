@@ -1,18 +1,23 @@
 /**
- * `GET /_reflinks/users/:user_id` (docs/api.md#users): what the origin shows a user about their
- * referrals: who referred them, their links with their numbers, and what they have earned.
+ * `/_reflinks/users/:user_id` (docs/api.md#users): what the origin shows a user about their
+ * referrals, everything the worker stores about them (a data-access request), and erasure.
  */
 import { asc, eq } from "drizzle-orm";
 import type { Context } from "hono";
 import type { HonoEnv } from "../../app-env";
+import { listConversions } from "../../db/queries/conversions";
 import { linkStatsOf, listLinks } from "../../db/queries/links";
+import { listPayouts } from "../../db/queries/payouts";
 import { firstReferral } from "../../db/queries/referrals";
-import { findUser } from "../../db/queries/users";
+import { eraseUser, findUser, userHits, userReferrals } from "../../db/queries/users";
 import { referrerEarnings } from "../../db/schema";
-import { linkJson } from "./serialize";
+import type { HitJson } from "./schemas";
+import { conversionJson, linkJson } from "./serialize";
 
 /** More links than one person owns in practice; the list API pages through any number. */
 const MAX_LINKS = 200;
+/** No limit in practice: an export is everything. */
+const EVERYTHING = 1_000_000_000;
 
 export const userHandlers = {
   async getUser(c: Context<HonoEnv>) {
@@ -48,4 +53,64 @@ export const userHandlers = {
       earnings,
     });
   },
+
+  /** Everything the worker stores about the user, for a data-access request. */
+  async exportUser(c: Context<HonoEnv>) {
+    const userId = c.req.param("user_id") ?? "";
+    const { db, config } = c.var;
+    const requestUrl = new URL(c.req.url);
+    const now = new Date().toISOString();
+    const conversions = (filter: { userId?: string; referrerUserId?: string }) =>
+      listConversions(db, { ...filter, limit: EVERYTHING, now });
+    const [seen, owned, hits, referred, referrer, bought, earned, payouts] = await Promise.all([
+      findUser(db, userId),
+      listLinks(db, { userId, limit: EVERYTHING }),
+      userHits(db, userId),
+      userReferrals(db, userId, "referred"),
+      userReferrals(db, userId, "referrer"),
+      conversions({ userId }),
+      conversions({ referrerUserId: userId }),
+      listPayouts(db, { referrerUserId: userId, limit: EVERYTHING }),
+    ]);
+    return c.json({
+      user_id: userId,
+      user: seen ? { first_seen_at: seen.firstSeenAt, last_seen_at: seen.lastSeenAt } : null,
+      links: owned.map((link) => linkJson(link, requestUrl, config)),
+      hits: hits.map(hitRowJson),
+      referrals: { as_referred: referred, as_referrer: referrer },
+      conversions: {
+        as_referred: bought.map((row) => conversionJson(row, now)),
+        as_referrer: earned.map((row) => conversionJson(row, now)),
+      },
+      payouts,
+    });
+  },
+
+  /** Erases the personal data the worker holds about the user; money records stay. */
+  async eraseUser(c: Context<HonoEnv>) {
+    const userId = c.req.param("user_id") ?? "";
+    return c.json({ hits: await eraseUser(c.var.db, userId) });
+  },
 };
+
+/** A `referral_hits` row read with plain SQL (snake_case, 0/1) as the API's hit. */
+function hitRowJson(row: Record<string, string | number | null>): HitJson {
+  const text = (name: string) => (row[name] === null ? null : String(row[name]));
+  return {
+    id: String(row.id),
+    link: String(row.link),
+    anonymous_id: text("anonymous_id"),
+    authenticated: row.authenticated === 1,
+    hit_user_id: text("hit_user_id"),
+    ip: text("ip"),
+    user_agent: text("user_agent"),
+    http_referer: text("http_referer"),
+    next: String(row.next),
+    country: text("country"),
+    confirmed_at: text("confirmed_at"),
+    duplicate: row.duplicate === 1,
+    consented: row.consented === 1,
+    created_at: String(row.created_at),
+    updated_at: String(row.updated_at),
+  };
+}
