@@ -14,6 +14,7 @@ import { insertHits } from "../db/queries/hits";
 import { findLinkTarget, IDENTIFIER } from "../db/queries/links";
 import type { NewReferralHit } from "../db/schema";
 import { errorMessage, log } from "../lib/log";
+import { deliverNewEvents } from "../webhooks/delivery";
 import { isGoneLink, type QueuedHit } from "./save-hit";
 
 const timestamp = z.iso.datetime();
@@ -99,12 +100,13 @@ export async function consumeHits(batch: MessageBatch<unknown>, bindings: AppBin
   if (pending.length === 0) return;
 
   try {
-    await insertHits(
+    const events = await insertHits(
       db,
       pending.map(({ row }) => row),
       dedupeSeconds,
     );
     for (const { message } of pending) message.ack();
+    await sendHitEvents(bindings, events);
     return;
   } catch (error) {
     log("warn", "hit_batch_insert_failed", {
@@ -115,9 +117,10 @@ export async function consumeHits(batch: MessageBatch<unknown>, bindings: AppBin
   }
 
   // The batch is one transaction: find out which hits fail on their own.
+  const events: string[] = [];
   for (const { message, row } of pending) {
     try {
-      await insertHits(db, [row], dedupeSeconds);
+      events.push(...(await insertHits(db, [row], dedupeSeconds)));
       message.ack();
     } catch (error) {
       const gone = isGoneLink(error);
@@ -132,6 +135,18 @@ export async function consumeHits(batch: MessageBatch<unknown>, bindings: AppBin
       else message.retry({ delaySeconds: RETRY_DELAY_SECONDS });
     }
   }
+  await sendHitEvents(bindings, events);
+}
+
+/**
+ * First attempts of the `hit.created` events the batch wrote; the hits are stored whatever
+ * happens here, and what fails is the scheduled job's to retry.
+ */
+async function sendHitEvents(bindings: AppBindings, events: string[]): Promise<void> {
+  if (events.length === 0) return;
+  await deliverNewEvents(bindings, events).catch((error) =>
+    log("warn", "webhook_first_attempt_failed", { events: events.length, error: errorMessage(error) }),
+  );
 }
 
 const LOOKUP_FAILED = "lookup failed";

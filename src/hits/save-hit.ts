@@ -5,6 +5,7 @@ import { findLinkTarget } from "../db/queries/links";
 import type { NewReferralHit } from "../db/schema";
 import { errorMessage, log } from "../lib/log";
 import { withRetries } from "../lib/retry";
+import { deliverNewEvents } from "../webhooks/delivery";
 
 /** A hit as the referral routes make it: complete but for the link, which may not be known yet. */
 export type HitDraft = Omit<NewReferralHit, "linkId">;
@@ -57,7 +58,14 @@ export async function saveHit(
       if (!link || link.disabled) return;
       resolvedLinkId = link.id;
     }
-    await insertHit(bindings.DB, { ...draft, linkId: resolvedLinkId }, dedupeSeconds);
+    const events = await insertHit(bindings.DB, { ...draft, linkId: resolvedLinkId }, dedupeSeconds);
+    // hit.created webhooks (rare: most sites subscribe to none); stored already, so a failed
+    // attempt is the scheduled job's to retry, never a reason to write the hit again.
+    if (events.length > 0) {
+      await deliverNewEvents(bindings, events).catch((error) =>
+        log("warn", "webhook_first_attempt_failed", { hit_id: draft.id, error: errorMessage(error) }),
+      );
+    }
   };
   ctx.waitUntil(
     withRetries(store, {

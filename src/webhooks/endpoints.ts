@@ -6,6 +6,7 @@ import { and, desc, eq, isNull, lt, notBetween, or } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type Webhook, type WebhookDelivery, webhookDeliveries, webhookEvents, webhooks } from "../db/schema";
 import type { WebhookEventType } from "./event-types";
+import { forgetHitWebhooks } from "./hit-events";
 import { newWebhookId, newWebhookSecret } from "./secrets";
 
 /** An endpoint as the API shows it: never its secret, except once when it is created. */
@@ -60,6 +61,7 @@ export async function createWebhook(
     })
     .returning();
   if (!created) throw new Error("webhook not created");
+  forgetHitWebhooks(db.$client);
   return { ...webhookJson(created), secret: created.secret };
 }
 
@@ -80,6 +82,7 @@ export async function findWebhook(db: Database, id: string): Promise<Webhook | n
  */
 export async function deleteWebhook(db: Database, id: string): Promise<boolean> {
   const deleted = await db.delete(webhooks).where(eq(webhooks.id, id)).returning({ id: webhooks.id });
+  forgetHitWebhooks(db.$client);
   return deleted.length > 0;
 }
 

@@ -10,7 +10,8 @@ export interface FlakyDatabase {
 /**
  * Wraps `db` so that its first `failures` queries (prepared-statement runs and batches) reject
  * with a D1-like error; every later one goes through. With `only`, just the statements whose SQL
- * matches count (and fail); batches then go through.
+ * matches count (and fail), and a batch holding one of them fails as a whole, as D1 runs a batch
+ * as one transaction.
  */
 export function flakyDatabase(
   db: D1Database,
@@ -24,8 +25,9 @@ export function flakyDatabase(
     return true;
   };
   const outage = () => new Error("D1_ERROR: Network connection lost (injected fault)");
-  const wrapStatement = (statement: D1PreparedStatement, query: string): D1PreparedStatement =>
-    new Proxy(statement, {
+  const queries = new WeakMap<object, string>();
+  const wrapStatement = (statement: D1PreparedStatement, query: string): D1PreparedStatement => {
+    const wrapped: D1PreparedStatement = new Proxy(statement, {
       get(target, property) {
         const value = Reflect.get(target, property, target);
         if (property === "bind") {
@@ -39,13 +41,19 @@ export function flakyDatabase(
         return value.bind(target);
       },
     });
+    queries.set(wrapped, query);
+    return wrapped;
+  };
   const wrapped = new Proxy(db, {
     get(target, property) {
       const value = Reflect.get(target, property, target);
       if (property === "prepare") return (query: string) => wrapStatement(target.prepare(query), query);
-      if (property === "batch" && !options.only) {
-        return (statements: D1PreparedStatement[]) =>
-          fail() ? Promise.reject(outage()) : target.batch(statements);
+      if (property === "batch") {
+        return (statements: D1PreparedStatement[]) => {
+          const only = options.only;
+          const targeted = !only || statements.some((statement) => only.test(queries.get(statement) ?? ""));
+          return targeted && fail() ? Promise.reject(outage()) : target.batch(statements);
+        };
       }
       return typeof value === "function" ? value.bind(target) : value;
     },

@@ -1,4 +1,5 @@
 import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
+import { hitEventStatements, hitEventsWritten } from "../../webhooks/hit-events";
 import type { Database } from "../client";
 import { type NewReferralHit, type ReferralHit, referralHits } from "../schema";
 
@@ -99,13 +100,23 @@ const INSERT_SQL = {
  * The one-row insert the referral routes make for every visit, as a plain prepared statement:
  * on the hot path, Drizzle's query building and one-statement batch cost CPU on every hit for
  * nothing (README "Performance" has the measured figures). `duplicate` is decided inside it.
+ * Answers the ids of the `hit.created` webhook events written with it.
  */
-export async function insertHit(d1: D1Database, hit: NewReferralHit, dedupeSeconds: number): Promise<void> {
+export async function insertHit(
+  d1: D1Database,
+  hit: NewReferralHit,
+  dedupeSeconds: number,
+): Promise<string[]> {
   const key = dedupeKeyOf(hit, dedupeSeconds);
-  await d1
-    .prepare(INSERT_SQL[key ?? "none"])
-    .bind(...hitParams(hit, dedupeSeconds))
-    .run();
+  const insert = d1.prepare(INSERT_SQL[key ?? "none"]).bind(...hitParams(hit, dedupeSeconds));
+  // hit.created webhook events: the same batch when an endpoint may want them (src/webhooks/hit-events.ts).
+  const events = hitEventStatements(d1, [hit.id]);
+  if (events.length === 0) {
+    await insert.run();
+    return [];
+  }
+  const [, ...results] = await d1.batch([insert, ...events]);
+  return hitEventsWritten(d1, results);
 }
 
 /** D1 binds at most 100 parameters per statement. */
@@ -118,7 +129,11 @@ const HITS_PER_STATEMENT = Math.floor(100 / PARAMS_PER_HIT);
  * {@link insertHit} decides them: against stored hits inside each statement, and between the
  * hits of this batch here, since the rows of one statement do not see each other.
  */
-export async function insertHits(db: Database, hits: NewReferralHit[], dedupeSeconds: number): Promise<void> {
+export async function insertHits(
+  db: Database,
+  hits: NewReferralHit[],
+  dedupeSeconds: number,
+): Promise<string[]> {
   const ordered = markDuplicatesAmong(
     [...hits].sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0)),
     dedupeSeconds,
@@ -131,8 +146,13 @@ export async function insertHits(db: Database, hits: NewReferralHit[], dedupeSec
     const sql = `INSERT INTO referral_hits (${HIT_COLUMNS}) ${selects.join(" UNION ALL ")} ON CONFLICT (id) DO NOTHING`;
     statements.push(d1.prepare(sql).bind(...chunk.flatMap((hit) => hitParams(hit, dedupeSeconds))));
   }
-  if (statements.length === 0) return;
-  await d1.batch(statements);
+  if (statements.length === 0) return [];
+  const events = hitEventStatements(
+    d1,
+    ordered.map((hit) => hit.id),
+  );
+  const results = await d1.batch([...statements, ...events]);
+  return events.length === 0 ? [] : hitEventsWritten(d1, results.slice(statements.length));
 }
 
 /** `hits` (oldest first) with `duplicate` set on those that repeat a counted hit of the same list. */
