@@ -77,6 +77,34 @@ describe("CONSENT=gpc", () => {
     ]);
   });
 
+  it("counts such clicks as hits, not as visitors, and never as duplicates", async () => {
+    const link = await createLink(uniqueIdentifier());
+    for (let i = 0; i < 2; i++) {
+      await send(`/ref/${link.identifier}`, { bindings, headers: { ...CLICK, "Sec-GPC": "1" } });
+    }
+    const stats = await env.DB.prepare(
+      "SELECT hits, unique_hits, visitors FROM link_stats WHERE identifier = ?",
+    )
+      .bind(link.identifier)
+      .first();
+    expect(stats).toEqual({ hits: 2, unique_hits: 2, visitors: 0 });
+  });
+
+  it("never credits such a click, even after a login with consent from the same browser", async () => {
+    const link = await createLink(uniqueIdentifier(), { userId: "referrer-gpc" });
+    const user = `gpc-referred-${crypto.randomUUID()}`;
+    const click = await send(`/ref/${link.identifier}`, { bindings, headers: { ...CLICK, "Sec-GPC": "1" } });
+    expect(click.headers.getSetCookie()).toEqual([]);
+    await send(`/login-as?user=${user}`, { bindings });
+    const confirm = await send("/_reflinks/confirm", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${env.API_TOKEN}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ user_id: user }),
+    });
+    expect(confirm.status).toBe(404);
+    expect(await confirm.json()).toMatchObject({ error: { code: "no_referral" } });
+  });
+
   it("is ignored under CONSENT=none (the default)", async () => {
     const link = await createLink(uniqueIdentifier());
     const response = await send(`/ref/${link.identifier}`, { headers: { ...CLICK, "Sec-GPC": "1" } });
@@ -148,6 +176,12 @@ describe("a login report on a request that has not consented", () => {
     });
     expect(setCookies(login).get("reflinks_uid")).toMatch(/^; Max-Age=0;/);
     expect(cookiesLeft(login)).toEqual([]);
+  });
+
+  it("a logout report still clears the identity cookie", async () => {
+    const identity = await identityCookieFor(`leaving-${crypto.randomUUID()}`);
+    const logout = await send("/login-as?user=", { bindings, headers: { Cookie: identity, "Sec-GPC": "1" } });
+    expect(setCookies(logout).get("reflinks_uid")).toMatch(/^; Max-Age=0;/);
   });
 
   it("the same login with consent is recorded and sets the identity cookie", async () => {

@@ -50,7 +50,7 @@ const USER_ANONYMOUS_IDS =
   "SELECT anonymous_id FROM referral_hits WHERE hit_user_id = ?1 AND anonymous_id IS NOT NULL";
 
 /**
- * Which hits are the user's own (docs/privacy.md#erasure): those that name them in `hit_user_id`,
+ * Which hits are the user's own (docs/privacy.md#data-access-requests-and-erasure): those that name them in `hit_user_id`,
  * and those without a user made from a browser whose anonymous id their own hits carry.
  */
 export const OWN_HITS = `(h.hit_user_id = ?1 OR (h.hit_user_id IS NULL AND h.anonymous_id IN (${USER_ANONYMOUS_IDS})))`;
@@ -68,7 +68,7 @@ export async function userHits(db: Database, userId: string) {
 }
 
 /**
- * Erases what identifies the user (docs/privacy.md#erasure), in one atomic batch: `ip`,
+ * Erases what identifies the user (docs/privacy.md#data-access-requests-and-erasure), in one atomic batch: `ip`,
  * `user_agent`, `http_referer` and `anonymous_id` of their own hits; their anonymous ids wherever
  * else they appear (a hit of another user made from the same browser keeps everything but that
  * id); their `reflinks_users` row. Referrals, conversions and payouts are records of money and are
