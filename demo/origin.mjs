@@ -224,13 +224,17 @@ export async function registerDemoWebhook({ reflinksUrl, apiToken, receiverUrl }
 }
 
 /**
- * @param {{ reflinksUrl?: string, apiToken?: string }} [options] where the worker's API is and its
- *   token; default: the REFLINKS_URL and REFLINKS_API_TOKEN environment variables.
+ * @param {{ reflinksUrl?: string, apiToken?: string, accounts?: string[] }} [options] where the
+ *   worker's API is and its token (default: the REFLINKS_URL and REFLINKS_API_TOKEN environment
+ *   variables), and the usernames that have an account from the start (`npm start` makes `alice`,
+ *   the demo link's owner, one: she logs in to see what she earned).
  */
 export function createOriginServer(options = {}) {
   const reflinksUrl = options.reflinksUrl ?? process.env.REFLINKS_URL ?? "http://127.0.0.1:8787";
   const apiToken = options.apiToken ?? process.env.REFLINKS_API_TOKEN ?? "demo-token";
-  const users = new Map(); // username -> when the account was created (ISO-8601)
+  const started = new Date().toISOString();
+  // username -> when the account was created (ISO-8601)
+  const users = new Map((options.accounts ?? []).map((username) => [username, started]));
   const sessions = new Map(); // session token -> username
   const orders = new Map(); // order id -> { user, refunded }
   // The reflinks webhook: its secret (set once registered), the last deliveries, newest first.

@@ -103,7 +103,8 @@ await step('Creating the demo link "demo" (owner alice)', [
 process.env.REFLINKS_URL = workerUrl;
 process.env.REFLINKS_API_TOKEN = token;
 const { createOriginServer, registerDemoWebhook } = await import("../demo/origin.mjs");
-const origin = createOriginServer();
+// alice owns the demo link: she can log in at once, to see her referrals and earnings.
+const origin = createOriginServer({ accounts: ["alice"] });
 await new Promise((resolve) => {
   origin.once("error", (err) =>
     fail(`The demo origin could not listen on ${HOST}:${originPort} (${err.code}): set DEMO_ORIGIN_PORT.`),
@@ -236,6 +237,10 @@ if (!stopping && !ready) {
     ${workerUrl}/cookies                     the cookies the origin sees (reflinks_rk)
     ${workerUrl}/signup                      sign up: the origin reports the login to the worker
     ${workerUrl}/webhooks                    the webhooks the worker sent the origin, verified
+
+  Dashboard: ${workerUrl}/_reflinks/dashboard
+    user name: anything, password: ${tokenShown}   (links, earnings, payouts, webhook failures)
+  Log in as alice (the demo link's owner) at ${workerUrl}/login to see what she earned.
 
   API: ${workerUrl}/_reflinks/… with "Authorization: Bearer ${tokenShown}"
   Ctrl-C stops everything.
