@@ -64,7 +64,7 @@ describe("npm run import:django", () => {
     ]);
     expect(migrated.code, migrated.out).toBe(0);
     firstRun = importDump(dump.file, "--persist-to", persistDir);
-  }, 120_000);
+  }, 240_000);
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it("imports every link, hit and confirmation, and says so", () => {
@@ -163,7 +163,7 @@ describe("npm run import:django", () => {
     expect(third.out).toMatch(/links\s+3 in the dump,\s+0 new/);
     expect(third.out).toMatch(/confirmations\s+2 in the dump,\s+0 new/);
     expect(query(persistDir, "SELECT COUNT(*) AS n FROM referral_hits")).toEqual([{ n: 7 }]);
-  }, 120_000);
+  }, 240_000);
 
   it("stops before writing anything, naming the record it cannot map", async () => {
     const bad = dump.records.map((r) =>
