@@ -4,5 +4,3 @@ Settings: ``REFLINKS_URL`` (the public site, where the worker answers ``/_reflin
 ``REFLINKS_API_TOKEN`` (the worker's ``API_TOKEN``) and, for the webhook view,
 ``REFLINKS_WEBHOOK_SECRET`` (the ``whsec_...`` secret ``POST /_reflinks/webhooks`` answered).
 """
-
-default_app_config = "reflinks_django.apps.ReflinksConfig"
