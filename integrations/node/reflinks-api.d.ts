@@ -357,6 +357,24 @@ export interface paths {
         get: operations["getUser"];
         put?: never;
         post?: never;
+        /** Erase a user's personal data (their hits' ip, user agent, referer, anonymous id; their login record) */
+        delete: operations["eraseUser"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/_reflinks/users/{user_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Everything the worker stores about a user, for a data-access request */
+        get: operations["exportUser"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -495,6 +513,8 @@ export interface components {
         };
         Stats: {
             hits: number;
+            /** @description hits that are not duplicates (DEDUPE_SECONDS) */
+            unique_hits: number;
             visitors: number;
             users: number;
             confirmed: number;
@@ -1353,6 +1373,8 @@ export interface operations {
                             identifier: string;
                             user_id: string | null;
                             hits: number;
+                            /** @description hits that are not duplicates (DEDUPE_SECONDS) */
+                            unique_hits: number;
                             visitors: number;
                             users: number;
                             confirmed: number;
@@ -1432,6 +1454,8 @@ export interface operations {
                         rows: {
                             day: string;
                             hits: number;
+                            /** @description hits that are not duplicates (DEDUPE_SECONDS) */
+                            unique_hits: number;
                             visitors: number;
                             confirmed: number;
                         }[];
@@ -2747,6 +2771,166 @@ export interface operations {
                             approved: number;
                             paid: number;
                         }[];
+                    };
+                };
+            };
+            /** @description Error: unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: method_not_allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal_error, misconfigured */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: api_disabled */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    eraseUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description How many of the user's own hits were scrubbed; money records are kept */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description how many of the user's own hits were scrubbed now (0 on a repeat) */
+                        hits: number;
+                    };
+                };
+            };
+            /** @description Error: unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: method_not_allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal_error, misconfigured */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: api_disabled */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    exportUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Any user id is answered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        user_id: string;
+                        /** @description the user's reflinks_users row; null when the worker never learned of their login */
+                        user: {
+                            /** @description ISO-8601 UTC, e.g. 2026-11-24T09:00:00.000Z */
+                            first_seen_at: string;
+                            /** @description ISO-8601 UTC, e.g. 2026-11-24T09:00:00.000Z */
+                            last_seen_at: string;
+                        } | null;
+                        /** @description the links the user owns */
+                        links: components["schemas"]["Link"][];
+                        /** @description the user's own hits, newest first: those naming them, and those without a user made from a browser whose anonymous id their hits carry */
+                        hits: components["schemas"]["Hit"][];
+                        referrals: {
+                            as_referred: components["schemas"]["Referral"][];
+                            as_referrer: components["schemas"]["Referral"][];
+                        };
+                        conversions: {
+                            as_referred: components["schemas"]["Conversion"][];
+                            as_referrer: components["schemas"]["Conversion"][];
+                        };
+                        /** @description payouts to the user as a referrer */
+                        payouts: components["schemas"]["Payout"][];
                     };
                 };
             };
