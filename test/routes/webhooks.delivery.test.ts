@@ -6,6 +6,7 @@
  */
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
+import { timeoutOf } from "../../src/webhooks/attempt";
 import { MAX_ATTEMPTS, RETRY_DELAYS_SECONDS } from "../../src/webhooks/schedule";
 import { apiJson } from "../support/api";
 import { flakyDatabase } from "../support/faults";
@@ -260,6 +261,8 @@ describe("hostile receivers cost one bounded attempt", () => {
       status_code: null,
       error: `no answer within ${TEST_TIMEOUT_MS} ms`,
     });
+    // Tests shorten it with WEBHOOK_TIMEOUT_MS; unset, it is 10 s.
+    expect(timeoutOf({})).toBe(10_000);
     expect(delivery?.duration_ms).toBeGreaterThanOrEqual(Number(TEST_TIMEOUT_MS) - 5);
     expect(delivery?.duration_ms).toBeLessThan(Number(TEST_TIMEOUT_MS) + 1500);
     expect(await eventsOf(webhook.id)).toEqual([expect.objectContaining({ status: "pending", attempts: 1 })]);
@@ -300,5 +303,26 @@ describe("hostile receivers cost one bounded attempt", () => {
     expect(await deliveriesOf(webhook.id)).toEqual([
       expect.objectContaining({ status_code: 418, error: "HTTP 418: status 418" }),
     ]);
+  });
+});
+
+describe("a scheduled run is bounded", () => {
+  it("sends at most 60 due events; the next run sends the rest", async () => {
+    const box = receiver("ok");
+    const webhook = await endpoint(box.url);
+    const now = new Date().toISOString();
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 70)
+      INSERT INTO webhook_events (id, webhook_id, type, payload, status, attempts, next_attempt_at, created_at, updated_at)
+      SELECT 'msg_bulk_' || ?1 || '_' || i, ?1, 'link.created', '{"type":"link.created","timestamp":"' || ?2 || '","data":{}}',
+        'pending', 0, ?2, ?2, ?2 FROM n`,
+    )
+      .bind(webhook.id, now)
+      .run();
+    await runJob(later(1));
+    expect((await box.received()).requests).toHaveLength(60);
+    await runJob(later(2));
+    expect((await box.received()).requests).toHaveLength(70);
+    expect((await eventsOf(webhook.id)).every((event) => event.status === "delivered")).toBe(true);
   });
 });

@@ -207,3 +207,38 @@ describe("conversion.approved", () => {
     expect((await messages()).filter((m) => m.data.external_id === conversion.external_id)).toEqual([]);
   });
 });
+
+describe("the scheduled job is bounded per run", () => {
+  it("approves at most 200 conversions a run, oldest hold first; the next run takes the rest", async () => {
+    const { user, link } = await referredUser();
+    expect((await apiJson("/confirm", { method: "POST", json: { user_id: user }, bindings })).status).toBe(
+      201,
+    );
+    const referral = await env.DB.prepare("SELECT id FROM confirmed_referrals WHERE user_id = ?")
+      .bind(user)
+      .first<{ id: number }>();
+    const prefix = `bulk-${crypto.randomUUID()}`;
+    const ended = daysAgo(1);
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 205)
+      INSERT INTO conversions (external_id, referral_id, user_id, referrer_user_id, link_id, amount, currency,
+        commission, commission_rule, status, approve_at, reversed_amount, created_at, updated_at)
+      SELECT ?1 || '-' || i, ?2, ?3, 'bulk-referrer', ?4, 100, 'EUR', 10, 'percent:10', 'pending', ?5, 0, ?5, ?5
+      FROM n`,
+    )
+      .bind(prefix, referral?.id, user, link.id, ended)
+      .run();
+    const approved = async () =>
+      (
+        await env.DB.prepare(
+          "SELECT COUNT(*) AS n FROM conversions WHERE external_id LIKE ? AND status = 'approved'",
+        )
+          .bind(`${prefix}-%`)
+          .first<{ n: number }>()
+      )?.n;
+    await runJob();
+    expect(await approved()).toBe(200);
+    await runJob();
+    expect(await approved()).toBe(205);
+  });
+});

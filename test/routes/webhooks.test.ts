@@ -100,6 +100,21 @@ describe("POST /webhooks", () => {
   });
 });
 
+describe("what an endpoint receives", () => {
+  it("a repeated type counts once; a change made before the endpoint existed is not sent to it", async () => {
+    const before = await newLink();
+    const box = receiver("ok");
+    const webhook = await endpoint(box.url, ["link.created", "link.created"]);
+    expect(webhook.events).toEqual(["link.created"]);
+    const after = await newLink();
+    const sent = (await box.received()).requests.map(
+      (request) => verified(webhook.secret, request).data.identifier,
+    );
+    expect(sent).toEqual([after.body.identifier]);
+    expect(sent).not.toContain(before.body.identifier);
+  });
+});
+
 describe("DELETE /webhooks/:id", () => {
   it("answers 204, then 404; the endpoint is gone from the list", async () => {
     const webhook = await createWebhook(receiver("ok").url, ["link.created"]);
