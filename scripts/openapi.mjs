@@ -5,8 +5,9 @@
 //                                 GET /_reflinks/openapi.json
 //   demo/reflinks-api.d.ts        made from that document by openapi-typescript, as any Node site
 //                                 would make its own (README "Typed calls from Node")
+//   integrations/node/reflinks-api.d.ts   the same types, shipped with the Node integration
 //
-//   npm run openapi -- --check    writes nothing; fails when either file is not what it would write
+//   npm run openapi -- --check    writes nothing; fails when any of them is not what it would write
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,6 +17,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const GENERATOR = path.join(ROOT, "src/routes/api/openapi-document.ts");
 const DOCUMENT = path.join(ROOT, "src/routes/api/openapi.json");
 const TYPES = path.join(ROOT, "demo/reflinks-api.d.ts");
+const NODE_TYPES = path.join(ROOT, "integrations/node/reflinks-api.d.ts");
 const check = process.argv.includes("--check");
 
 async function typesOf(document) {
@@ -30,9 +32,11 @@ async function typesOf(document) {
 const { version } = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
 const { openApiDocument } = await importWorkerModule(GENERATOR);
 const document = openApiDocument(version);
+const types = await typesOf(document);
 const outputs = [
   [DOCUMENT, `${JSON.stringify(document, null, 2)}\n`],
-  [TYPES, await typesOf(document)],
+  [TYPES, types],
+  [NODE_TYPES, types],
 ];
 
 let stale = 0;

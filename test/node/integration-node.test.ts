@@ -326,7 +326,7 @@ describe("reflinksWebhook and verifyWebhook, fed deliveries signed by standardwe
 });
 
 describe("integrations/node's API types", () => {
-  it("are the ones npm run openapi makes from the OpenAPI document (copy demo/reflinks-api.d.ts when it changes)", () => {
+  it("are the ones npm run openapi makes from the OpenAPI document, as the demo's (run it when the API changes)", () => {
     expect(readFileSync("integrations/node/reflinks-api.d.ts", "utf8")).toBe(
       readFileSync("demo/reflinks-api.d.ts", "utf8"),
     );
