@@ -2,16 +2,24 @@
  * The reports three ways on one seeded database, end to end: the SQL views, the API and
  * `npm run report` give the same numbers (hits, and money: revenue per link and currency, earnings
  * and what is due per referrer and currency), and the dashboard, opened in a real browser (Debian's
- * Chromium driven by playwright-core) on `wrangler dev`, shows them, with its chart. A screenshot
- * is saved under test/artifacts/ (git-ignored) for a person to look at.
+ * Chromium driven by playwright-core) on `wrangler dev`, shows them, with its chart.
+ *
+ * Then the dashboard is used as an operator would, on a phone (390 px) and on a desktop (1280 px):
+ * no page wider than the window, no text under 10 px, no identifier broken over lines; every action
+ * clicked (create, disable, enable, commission, a double-clicked payout, a webhook retry); and a
+ * form on another site, sent by the same browser with its credentials, refused. Screenshots are
+ * saved under test/artifacts/ (git-ignored) for a person to look at.
  */
 import { execFile } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { mkdir } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createOriginServer } from "../../demo/origin.mjs";
 import {
   CROSS_CURRENCY_SUMS,
   DATASET_PERIOD,
@@ -28,7 +36,7 @@ import {
   NARROW_PERIOD,
   showsAmount,
 } from "../support/report-dataset.ts";
-import { type Stack, startStack } from "./harness.ts";
+import { BROWSER_UA, type Row, type Stack, startStack } from "./harness.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 /** Headless, and quiet: no network of its own, nothing but the page under test. */
@@ -44,8 +52,6 @@ const CHROMIUM_ARGS = [
 ];
 const ARTIFACTS = path.resolve("test", "artifacts");
 const execFileAsync = promisify(execFile);
-
-type Row = Record<string, unknown>;
 
 let stack: Stack;
 let browser: Browser;
@@ -146,10 +152,11 @@ function shownLinks(page: Page) {
       return {
         identifier: row.getAttribute("data-link"),
         user_id:
-          row.querySelector("td.text")?.textContent === "—"
+          row.querySelector("[data-owner]")?.textContent === "—"
             ? null
-            : row.querySelector("td.text")?.textContent,
+            : row.querySelector("[data-owner]")?.textContent,
         hits: number("hits"),
+        unique_hits: number("unique_hits"),
         visitors: number("visitors"),
         users: number("users"),
         confirmed: number("confirmed"),
@@ -205,7 +212,7 @@ describe("the same seeded data, three ways", () => {
     expect(apiDue).toEqual(EXPECTED_DUE);
 
     const alphaDays = await stack.query(
-      "SELECT day, hits, visitors, confirmed FROM daily_hits WHERE identifier = 'rep-alpha' ORDER BY day",
+      "SELECT day, hits, unique_hits, visitors, confirmed FROM daily_hits WHERE identifier = 'rep-alpha' ORDER BY day",
     );
     expect(await api("/reports/daily?link=rep-alpha")).toEqual(alphaDays);
   });
@@ -240,8 +247,12 @@ describe("the dashboard in a browser", () => {
         .evaluateAll((cards) =>
           Object.fromEntries(cards.map((c) => [c.getAttribute("data-total"), c.textContent])),
         );
+      const [{ n: unique } = { n: -1 }] = await stack.query<{ n: number }>(
+        "SELECT SUM(unique_hits) AS n FROM link_stats",
+      );
       expect(totals).toEqual({
         hits: String(EXPECTED_TOTALS.hits),
+        unique_hits: String(unique),
         visitors: String(EXPECTED_TOTALS.visitors),
         confirmed: String(EXPECTED_TOTALS.confirmed),
         conversion: "42.9%",
@@ -250,12 +261,12 @@ describe("the dashboard in a browser", () => {
       expect(await shownLinks(page)).toEqual(view);
 
       // The chart is drawn: one group a day, bars as tall as their hits, the confirmations' line.
-      const chart = page.locator("svg[data-chart=daily]");
+      const chart = page.locator("svg[data-chart=daily][data-size=wide]");
       await expect(chart.isVisible()).resolves.toBe(true);
       const box = await chart.boundingBox();
       expect(box?.width).toBeGreaterThan(600);
       expect(box?.height).toBeGreaterThan(150);
-      const bars = await page.locator("svg[data-chart=daily] g.day").evaluateAll((days) =>
+      const bars = await page.locator("svg[data-size=wide] g.day").evaluateAll((days) =>
         days.map((day) => ({
           day: day.getAttribute("data-day"),
           hits: Number(day.getAttribute("data-hits")),
@@ -266,8 +277,10 @@ describe("the dashboard in a browser", () => {
       const tallest = bars.reduce((a, b) => (b.height > a.height ? b : a));
       expect(tallest).toMatchObject({ day: "2025-06-01", hits: 6 });
       for (const bar of bars) expect(bar.height > 0, bar.day ?? "").toBe(bar.hits > 0);
-      expect(await page.locator("svg[data-chart=daily] polyline.confirmed").count()).toBe(1);
-      expect(await page.locator("svg[data-chart=daily] circle.confirmed-dot").count()).toBe(3);
+      expect(await page.locator("svg[data-size=wide] polyline.confirmed").count()).toBe(1);
+      expect(await page.locator("svg[data-size=wide] circle.confirmed-dot").count()).toBe(3);
+      // The narrow chart is for narrow screens only.
+      await expect(page.locator("svg[data-size=narrow]").isVisible()).resolves.toBe(false);
 
       // Money, as a person reads it: per currency, in the currency's unit, never two added up.
       const moneyTotals = await page
@@ -329,7 +342,9 @@ describe("the dashboard in a browser", () => {
           ...[row.pending, row.approved, row.paid, row.reversed, row.due].map(money),
         ]),
       );
-      await expect(page.getByText(HOSTILE.referrer, { exact: true }).isVisible()).resolves.toBe(true);
+      await expect(
+        page.locator("table[data-table=earnings]").getByText(HOSTILE.referrer, { exact: true }).isVisible(),
+      ).resolves.toBe(true);
       // biome-ignore lint/performance/useDomNodeTextContent: the rendered text, cells apart, is what is read.
       const visibleText = await page.locator("main").innerText();
       for (const amount of CROSS_CURRENCY_SUMS) expect(showsAmount(visibleText, amount), amount).toBe(false);
@@ -371,6 +386,345 @@ describe("the dashboard in a browser", () => {
       expect(await response.headerValue("www-authenticate")).toBe('Basic realm="reflinks"');
     } finally {
       await context.close();
+    }
+  });
+});
+
+/**
+ * What the browser shows that a person could not use: a page wider than the window (the body
+ * scrolls sideways), text under 10 px (CSS pixels on screen: an SVG's text is scaled with its
+ * drawing, so its font size is multiplied by the drawing's scale), and an identifier or user id
+ * broken over two lines.
+ */
+function layoutProblems(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const problems: string[] = [];
+    const root = document.documentElement;
+    if (root.scrollWidth > root.clientWidth || document.body.scrollWidth > root.clientWidth) {
+      problems.push(`the page is ${root.scrollWidth} px wide in a ${root.clientWidth} px window`);
+    }
+    for (const element of document.querySelectorAll("body *")) {
+      const text = [...element.childNodes]
+        .filter((node) => node.nodeType === Node.TEXT_NODE)
+        .map((node) => node.textContent ?? "")
+        .join("")
+        .trim();
+      if (text === "" || !element.checkVisibility({ visibilityProperty: true, opacityProperty: true }))
+        continue;
+      const box = element.getBoundingClientRect();
+      if (box.width === 0 || box.height === 0) continue;
+      const style = getComputedStyle(element);
+      let size = Number.parseFloat(style.fontSize);
+      if (element instanceof SVGGraphicsElement) {
+        const matrix = element.getScreenCTM();
+        if (matrix) size *= Math.hypot(matrix.a, matrix.b);
+      }
+      if (size < 10)
+        problems.push(`${element.tagName.toLowerCase()} "${text.slice(0, 30)}": ${size.toFixed(1)} px`);
+      if (element.classList.contains("id") && element.getClientRects().length > 1) {
+        problems.push(`"${text}" is broken over lines`);
+      }
+      if (element.classList.contains("id") && box.height > 2 * Number.parseFloat(style.fontSize) * 1.2) {
+        problems.push(`"${text}" is ${box.height} px tall`);
+      }
+    }
+    return problems;
+  });
+}
+
+/** A webhook receiver of this test's own: the first request gets a 500, every later one a 204. */
+function flakyReceiver() {
+  const requests: { id: string | undefined; body: string }[] = [];
+  const server = createServer((request, response) => {
+    let body = "";
+    request.setEncoding("utf8").on("data", (chunk: string) => {
+      body += chunk;
+    });
+    request.on("end", () => {
+      requests.push({ id: request.headers["webhook-id"] as string | undefined, body });
+      response.writeHead(requests.length === 1 ? 500 : 204).end();
+    });
+  });
+  return { server, requests };
+}
+
+/** Another site (localhost is not 127.0.0.1's site), serving one page: `html`. */
+function otherSite(html: () => string) {
+  return createServer((_, response) => {
+    response.writeHead(200, { "Content-Type": "text/html; charset=utf-8" }).end(html());
+  });
+}
+
+async function listenOn(server: Server, host: string): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+describe("running the program from the dashboard, on a phone and on a desktop", () => {
+  const receiver = flakyReceiver();
+  let attackerPage = "";
+  const attacker = otherSite(() => attackerPage);
+  let receiverUrl = "";
+  let attackerUrl = "";
+
+  beforeAll(async () => {
+    receiverUrl = `http://127.0.0.1:${await listenOn(receiver.server, "127.0.0.1")}/hooks`;
+    attackerUrl = `http://localhost:${await listenOn(attacker, "127.0.0.1")}/`;
+  });
+  afterAll(async () => {
+    receiver.server.closeAllConnections();
+    attacker.closeAllConnections();
+    await Promise.all([
+      new Promise((resolve) => receiver.server.close(resolve)),
+      new Promise((resolve) => attacker.close(resolve)),
+    ]);
+  });
+
+  async function open(width: number) {
+    const context = await browser.newContext({
+      httpCredentials: { username: "ops", password: stack.apiToken },
+      viewport: { width, height: width < 600 ? 844 : 900 },
+      isMobile: width < 600,
+      hasTouch: width < 600,
+      deviceScaleFactor: width < 600 ? 3 : 1,
+    });
+    // Two cores shared with wrangler and workerd: a page can take a while.
+    context.setDefaultTimeout(90_000);
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on("console", (message) => {
+      if (message.type() === "error") problems.push(message.text());
+    });
+    page.on("pageerror", (error) => problems.push(error.message));
+    return { context, page, problems };
+  }
+
+  const dashboardUrl = () => `${stack.workerUrl}/_reflinks/dashboard?${search(DATASET_PERIOD)}`;
+  const flash = (page: Page) => page.locator("[data-flash]").textContent();
+  const one = async <T extends Row>(sql: string) => (await stack.query<T>(sql))[0];
+
+  it.each([1280, 390])(
+    "is readable at %i px: nothing wider than the window, no text under 10 px, no id broken; screenshot",
+    async (width) => {
+      const { context, page, problems } = await open(width);
+      try {
+        const response = await page.goto(dashboardUrl());
+        expect(response?.status()).toBe(200);
+        expect(await layoutProblems(page)).toEqual([]);
+        // The chart drawn for the width is the one shown, and its day labels are there to read.
+        const shown = width < 600 ? "narrow" : "wide";
+        await expect(page.locator(`svg[data-size=${shown}]`).isVisible()).resolves.toBe(true);
+        await expect(
+          page.locator(`svg[data-size=${shown === "wide" ? "narrow" : "wide"}]`).isVisible(),
+        ).resolves.toBe(false);
+        // On a phone the long tables are cards (no header row), the earnings table scrolls in its box.
+        await expect(page.locator("table[data-table=hits] thead").isVisible()).resolves.toBe(width >= 600);
+        await expect(page.locator("table[data-table=links] thead").isVisible()).resolves.toBe(width >= 600);
+        if (width < 600) {
+          const earnings = page.locator("section:has(table[data-table=earnings]) .scroll");
+          expect(await earnings.evaluate((box) => box.scrollWidth > box.clientWidth)).toBe(true);
+        }
+        const labels = await page.locator(`svg[data-size=${shown}] text.x-label`).allTextContents();
+        expect(labels.at(-1)).toBe("Jun 11");
+        // The recent hits: an anonymous visitor reads as one piece, whatever the width.
+        const visitor = page
+          .locator("table[data-table=hits] [data-visitor] .id", { hasText: /^anonymous / })
+          .first();
+        await expect(visitor.isVisible()).resolves.toBe(true);
+        expect(await visitor.evaluate((element) => element.getClientRects().length)).toBe(1);
+        await page.screenshot({ path: path.join(ARTIFACTS, `dashboard-${width}.png`), fullPage: true });
+        expect(problems).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    },
+  );
+
+  it("every action from a phone: create a link, disable and enable it, set its commission, pay, retry a webhook", async () => {
+    const webhook = await fetch(`${stack.workerUrl}/_reflinks/webhooks`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${stack.apiToken}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ url: receiverUrl, events: ["link.created"] }),
+    });
+    expect(webhook.status).toBe(201);
+    const { page, context, problems } = await open(390);
+    try {
+      await page.goto(dashboardUrl());
+
+      // Create a link for a user.
+      await page.getByLabel("Owner (user id)").fill("carol");
+      await page.getByLabel("Identifier (empty: random)").fill("carol-phone");
+      await Promise.all([
+        page.waitForURL(/done=link_created/),
+        page.locator("[data-action=create-link]").click(),
+      ]);
+      expect(await flash(page)).toBe(`Link carol-phone created. Its URL: ${stack.workerUrl}/ref/carol-phone`);
+      expect(
+        await one("SELECT user_id, disabled FROM referral_links WHERE identifier = 'carol-phone'"),
+      ).toEqual({
+        user_id: "carol",
+        disabled: 0,
+      });
+      expect(await layoutProblems(page)).toEqual([]);
+
+      // Disable it: its URL still redirects and records nothing. Then enable it again.
+      const row = page.locator("table[data-table=links] tr[data-link=carol-phone]");
+      await Promise.all([
+        page.waitForURL(/done=link_disabled/),
+        row.locator("[data-action=disable]").click(),
+      ]);
+      expect(await flash(page)).toBe(
+        "Link carol-phone disabled: its URL still redirects, but records no hit.",
+      );
+      expect(await row.locator("[data-status]").textContent()).toBe("disabled");
+      const click = await fetch(`${stack.workerUrl}/ref/carol-phone`, {
+        redirect: "manual",
+        headers: { "User-Agent": BROWSER_UA },
+      });
+      expect(click.status).toBe(302);
+      expect(
+        await one(
+          "SELECT COUNT(*) AS n FROM referral_hits h JOIN referral_links l ON l.id = h.link_id WHERE l.identifier = 'carol-phone'",
+        ),
+      ).toEqual({ n: 0 });
+      await Promise.all([page.waitForURL(/done=link_enabled/), row.locator("[data-action=enable]").click()]);
+      expect(await one("SELECT disabled FROM referral_links WHERE identifier = 'carol-phone'")).toEqual({
+        disabled: 0,
+      });
+
+      // Its commission.
+      await row.locator("summary").click();
+      await row.getByLabel("percent:N or fixed:N (empty: default)").fill("percent:30");
+      await Promise.all([
+        page.waitForURL(/done=commission_set/),
+        row.locator("[data-action=set-commission]").click(),
+      ]);
+      expect(await one("SELECT commission FROM referral_links WHERE identifier = 'carol-phone'")).toEqual({
+        commission: "percent:30",
+      });
+      await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-390-commission.png"), fullPage: true });
+
+      // Pay alice what is due in EUR, with a double click: one payout.
+      const before = await one<{ n: number }>("SELECT COUNT(*) AS n FROM payouts");
+      const pay = page.locator(
+        "table[data-table=due] tr[data-referrer=alice][data-currency=EUR] [data-action=pay]",
+      );
+      expect(await pay.textContent()).toBe("Record payout of 13.00 EUR");
+      await pay.dblclick();
+      await page.waitForURL(/done=payout_(created|existing)/);
+      await page.waitForLoadState("load");
+      const payouts = await stack.query<{ amount: number }>(
+        "SELECT amount FROM payouts WHERE referrer_user_id = 'alice' AND currency = 'EUR'",
+      );
+      expect(payouts).toEqual([{ amount: 1300 }]);
+      expect(await one("SELECT COUNT(*) AS n FROM payouts")).toEqual({ n: (before?.n ?? 0) + 1 });
+      expect(await flash(page)).toMatch(
+        /^Payout #\d+ (recorded: 13\.00 EUR to alice|was already recorded by this form)/,
+      );
+      expect(
+        await page.locator("table[data-table=due] tr[data-referrer=alice][data-currency=EUR]").count(),
+      ).toBe(0);
+      await expect(
+        page.locator("table[data-table=payouts] tr[aria-current] [data-money=amount]").textContent(),
+      ).resolves.toBe("13.00 EUR");
+      await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-390-payout.png"), fullPage: true });
+
+      // The link.created event of carol-phone failed once (a 500): send it again.
+      expect(receiver.requests).toHaveLength(1);
+      const failure = page.locator("[data-table=failures] tr[data-delivery]");
+      expect(await failure.locator("td").allTextContents()).toEqual([
+        expect.any(String),
+        "link.created",
+        "1",
+        "HTTP 500",
+        "retrying",
+        "Send again now",
+      ]);
+      await Promise.all([
+        page.waitForURL(/done=webhook_delivered/),
+        failure.locator("[data-action=retry]").click(),
+      ]);
+      expect(await flash(page)).toBe("Event sent again: the receiver accepted it.");
+      expect(receiver.requests).toHaveLength(2);
+      expect(receiver.requests[1]?.id).toBe(receiver.requests[0]?.id);
+      expect(await failure.locator("[data-event-status]").textContent()).toBe("delivered since");
+
+      // A reload shows the page again; it sends nothing again (303, then GET).
+      await page.reload();
+      expect(receiver.requests).toHaveLength(2);
+      expect(await one("SELECT COUNT(*) AS n FROM payouts")).toEqual({ n: (before?.n ?? 0) + 1 });
+      expect(await layoutProblems(page)).toEqual([]);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 360_000);
+
+  it("a form on another site cannot act, even with the browser's credentials and a real token", async () => {
+    const { page, context } = await open(1280);
+    try {
+      await page.goto(dashboardUrl());
+      const action = "/_reflinks/dashboard/links/rep-beta/disabled";
+      const token = await page.locator(`form[action="${action}"] input[name=form_token]`).inputValue();
+      const forms = [
+        ["with-token", `<input type="hidden" name="form_token" value="${token}">`],
+        ["without-token", ""],
+      ];
+      attackerPage = `<!doctype html><title>win a prize</title>${forms
+        .map(
+          ([name, extra]) =>
+            `<form method="post" action="${stack.workerUrl}${action}"><input type="hidden" name="disabled" value="true">${extra}<button id="${name}">Claim</button></form>`,
+        )
+        .join("")}`;
+      for (const [name] of forms) {
+        await page.goto(attackerUrl);
+        const [answer] = await Promise.all([
+          page.waitForResponse((response) => response.url().endsWith(action) && response.status() !== 401),
+          page.locator(`#${name}`).click(),
+        ]);
+        // Not a 401: the browser sent the credentials (the door is checked first), and was refused.
+        expect(answer.status(), name).toBe(403);
+        await page.waitForLoadState("load");
+        await expect(page.locator("h1").textContent()).resolves.toBe("Refused");
+        expect(await one("SELECT disabled FROM referral_links WHERE identifier = 'rep-beta'")).toEqual({
+          disabled: 0,
+        });
+      }
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe("the demo origin (npm start)", () => {
+  it("has the accounts it is given from the start: alice, the demo link's owner, logs in and sees her links", async () => {
+    const origin = createOriginServer({
+      reflinksUrl: stack.workerUrl,
+      apiToken: stack.apiToken,
+      accounts: ["alice"],
+    });
+    const base = `http://127.0.0.1:${await listenOn(origin, "127.0.0.1")}`;
+    try {
+      const login = (username: string) =>
+        fetch(`${base}/login`, {
+          method: "POST",
+          body: new URLSearchParams({ username }),
+          redirect: "manual",
+        });
+      const alice = await login("alice");
+      expect(alice.status).toBe(303);
+      expect(alice.headers.get("location")).toBe("/account");
+      const nobody = await login("nobody");
+      expect(nobody.status).toBe(401);
+      await nobody.body?.cancel();
+      const cookie = (alice.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+      const account = await (await fetch(`${base}/account`, { headers: { Cookie: cookie } })).text();
+      expect(account).toContain("You are signed in as <b>alice</b>");
+      // Her links, from the worker's GET /users/alice: rep-alpha is hers in the seeded data.
+      expect(account).toContain("/ref/rep-alpha");
+    } finally {
+      origin.closeAllConnections();
+      await new Promise((resolve) => origin.close(resolve));
     }
   });
 });
