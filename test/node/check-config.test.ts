@@ -108,6 +108,31 @@ describe("scripts/check-config.mjs", () => {
     expect(bad.stderr).toContain(file);
   });
 
+  it.each([
+    ['DEDUPE_SECONDS = "3600"', 'DEDUPE_SECONDS = "1h"', "DEDUPE_SECONDS must be a whole number"],
+    ['DEDUPE_SECONDS = "3600"', 'DEDUPE_SECONDS = "99999999999"', "DEDUPE_SECONDS must be at most 31536000"],
+    ['CONSENT = "none"', 'CONSENT = "yes"', "CONSENT must be none, gpc, cookie:NAME or cookie:NAME=VALUE"],
+    ['CONSENT = "none"', 'CONSENT = "cookie:"', "CONSENT must be none, gpc, cookie:NAME or cookie:NAME=VALUE"],
+    ['CONSENT = "none"', 'CONSENT = "cookie:reflinks_rk"', "CONSENT must name the site's consent cookie"],
+    ['RETENTION_DAYS = "0"', 'RETENTION_DAYS = "-30"', "RETENTION_DAYS must be a whole number"],
+  ])("%s changed to %s fails naming the variable", async (from, to, message) => {
+    const file = await configWith(from, to);
+    const bad = await check(["-c", file]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(`reflinks is misconfigured: ${message}`);
+  });
+
+  it.each([
+    ['CONSENT = "none"', 'CONSENT = "gpc"'],
+    ['CONSENT = "none"', 'CONSENT = "cookie:cookie_consent=accepted"'],
+    ['DEDUPE_SECONDS = "3600"', 'DEDUPE_SECONDS = "0"'],
+    ['RETENTION_DAYS = "0"', 'RETENTION_DAYS = "90"'],
+  ])("%s changed to %s passes", async (from, to) => {
+    const ok = await check(["-c", await configWith(from, to)]);
+    expect(ok.stderr).toBe("");
+    expect(ok.code).toBe(0);
+  });
+
   it("an unquoted number fails as it would in the worker, which receives a number", async () => {
     const file = await configWith('COOKIE_MAX_AGE = "31536000"', "COOKIE_MAX_AGE = 31536000");
     const bad = await check(["--config", file]);
