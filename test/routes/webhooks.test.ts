@@ -5,7 +5,9 @@
 import { env } from "cloudflare:workers";
 import { WebhookVerificationError } from "standardwebhooks";
 import { afterEach, describe, expect, it } from "vitest";
+import { listRecentFailedDeliveries, retryWebhookEvent } from "../../src/webhooks";
 import { apiError, apiJson } from "../support/api";
+import { db } from "../support/db";
 import {
   createWebhook,
   deliveriesOf,
@@ -195,8 +197,12 @@ describe("a delivery", () => {
     const counting = new Proxy(env.DB, {
       get(target, property) {
         const value = Reflect.get(target, property, target);
-        if (property === "batch")
-          return (statements: D1PreparedStatement[]) => (calls.push("batch"), target.batch(statements));
+        if (property === "batch") {
+          return (statements: D1PreparedStatement[]) => {
+            calls.push("batch");
+            return target.batch(statements);
+          };
+        }
         if (property === "prepare") {
           return (query: string) => {
             const statement = target.prepare(query);
@@ -293,5 +299,38 @@ describe("GET /webhooks/:id/deliveries and POST …/retry", () => {
     const cross = await apiJson(`/webhooks/${mine.id}/deliveries/${delivery?.id}/retry`, { method: "POST" });
     expect(cross.status).toBe(404);
     expect((await apiJson(`/webhooks/${mine.id}/deliveries/x1/retry`, { method: "POST" })).status).toBe(404);
+  });
+});
+
+describe("for the dashboard", () => {
+  it("listRecentFailedDeliveries lists an endpoint's failed attempts newest first; retryWebhookEvent sends one now", async () => {
+    const box = receiver("fail-2");
+    const webhook = await endpoint(box.url, ["link.created"]);
+    const first = await newLink();
+    await newLink();
+    const failures = await listRecentFailedDeliveries(db, webhook.id);
+    expect(failures).toHaveLength(2);
+    expect(failures[0]?.id).toBeGreaterThan(failures[1]?.id ?? 0);
+    expect(failures[1]).toMatchObject({
+      webhook_id: webhook.id,
+      attempt: 1,
+      status_code: 500,
+      error: "HTTP 500: receiver down",
+      event_type: "link.created",
+      event_status: "pending",
+      next_attempt_at: expect.any(String),
+    });
+    const oldest = failures[1];
+    if (!oldest) throw new Error("no failure listed");
+    const retried = await retryWebhookEvent({ ...env, ...WEBHOOK_BINDINGS }, oldest.event_id);
+    expect(retried).toMatchObject({ eventId: oldest.event_id, attempt: 2, statusCode: 200, error: null });
+    const [, , resent] = (await box.received()).requests;
+    if (!resent) throw new Error("the retry was not received");
+    expect(verified(webhook.secret, resent).data.identifier).toBe(first.body.identifier);
+    expect((await listRecentFailedDeliveries(db, webhook.id)).map((f) => f.event_status).sort()).toEqual([
+      "delivered",
+      "pending",
+    ]);
+    expect(await retryWebhookEvent(env, "msg_gone")).toBeNull();
   });
 });
