@@ -72,7 +72,11 @@ async function freePort() {
 function bundleWorker(outdir) {
   const result = spawnSync(
     process.execPath,
-    [path.join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", outdir],
+    // Not minified, so that the profile names our functions (the deployed bundle is minified).
+    [
+      path.join(ROOT, "node_modules/wrangler/bin/wrangler.js"),
+      ...["deploy", "--dry-run", "--minify=false", "--outdir", outdir],
+    ],
     { cwd: ROOT, encoding: "utf8", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
   );
   if (result.status !== 0)
