@@ -5,6 +5,8 @@ declare global {
   namespace Cloudflare {
     interface Env {
       TEST_MIGRATIONS: D1Migration[];
+      /** An empty D1 database, migrated step by step by the migration upgrade test. */
+      MIGRATION_TEST_DB: D1Database;
       /** Runs per property test (optional; default 200). */
       FC_RUNS?: string;
       TEST_HITS_QUEUE: Queue<import("../src/hits/save-hit").QueuedHit>;
