@@ -99,7 +99,10 @@ describe("webhooks end to end", () => {
   it("registers an endpoint; its secret verifies the first delivery (link.created)", async () => {
     const created = await api("/webhooks", {
       method: "POST",
-      json: { url: receiverUrl, events: ["link.created", "referral.confirmed", "conversion.created"] },
+      json: {
+        url: receiverUrl,
+        events: ["link.created", "referral.confirmed", "conversion.created", "hit.created"],
+      },
     });
     expect(created.status).toBe(201);
     const webhook = await created.json();
@@ -113,7 +116,7 @@ describe("webhooks end to end", () => {
     expect(message.event).toEqual({ type: "link.created", timestamp: linkJson.created_at, data: linkJson });
   });
 
-  it("a visitor's click, login and purchase: referral.confirmed and conversion.created, verified", async () => {
+  it("a visitor's click, login and purchase: hit.created, referral.confirmed and conversion.created, verified", async () => {
     const click = await navigate(`${stack.workerUrl}/ref/${LINK}`, { headers: { "User-Agent": BROWSER_UA } });
     expect(click.status).toBe(302);
     const visitor = /reflinks_rk=([0-9a-f-]{36})/.exec(click.headers.get("set-cookie") ?? "")?.[1];
@@ -125,6 +128,8 @@ describe("webhooks end to end", () => {
       if (tries > 100) throw new Error("the click's hit was never written");
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+    const hit = await receiver.received((m) => m.event.type === "hit.created");
+    expect(hit.event.data).toMatchObject({ link: LINK, anonymous_id: visitor, authenticated: false });
     const login = await api("/reconcile", {
       method: "POST",
       json: { user_id: BUYER, anonymous_id: visitor },
