@@ -4,7 +4,7 @@
  * and the sentence the page then shows. The forms are read from the rendered page, token and all.
  */
 import { env } from "cloudflare:workers";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { formToken } from "../../src/routes/dashboard/form-token";
 import { API_TOKEN, apiJson, seedHit, uniqueUser } from "../support/api";
 import { DASHBOARD, formFields, openDashboard, postForm, select, texts } from "../support/dashboard";
@@ -12,6 +12,9 @@ import { createLink, hitsOf } from "../support/db";
 import { converted, DUE_AT_ONCE, dueRow, referredUser } from "../support/money";
 import { createWebhook, deliveriesOf, eventsOf, receiver } from "../support/webhooks";
 import { send, uniqueIdentifier } from "../support/worker";
+
+// Each test renders and posts several pages: room for a machine busy with other tests.
+vi.setConfig({ testTimeout: 30_000 });
 
 const today = new Date().toISOString().slice(0, 10);
 const PERIOD = `from=${today}&to=${today}`;

@@ -592,8 +592,8 @@ const EarningsTable: FC<{ view: DashboardView }> = ({ view }) => {
           <tbody>
             {view.earnings.map((row) => (
               <tr data-currency={row.currency}>
-                <td class="text" data-referrer>
-                  <Clipped text={row.referrer_user_id} max={40} />
+                <td class="who" data-referrer>
+                  <Id text={row.referrer_user_id} />
                 </td>
                 <td>{row.currency}</td>
                 {EARNINGS_COLUMNS.map((column) => (
@@ -787,9 +787,7 @@ const WebhookFailures: FC<{ view: DashboardView }> = ({ view }) => {
                   <td data-label="event" class="who">
                     <Id text={failure.type} />
                   </td>
-                  <td class="n" data-label="attempt">
-                    {String(failure.attempt)}
-                  </td>
+                  <td data-label="attempt">{String(failure.attempt)}</td>
                   <td class="text" data-label="answer">
                     {failure.statusCode !== null ? (
                       `HTTP ${failure.statusCode}`

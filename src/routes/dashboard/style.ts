@@ -5,7 +5,7 @@
  * has a `style` attribute.
  *
  * Narrow screens (up to 640 px): the tables of links, payouts, failures and hits become one card
- * per row (two columns of label and value), the earnings and daily tables scroll inside their own box, and the chart is drawn a second time for the width, so its
+ * per row (counts side by side, two to a line), the earnings and daily tables scroll inside their own box, and the chart is drawn a second time for the width, so its
  * labels stay readable. Identifiers and user ids never break in the middle: a long one is cut
  * with an ellipsis and is whole in its tooltip.
  */
@@ -97,8 +97,8 @@ tfoot tr:first-child th, tfoot tr:first-child td { border-top: 2px solid var(--l
   table.cards-narrow thead { display: none; }
   table.cards-narrow tr { display: grid; grid-template-columns: 1fr 1fr; column-gap: 16px;
     border: 1px solid var(--line); border-radius: 8px; margin: 0 0 10px; padding: 4px 10px; }
-  table.cards-narrow td.who, table.cards-narrow td.text, table.cards-narrow td.time,
-  table.cards-narrow td.manage, table.cards-narrow td[data-money] { grid-column: 1 / -1; }
+  table.cards-narrow td:not(.n), table.cards-narrow td[data-money] { grid-column: 1 / -1; }
+  table.cards-narrow tr[aria-current] { background: var(--mark); }
   table.cards-narrow td { display: flex; justify-content: space-between; gap: 12px; border: 0; padding: 3px 0;
     max-width: none; text-align: right; min-width: 0; }
   table.cards-narrow td::before { content: attr(data-label); color: var(--muted); font-size: 12px;
