@@ -202,6 +202,43 @@ describe("retries", () => {
   });
 });
 
+describe("a manual retry that fails", () => {
+  it("leaves a delivered event delivered, and reschedules a pending one from now", async () => {
+    const ok = receiver("ok");
+    const down = receiver("status-503");
+    const webhook = await endpoint(ok.url);
+    await newLink();
+    const [delivered] = await deliveriesOf(webhook.id);
+    // The endpoint now points at a receiver that is down.
+    await env.DB.prepare("UPDATE webhooks SET url = ? WHERE id = ?").bind(down.url, webhook.id).run();
+    const again = await apiJson(`/webhooks/${webhook.id}/deliveries/${delivered?.id}/retry`, {
+      method: "POST",
+      bindings: WEBHOOK_BINDINGS,
+    });
+    expect(again.body).toMatchObject({ attempt: 2, status_code: 503 });
+    expect(await eventsOf(webhook.id)).toEqual([
+      expect.objectContaining({ status: "delivered", attempts: 2, next_attempt_at: null }),
+    ]);
+
+    await newLink();
+    const pending = (await eventsOf(webhook.id)).find((event) => event.status === "pending");
+    expect(pending).toMatchObject({ attempts: 1 });
+    const [failed] = (await deliveriesOf(webhook.id)).filter((delivery) => delivery.event_id === pending?.id);
+    const before = Date.now();
+    const retried = await apiJson(`/webhooks/${webhook.id}/deliveries/${failed?.id}/retry`, {
+      method: "POST",
+      bindings: WEBHOOK_BINDINGS,
+    });
+    expect(retried.body).toMatchObject({ attempt: 2, status_code: 503 });
+    const rescheduled = (await eventsOf(webhook.id)).find((event) => event.id === pending?.id);
+    expect(rescheduled).toMatchObject({ status: "pending", attempts: 2 });
+    // After a second failed attempt the next is due 5 minutes later.
+    const due = Date.parse(rescheduled?.next_attempt_at ?? "") - before;
+    expect(due).toBeGreaterThanOrEqual(299_000);
+    expect(due).toBeLessThan(310_000);
+  });
+});
+
 describe("deletion", () => {
   it("stops every delivery still due: nothing more is sent, and the log is gone", async () => {
     const box = receiver("status-503");

@@ -58,6 +58,11 @@ describe("POST /webhooks", () => {
       created_at: answer.body.created_at,
     });
     expect(JSON.stringify(list.body)).not.toContain(answer.body.secret);
+    // Oldest first.
+    const later = await apiJson("/webhooks", { method: "POST", json: { url, events: ["link.created"] } });
+    created.push(later.body.id);
+    const ids = (await apiJson("/webhooks")).body.webhooks.map((webhook: { id: string }) => webhook.id);
+    expect(ids.indexOf(later.body.id)).toBeGreaterThan(ids.indexOf(answer.body.id));
   });
 
   it.each([
@@ -67,6 +72,7 @@ describe("POST /webhooks", () => {
     ["javascript:alert(1)", "url must be https (or http to localhost or 127.0.0.1)"],
     ["/relative", "url must be an absolute URL"],
     ["", "url must be an absolute URL"],
+    [`https://hooks.example.com/${"a".repeat(2048)}`, "url must be at most 2048 characters"],
   ])("refuses %j with 422", async (url, message) => {
     const answer = await apiJson("/webhooks", { method: "POST", json: { url, events: ["link.created"] } });
     expect(answer.status).toBe(422);
