@@ -3,7 +3,7 @@
  * A bad value is never silently replaced: it becomes a {@link ConfigError} naming the variable,
  * which the worker answers with a 500 at every request until the deployment is fixed.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { type CommissionRule, commissionRuleSchema } from "./lib/commission";
 import { log } from "./lib/log";
 

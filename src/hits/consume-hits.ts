@@ -6,7 +6,7 @@
  * mend it; anything else that fails is retried by the queue, and after its retries lands in the
  * dead-letter queue if one is configured. Every log line about one message names its `message_id`.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { AppBindings } from "../bindings";
 import { ConfigError, configOf } from "../config";
 import { database } from "../db/client";

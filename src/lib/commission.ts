@@ -3,7 +3,7 @@
  * payment, rounded half up to the minor unit, or `fixed:N` minor units per payment. Integer
  * arithmetic only (BigInt where a product could pass 2^53): no float touches money.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 export type CommissionRule =
   | { kind: "percent" /** hundredths of a percent: `percent:12.5` is 1250 */; basisPoints: bigint }

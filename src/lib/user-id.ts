@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** The longest user id we keep; origin ids are numbers, UUIDs or short slugs. */
 export const MAX_USER_ID_LENGTH = 255;

@@ -3,7 +3,7 @@
  * and the cursors lists hand out.
  */
 import type { Context } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { HitCursor } from "../../db/queries/hits";
 import { ApiError } from "../../errors";
 

@@ -1,6 +1,6 @@
 /** `/_reflinks/links`: create, list, read, change and delete referral links, and list their hits. */
 import type { Context } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { HonoEnv } from "../../app-env";
 import { listHits } from "../../db/queries/hits";
 import {

@@ -4,7 +4,7 @@
  */
 import { and, eq } from "drizzle-orm";
 import type { Context } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { HonoEnv } from "../../app-env";
 import {
   type ConversionRow,

@@ -4,7 +4,7 @@
  * to serve: the generator (zod's JSON Schema output) stays out of the deployed bundle, and a test
  * fails when the committed document is not what this produces.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { ERROR_CODES, type ErrorCode, statusOf } from "../../errors";
 import { API_ROUTES, type ApiRoute } from "./contract";
 import { errorSchema } from "./schemas";

@@ -5,7 +5,7 @@
  * does another. Answers are strict objects: a field added to an answer without being declared
  * here fails the tests that check answers against the document.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { IDENTIFIER } from "../../db/queries/links";
 import { isDay } from "../../db/queries/report-sql.js";
 import { ERROR_CODES } from "../../errors";

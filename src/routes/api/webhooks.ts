@@ -3,7 +3,7 @@
  * endpoint's delivery log, and send one of its events again now.
  */
 import type { Context } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { HonoEnv } from "../../app-env";
 import { ApiError } from "../../errors";
 import {
