@@ -9,6 +9,6 @@ import entry from "../../src/index";
 import { handleRequest } from "../../src/worker";
 
 const app = new Hono<{ Bindings: AppBindings }>();
-app.all("*", (c) => handleRequest(c.req.raw, c.env, c.executionCtx));
+app.all("*", (c) => handleRequest(c.req.raw, c.env, c.executionCtx as ExecutionContext));
 
-export default { ...entry, fetch: app.fetch } satisfies ExportedHandler<AppBindings>;
+export default { ...entry, fetch: app.fetch };
