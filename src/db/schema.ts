@@ -189,6 +189,9 @@ export const conversions = sqliteTable(
     index("conversions_user_idx").on(t.userId, t.id),
     index("conversions_link_idx").on(t.linkId, t.currency),
     index("conversions_payout_idx").on(t.payoutId),
+    // The scheduled job's approvals, every minute: the pending conversions by the end of their
+    // hold, without reading every conversion ever made.
+    index("conversions_pending_approve_idx").on(t.approveAt, t.id).where(sql`status = 'pending'`),
     check("conversions_amount_positive", sql`${t.amount} > 0`),
     check("conversions_currency_format", sql`${t.currency} GLOB '[A-Z][A-Z][A-Z]'`),
     check("conversions_commission_range", sql`${t.commission} >= 0`),

@@ -4,7 +4,9 @@
  * `conversion.approved` from the scheduled job, once, across doubled runs.
  */
 import { env } from "cloudflare:workers";
+import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import { afterEach, describe, expect, it } from "vitest";
+import { endedHolds } from "../../src/webhooks/outbox";
 import { apiJson, daysAgo, seedHit, uniqueUser } from "../support/api";
 import { createLink } from "../support/db";
 import { convert, converted, DUE_AT_ONCE, externalId, pay, referredUser, reverse } from "../support/money";
@@ -240,5 +242,17 @@ describe("the scheduled job is bounded per run", () => {
     expect(await approved()).toBe(200);
     await runJob();
     expect(await approved()).toBe(205);
+  });
+
+  it("finds the ended holds through the pending-conversions index, not by reading every conversion", async () => {
+    const { sql: text, params } = new SQLiteAsyncDialect().sqlToQuery(
+      endedHolds(new Date().toISOString(), 200),
+    );
+    const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${text}`)
+      .bind(...params)
+      .all<{ detail: string }>();
+    expect(results.map((row) => row.detail).join("\n")).toMatch(
+      /USING (COVERING )?INDEX conversions_pending_approve_idx/,
+    );
   });
 });

@@ -1,0 +1,1 @@
+CREATE INDEX `conversions_pending_approve_idx` ON `conversions` (`approve_at`,`id`) WHERE status = 'pending';
