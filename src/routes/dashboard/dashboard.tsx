@@ -107,9 +107,6 @@ export function resolvePeriod(asked: { from?: string; to?: string }, today: stri
 
 export const dashboard = new Hono<HonoEnv>();
 
-/** The page itself, from anywhere under it (the error pages of the actions are one level down). */
-const DASHBOARD_HOME = DASHBOARD_PATH;
-
 dashboard.use(async function dashboardHeaders(c, next) {
   await next();
   for (const [name, value] of Object.entries(await securityHeaders())) c.res.headers.set(name, value);
@@ -314,7 +311,7 @@ const ErrorPage = ({
         Request id: <code data-request-id>{requestId}</code>
       </p>
       <p>
-        <a href={DASHBOARD_HOME}>Back to the dashboard</a>
+        <a href={DASHBOARD_PATH}>Back to the dashboard</a>
       </p>
     </body>
   </html>
