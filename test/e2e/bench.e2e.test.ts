@@ -14,7 +14,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", ".
 const RATIO = String.raw`\d+\.\d\d`;
 const RATIO_LINE = new RegExp(
   `^ratios: passthrough ${RATIO} · unknown-ref ${RATIO} · ref-hit/c ${RATIO} · ` +
-    `param-hit/c ${RATIO} · ref-hit/b ${RATIO} · download ${RATIO}$`,
+    `param-hit/c ${RATIO} · ref-hit/b ${RATIO} · queue-hit/b ${RATIO} · queue-hit/c ${RATIO} · ` +
+    `queue-hit/direct ${RATIO} · page-view p99/\\(a\\) ${RATIO} · download ${RATIO}$`,
   "m",
 );
 
@@ -44,7 +45,11 @@ it("npm run bench -- --quick measures every scenario and prints the ratio line",
   for (const scenario of ["GET /pricing", "/ref/bench", "?ref=bench", "?ref=nobody", "/download?mb=200"]) {
     expect(output).toContain(scenario);
   }
-}, 180_000);
+  expect(output).toContain("referral link hit, HITS_QUEUE bound");
+  // The bundle's size and startup, within their budgets (else the exit code is 1).
+  expect(output).toMatch(/^Deploy bundle .*KiB gzipped \(budget \d+ KiB\); startup CPU \d+ ms/m);
+  expect(output).toMatch(/^Budgets: ✔ bundle ≤ \d+ KiB gzipped; ✔ startup CPU ≤ \d+ ms$/m);
+}, 300_000);
 
 it("npm run bench:profile names the worker's own functions with their share of its CPU", async () => {
   const { code, output } = await runNode([
