@@ -181,6 +181,16 @@ async function recordAttempt(
     ]);
     const row = inserted?.results[0] as Record<string, unknown> | undefined;
     if (!row) return null;
+    if (!outcome.ok) {
+      // What an operator looks for first; the delivery log has every attempt.
+      log("warn", "webhook_attempt_failed", {
+        webhook_id: event.webhook_id,
+        event_id: event.id,
+        attempt: event.attempts,
+        status_code: outcome.statusCode,
+        error: outcome.error,
+      });
+    }
     return { ...outcome, row: deliveryFromRow(row) };
   } catch (error) {
     // The endpoint was deleted during the attempt: its events and log went with it.
