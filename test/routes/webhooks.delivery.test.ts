@@ -5,7 +5,7 @@
  * at later times to stand for waiting.
  */
 import { env } from "cloudflare:workers";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { timeoutOf } from "../../src/webhooks/attempt";
 import { MAX_ATTEMPTS, RETRY_DELAYS_SECONDS } from "../../src/webhooks/schedule";
 import { apiJson } from "../support/api";
@@ -26,6 +26,7 @@ import { uniqueIdentifier } from "../support/worker";
 
 const created: string[] = [];
 afterEach(async () => {
+  vi.restoreAllMocks();
   for (const id of created.splice(0)) await apiJson(`/webhooks/${id}`, { method: "DELETE" });
 });
 
@@ -306,10 +307,20 @@ describe("hostile receivers cost one bounded attempt", () => {
     expect((await box.received()).requests).toHaveLength(1);
   });
 
-  it("a redirect is not followed: a failed attempt with its status", async () => {
+  it("a redirect is not followed: a failed attempt with its status, logged", async () => {
     const box = receiver("redirect");
     const webhook = await endpoint(box.url);
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     await newLink();
+    const logged = warn.mock.calls.map(([line]) => JSON.parse(String(line)));
+    expect(logged).toContainEqual(
+      expect.objectContaining({
+        event: "webhook_attempt_failed",
+        webhook_id: webhook.id,
+        attempt: 1,
+        status_code: 307,
+      }),
+    );
     expect(await deliveriesOf(webhook.id)).toEqual([
       expect.objectContaining({ status_code: 307, error: "HTTP 307" }),
     ]);
