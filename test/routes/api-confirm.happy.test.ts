@@ -275,7 +275,7 @@ describe("the whole story through the worker", () => {
       referrer_user_id: referrer,
     });
     const stats = await apiJson(`/links/${link.identifier}`);
-    expect(stats.body.stats).toEqual({ hits: 1, visitors: 1, users: 1, confirmed: 1 });
+    expect(stats.body.stats).toEqual({ hits: 1, unique_hits: 1, visitors: 1, users: 1, confirmed: 1 });
   });
 
   it("a login reported with Reflinks-User; clicks made after it, signed in, are not credited", async () => {
