@@ -503,6 +503,28 @@ describe("running the program from the dashboard, on a phone and on a desktop", 
   const flash = (page: Page) => page.locator("[data-flash]").textContent();
   const one = async <T extends Row>(sql: string) => (await stack.query<T>(sql))[0];
 
+  it("the layout check catches each thing it looks for (on a page made to fail it)", async () => {
+    const { context, page } = await open(390);
+    try {
+      await page.setContent(`<!doctype html><meta name="viewport" content="width=device-width">
+        <p style="font-size: 9px">small print</p>
+        <svg viewBox="0 0 760 240" style="width: 100%"><text x="10" y="20" style="font-size: 11px">Jun 11</text></svg>
+        <p style="width: 80px"><span class="id">anonymous 3fdda92b</span></p>
+        <div style="width: 600px">wide</div>`);
+      const problems = await layoutProblems(page);
+      expect(problems).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^the page is \d+ px wide in a 390 px window$/),
+          'p "small print": 9.0 px',
+          expect.stringMatching(/^text "Jun 11": [45]\.\d px$/),
+          '"anonymous 3fdda92b" is broken over lines',
+        ]),
+      );
+    } finally {
+      await context.close();
+    }
+  });
+
   it.each([1280, 390])(
     "is readable at %i px: nothing wider than the window, no text under 10 px, no id broken; screenshot",
     async (width) => {
