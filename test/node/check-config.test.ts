@@ -112,7 +112,11 @@ describe("scripts/check-config.mjs", () => {
     ['DEDUPE_SECONDS = "3600"', 'DEDUPE_SECONDS = "1h"', "DEDUPE_SECONDS must be a whole number"],
     ['DEDUPE_SECONDS = "3600"', 'DEDUPE_SECONDS = "99999999999"', "DEDUPE_SECONDS must be at most 31536000"],
     ['CONSENT = "none"', 'CONSENT = "yes"', "CONSENT must be none, gpc, cookie:NAME or cookie:NAME=VALUE"],
-    ['CONSENT = "none"', 'CONSENT = "cookie:"', "CONSENT must be none, gpc, cookie:NAME or cookie:NAME=VALUE"],
+    [
+      'CONSENT = "none"',
+      'CONSENT = "cookie:"',
+      "CONSENT must be none, gpc, cookie:NAME or cookie:NAME=VALUE",
+    ],
     ['CONSENT = "none"', 'CONSENT = "cookie:reflinks_rk"', "CONSENT must name the site's consent cookie"],
     ['RETENTION_DAYS = "0"', 'RETENTION_DAYS = "-30"', "RETENTION_DAYS must be a whole number"],
   ])("%s changed to %s fails naming the variable", async (from, to, message) => {
