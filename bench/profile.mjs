@@ -9,7 +9,8 @@
 //   npm run bench:profile
 //   npm run bench:profile -- --path '/pricing?ref=nobody' --seconds 8 --top 25
 //
-// Nothing remote: wrangler only bundles (`deploy --dry-run`); D1 is Miniflare's, in memory.
+// Nothing remote: wrangler only bundles (`deploy --dry-run`); D1 is Miniflare's, in memory, with
+// the link `bench` (so `--path /ref/bench` profiles a recorded hit, its write included).
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
@@ -93,6 +94,15 @@ async function migrate(mf) {
       if (statement.trim()) await db.prepare(statement).run();
     }
   }
+  // The link `bench`, as `npm run bench` seeds it: `/ref/bench` and `?ref=bench` record hits.
+  const now = "2026-01-01T00:00:00.000Z";
+  await db
+    .prepare(
+      "INSERT INTO referral_links (id, identifier, user_id, disabled, created_at, updated_at) " +
+        "VALUES (1, 'bench', 'alice', 0, ?, ?)",
+    )
+    .bind(now, now)
+    .run();
 }
 
 /** A minimal Chrome DevTools Protocol client over the inspector's WebSocket. */
