@@ -11,8 +11,8 @@
 // sampled. Before any of that: the deploy bundle's size, raw and gzipped, and its startup CPU
 // (`wrangler check startup`), each against a budget; a budget exceeded fails the bench.
 //
-//   npm run bench                       6 rounds of 3 s per worker and scenario (about 5 minutes)
-//   npm run bench -- --quick            1 round of 2 s (about a minute): the smoke test's run
+//   npm run bench                       6 rounds of 3 s per worker and scenario (about 6 minutes)
+//   npm run bench -- --quick            1 round of 2 s (about 2 minutes): the smoke test's run
 //   npm run bench -- --rounds 5 --seconds 10 --connections 32 --download-mb 500
 //   npm run bench -- --only passthrough,unknown-ref      some scenarios (and "download", "startup")
 //   npm run bench -- --before /tmp/before               also runs the worker of another checkout
