@@ -14,3 +14,12 @@ export function clip(value: string | null | undefined, max = MAX_TEXT_LENGTH): s
   }
   return text.toWellFormed();
 }
+
+/**
+ * {@link clip} for a request header: null when the request had none (or sent it empty), so that a
+ * missing `User-Agent` or `Referer` is stored as null, never as `""` (docs/data.md).
+ */
+export function clipHeader(value: string | null | undefined): string | null {
+  const text = clip(value);
+  return text === "" ? null : text;
+}

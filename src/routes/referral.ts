@@ -15,7 +15,7 @@ import { errorMessage, log } from "../lib/log";
 import { queryWithout } from "../lib/query";
 import { requestIdOf } from "../lib/request-id";
 import { appendQuery, isPlainPath, safeNext } from "../lib/safe-next";
-import { clip } from "../lib/text";
+import { clip, clipHeader } from "../lib/text";
 import { isTrackableVisit } from "../lib/trackable";
 import { anonymousCookie, anonymousCookieOf, clearHostOnlyAnonymousCookie } from "../lib/visitor-cookie";
 
@@ -100,8 +100,8 @@ async function recordAndRedirect(
     authenticated: userId !== null,
     hitUserId: userId,
     ip: consented ? storableIp(request.headers.get("CF-Connecting-IP"), config.storeIp) : null,
-    userAgent: consented ? clip(request.headers.get("User-Agent")) : null,
-    httpReferer: consented ? clip(request.headers.get("Referer")) : null,
+    userAgent: consented ? clipHeader(request.headers.get("User-Agent")) : null,
+    httpReferer: consented ? clipHeader(request.headers.get("Referer")) : null,
     next: clip(next),
     country: countryOf(request),
     confirmedAt: null,

@@ -45,7 +45,7 @@ function hitDraft(id = crypto.randomUUID()): HitDraft {
     hitUserId: null,
     ip: null,
     userAgent: "ua",
-    httpReferer: "",
+    httpReferer: null,
     next: "",
     country: null,
     confirmedAt: null,
@@ -88,6 +88,31 @@ describe("hits through HITS_QUEUE", () => {
     expect(again.retryMessages).toEqual([]);
     const hits = await hitsOf(link.id);
     expect(hits.map((hit) => hit.id)).toEqual([sent[0]?.hit.id]);
+  });
+
+  it('a queued hit without User-Agent or Referer is stored with null, also one an older version queued with ""', async () => {
+    const link = await createLink(uniqueIdentifier());
+    const { queue, sent } = capturingQueue();
+    const request = new Request(`https://shop.example/ref/${link.identifier}`, { redirect: "manual" });
+    const ctx = createExecutionContext();
+    const response = await worker.fetch(
+      request as Request<unknown, IncomingRequestCfProperties>,
+      { ...env, HITS_QUEUE: queue },
+      ctx,
+    );
+    expect(response.status).toBe(302);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.hit).toMatchObject({ userAgent: null, httpReferer: null });
+    const older = {
+      identifier: link.identifier,
+      linkId: link.id,
+      hit: { ...hitDraft(), userAgent: "", httpReferer: "" },
+    };
+    const result = await deliver([...sent, older]);
+    expect(result.explicitAcks).toHaveLength(2);
+    const hits = await hitsOf(link.id);
+    expect(hits).toHaveLength(2);
+    for (const hit of hits) expect(hit).toMatchObject({ userAgent: null, httpReferer: null });
   });
 
   it("when the queue refuses the hit, it is written directly instead", async () => {

@@ -1,6 +1,9 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import worker from "../../src/index";
 import { createLink, hitsOf } from "../support/db";
-import { BROWSER_UA, send, uniqueIdentifier } from "../support/worker";
+import { BROWSER_UA, SITE, send, uniqueIdentifier } from "../support/worker";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -49,6 +52,19 @@ describe("GET {REF_PATH}:identifier", () => {
     expect(hit?.id).toMatch(UUID);
     expect(hit?.anonymousId).toMatch(UUID);
     expect(hit?.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+
+  it("stores null, not an empty string, for a User-Agent or Referer the request did not send", async () => {
+    const link = await createLink(uniqueIdentifier());
+    // Built by hand: send() adds a browser User-Agent to every request.
+    const request = new Request(`${SITE}/ref/${link.identifier}`, { redirect: "manual" });
+    const ctx = createExecutionContext();
+    const response = await worker.fetch(request as Request<unknown, IncomingRequestCfProperties>, env, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(response.status).toBe(302);
+    const [hit, ...others] = await hitsOf(link.id);
+    expect(others).toHaveLength(0);
+    expect(hit).toMatchObject({ consented: true, userAgent: null, httpReferer: null });
   });
 
   it("reuses the anonymous id of a browser that already has one", async () => {

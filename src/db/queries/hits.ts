@@ -69,8 +69,9 @@ function hitParams(hit: NewReferralHit, dedupeSeconds: number): unknown[] {
     hit.authenticated ? 1 : 0,
     hit.hitUserId ?? null,
     hit.ip ?? null,
-    hit.userAgent ?? null,
-    hit.httpReferer ?? null,
+    // A queued hit sent by an older version may carry "" for a missing header: null, as a fresh one.
+    hit.userAgent || null,
+    hit.httpReferer || null,
     hit.next ?? "",
     hit.country ?? null,
     hit.confirmedAt ?? null,
