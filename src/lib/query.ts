@@ -12,7 +12,10 @@ export function queryWithout(search: string, names: readonly string[]): string {
 }
 
 function paramName(part: string): string {
-  const raw = part.split("=", 1)[0] ?? "";
+  const at = part.indexOf("=");
+  const raw = at === -1 ? part : part.slice(0, at);
+  // Most names are plain: nothing to decode, no exception to guard against.
+  if (!raw.includes("%") && !raw.includes("+")) return raw;
   try {
     return decodeURIComponent(raw.replaceAll("+", " "));
   } catch {
