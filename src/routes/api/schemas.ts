@@ -486,12 +486,9 @@ export const userSchema = z.strictObject({
 
 export const userExportSchema = z.strictObject({
   user_id: z.string(),
-  user: z
-    .strictObject({ first_seen_at: timestamp, last_seen_at: timestamp })
-    .nullable()
-    .meta({
-      description: "the user's reflinks_users row; null when the worker never learned of their login",
-    }),
+  user: z.strictObject({ first_seen_at: timestamp, last_seen_at: timestamp }).nullable().meta({
+    description: "the user's reflinks_users row; null when the worker never learned of their login",
+  }),
   links: z.array(linkSchema).meta({ description: "the links the user owns" }),
   hits: z.array(hitSchema).meta({
     description:
