@@ -148,6 +148,41 @@ export function conversionApprovedEvents(now: string, limit: number): SQL {
   });
 }
 
+/**
+ * `conversion.approved` for the conversion `externalId` made at `now` by this batch when it was
+ * approved from the start (`HOLD_DAYS=0`): the scheduled job only approves pending conversions,
+ * so it would never send this one's. Written after its `conversion.created`.
+ */
+export function conversionApprovedAtCreationEvent(externalId: string, now: string): SQL {
+  return outboxInsert({
+    type: "conversion.approved",
+    from: sql`conversions c`,
+    where: sql`c.external_id = ${externalId} AND c.created_at = ${now} AND c.status = 'approved'`,
+    key: sql`c.id`,
+    data: conversionData("c", now),
+    timestamp: sql`c.approve_at`,
+    now,
+  });
+}
+
+/**
+ * `conversion.approved` for the conversions a payout takes while they are still stored `pending`
+ * (their hold has ended, the scheduled job has not approved them yet): once `paid`, the job never
+ * would. `inPayout` says which conversions the payout takes; run it after the payout's insert and
+ * before the update that marks them paid, so the body shows them as approved and unpaid.
+ */
+export function conversionApprovedInPayoutEvents(inPayout: SQL, now: string): SQL {
+  return outboxInsert({
+    type: "conversion.approved",
+    from: sql`conversions c`,
+    where: sql`c.status = 'pending' AND c.approve_at <= ${now} AND (${inPayout})`,
+    key: sql`c.id`,
+    data: conversionData("c", now),
+    timestamp: sql`c.approve_at`,
+    now,
+  });
+}
+
 const dialect = new SQLiteAsyncDialect();
 
 /** A statement for the raw D1 batches some queries make (`d1.batch([...])`). */

@@ -50,6 +50,16 @@ async function listener(events = ALL) {
 }
 
 const bindings = { ...DUE_AT_ONCE, ...WEBHOOK_BINDINGS };
+
+/** The types of an endpoint's events whose body contains `needle`, in the order they were written. */
+async function typesInOrder(webhookId: string, needle: string): Promise<string[]> {
+  const { results } = await env.DB.prepare(
+    "SELECT type FROM webhook_events WHERE webhook_id = ? AND instr(payload, ?) > 0 ORDER BY rowid",
+  )
+    .bind(webhookId, needle)
+    .all<{ type: string }>();
+  return results.map((row) => row.type);
+}
 /** Events of one request are sent at once, in any order (at least once, unordered). */
 const byType = (a: { type: string }, b: { type: string }) => a.type.localeCompare(b.type);
 
@@ -77,6 +87,8 @@ describe("referral.confirmed", () => {
     expect(referral.status).toBe(200);
     const mine = (await messages()).filter((m) => m.data.user_id === user).sort(byType);
     expect(mine).toEqual([
+      // HOLD_DAYS=0: approved from the first answer.
+      { type: "conversion.approved", timestamp: conversion.approve_at, data: conversion },
       { type: "conversion.created", timestamp: conversion.created_at, data: conversion },
       {
         type: "referral.confirmed",
@@ -84,7 +96,7 @@ describe("referral.confirmed", () => {
         data: referral.body.referral,
       },
     ]);
-    expect((await eventsOf(webhook.id)).filter((event) => event.payload.includes(user))).toHaveLength(2);
+    expect((await eventsOf(webhook.id)).filter((event) => event.payload.includes(user))).toHaveLength(3);
   });
 });
 
@@ -123,22 +135,23 @@ describe("conversion.created, conversion.reversed, payout.created", () => {
     );
     mine.sort(byType);
     expect(mine.map((m) => m.type)).toEqual([
+      "conversion.approved", // HOLD_DAYS=0: approved from the first answer
       "conversion.created",
       "conversion.reversed",
       "payout.created",
       "referral.confirmed",
     ]);
-    expect(mine[0]).toEqual({
+    expect(mine[1]).toEqual({
       type: "conversion.created",
       timestamp: first.body.conversion.created_at,
       data: first.body.conversion,
     });
-    expect(mine[1]).toEqual({
+    expect(mine[2]).toEqual({
       type: "conversion.reversed",
       timestamp: refund.body.reversal.created_at,
       data: { conversion: refund.body.conversion, reversal: refund.body.reversal },
     });
-    expect(mine[2]).toEqual({
+    expect(mine[3]).toEqual({
       type: "payout.created",
       timestamp: payout.body.payout.created_at,
       data: payout.body.payout,
@@ -195,6 +208,76 @@ describe("conversion.approved", () => {
     expect(
       (await eventsOf(webhook.id)).filter((event) => event.payload.includes(conversion.external_id)),
     ).toEqual([expect.objectContaining({ type: "conversion.approved", status: "delivered", attempts: 1 })]);
+  });
+
+  it("with HOLD_DAYS=0, is written with the conversion, after conversion.created; the job adds none", async () => {
+    const { webhook, messages } = await listener(["conversion.created", "conversion.approved"]);
+    const { user } = await referredUser();
+    const conversion = await converted(user, 1200, { bindings });
+    expect(conversion.status).toBe("approved");
+    await runJob(later(60));
+    await runJob(later(31 * 86_400));
+
+    const mine = (await messages()).filter((m) => m.data.external_id === conversion.external_id);
+    mine.sort(byType);
+    expect(mine).toEqual([
+      { type: "conversion.approved", timestamp: conversion.approve_at, data: conversion },
+      { type: "conversion.created", timestamp: conversion.created_at, data: conversion },
+    ]);
+    // Each once, written in this order (rowid order) in the conversion's batch.
+    expect(await typesInOrder(webhook.id, conversion.external_id)).toEqual([
+      "conversion.created",
+      "conversion.approved",
+    ]);
+  });
+
+  it("a payout that takes a conversion still stored pending past its hold writes its conversion.approved, once", async () => {
+    const { webhook, messages } = await listener(["conversion.approved", "payout.created"]);
+    const { user, referrer } = await referredUser();
+    const conversion = await converted(user, 3000, { bindings: { ...bindings, HOLD_DAYS: "30" } });
+    expect(conversion.status).toBe("pending");
+    // The hold ended a minute ago and the scheduled job has not run since.
+    const approveAt = new Date(Date.now() - 60_000).toISOString();
+    await env.DB.prepare("UPDATE conversions SET approve_at = ? WHERE external_id = ?")
+      .bind(approveAt, conversion.external_id)
+      .run();
+
+    const payout = await pay(referrer, "EUR");
+    expect(payout.status).toBe(201);
+    expect(payout.body.payout.conversions).toBe(1);
+    await Promise.all([runJob(later(60)), runJob(later(60))]);
+    await runJob(later(31 * 86_400));
+
+    const approved = (await messages()).filter(
+      (m) => m.type === "conversion.approved" && m.data.external_id === conversion.external_id,
+    );
+    expect(approved).toEqual([
+      {
+        type: "conversion.approved",
+        timestamp: approveAt,
+        data: { ...conversion, approve_at: approveAt, status: "approved", payout_id: null },
+      },
+    ]);
+    expect(await typesInOrder(webhook.id, conversion.external_id)).toEqual(["conversion.approved"]);
+    expect(await typesInOrder(webhook.id, `"referrer_user_id":"${referrer}"`)).toEqual([
+      "conversion.approved",
+      "payout.created",
+    ]);
+  });
+
+  it("a conversion the job approved and a payout then paid has one conversion.approved", async () => {
+    const { messages } = await listener(["conversion.approved"]);
+    const { user, referrer } = await referredUser();
+    const conversion = await converted(user, 3100, { bindings: { ...bindings, HOLD_DAYS: "30" } });
+    const approveAt = new Date(Date.now() - 60_000).toISOString();
+    await env.DB.prepare("UPDATE conversions SET approve_at = ? WHERE external_id = ?")
+      .bind(approveAt, conversion.external_id)
+      .run();
+    await runJob();
+    expect((await pay(referrer, "EUR")).status).toBe(201);
+    await runJob(later(60));
+    const approved = (await messages()).filter((m) => m.data.external_id === conversion.external_id);
+    expect(approved.map((m) => [m.type, m.data.status])).toEqual([["conversion.approved", "approved"]]);
   });
 
   it("a wholly reversed conversion is never approved", async () => {

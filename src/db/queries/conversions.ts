@@ -13,6 +13,7 @@ import {
 } from "../../lib/commission";
 import {
   batchItem,
+  conversionApprovedAtCreationEvent,
   conversionCreatedEvent,
   conversionReversedEvent,
   d1Statement,
@@ -69,11 +70,12 @@ export interface NewConversion {
 }
 
 /**
- * Inserts a conversion, and its `conversion.created` webhook events in the same batch; null when
- * its `external_id` was taken first (by a racing call, say).
+ * Inserts a conversion, and its `conversion.created` webhook events in the same batch (and its
+ * `conversion.approved` ones when it is approved from the start, `HOLD_DAYS=0`); null when its
+ * `external_id` was taken first (by a racing call, say).
  */
 export async function insertConversion(db: Database, conversion: NewConversion): Promise<Conversion | null> {
-  const [[row], events] = await db.batch([
+  const [[row], created, approved] = await db.batch([
     db
       .insert(conversions)
       .values({
@@ -96,8 +98,10 @@ export async function insertConversion(db: Database, conversion: NewConversion):
       .onConflictDoNothing({ target: conversions.externalId })
       .returning(),
     batchItem(db, conversionCreatedEvent(conversion.externalId, conversion.now)),
+    batchItem(db, conversionApprovedAtCreationEvent(conversion.externalId, conversion.now)),
   ]);
-  noteWrittenEvents(db, events);
+  noteWrittenEvents(db, created);
+  noteWrittenEvents(db, approved);
   return row ?? null;
 }
 

@@ -6,7 +6,12 @@
  * find nothing left.
  */
 import { type SQL, sql } from "drizzle-orm";
-import { d1Statement, noteWrittenEvents, payoutCreatedEvent } from "../../webhooks/outbox";
+import {
+  conversionApprovedInPayoutEvents,
+  d1Statement,
+  noteWrittenEvents,
+  payoutCreatedEvent,
+} from "../../webhooks/outbox";
 import type { Database } from "../client";
 import { dueQuery } from "./report-sql.js";
 
@@ -92,7 +97,14 @@ export async function payReferrer(
     AND NOT EXISTS (SELECT 1 FROM conversions paid WHERE paid.payout_id = p.id))`;
   const d1 = db.$client;
   const statement = (text: string) => d1.prepare(text).bind(key, referrerUserId, currency, now);
-  const [inserted, , , events] = await d1.batch([
+  // The conversions the payout made here takes (the conversions update's WHERE, with Drizzle's
+  // parameters), for the conversion.approved of those still stored pending.
+  const takenHere = sql`c.referrer_user_id = ${referrerUserId} AND c.currency = ${currency}
+    AND c.payout_id IS NULL AND c.commission > 0
+    AND EXISTS (SELECT 1 FROM payouts p WHERE p.idempotency_key = ${key} AND p.created_at = ${now}
+      AND p.referrer_user_id = ${referrerUserId} AND p.currency = ${currency}
+      AND NOT EXISTS (SELECT 1 FROM conversions paid WHERE paid.payout_id = p.id))`;
+  const [inserted, , approvedEvents, , events] = await d1.batch([
     statement(`INSERT INTO payouts (idempotency_key, referrer_user_id, currency, amount, created_at)
       SELECT ?1, ?2, ?3, due.amount, ?4
       FROM (SELECT
@@ -104,12 +116,17 @@ export async function payReferrer(
     statement(`UPDATE reversals AS r SET payout_id = ${madeHere}
       WHERE ${unsettled} AND ${madeHere} IS NOT NULL
         AND r.conversion_id IN (SELECT c.id FROM conversions c WHERE ${mine})`),
+    // A conversion past its hold but still stored pending is approved by this payout, not by the
+    // scheduled job (which takes pending ones only): its conversion.approved is written here,
+    // before it becomes paid. One approved by the job already is not pending: no second event.
+    d1Statement(d1, conversionApprovedInPayoutEvents(takenHere, now)),
     statement(`UPDATE conversions AS c SET payout_id = ${madeHere}, status = 'paid', updated_at = ?4
       WHERE ${mine} AND ${due} AND ${madeHere} IS NOT NULL`),
     // Last: the event's counts are of what the payout is made of. A racing call with the same key
     // finds the winner's payout and would write its events under the same ids: nothing.
     d1Statement(d1, payoutCreatedEvent(key, now)),
   ]);
+  noteWrittenEvents(db, approvedEvents);
   noteWrittenEvents(db, events);
   const made = await findPayoutByKey(db, key);
   if (!made) return { kind: "nothing_due" };
