@@ -271,6 +271,9 @@ export const webhookEvents = sqliteTable(
     // The scheduled job's scan: what is due, oldest first.
     index("webhook_events_due_idx").on(t.status, t.nextAttemptAt),
     index("webhook_events_webhook_idx").on(t.webhookId, t.createdAt),
+    // The scheduled job's pruning: the events done with (delivered or failed), by age, without
+    // reading the pending ones or every event ever written.
+    index("webhook_events_done_idx").on(t.createdAt).where(sql`status IN ('delivered', 'failed')`),
     check("webhook_events_status", sql`${t.status} IN ('pending', 'delivered', 'failed')`),
   ],
 );

@@ -4,10 +4,12 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { d1Statement, hitCreatedEvents } from "../../src/webhooks/outbox";
 import { apiJson, daysAgo, hitById, seedHit, uniqueUser } from "../support/api";
 import { createLink } from "../support/db";
 import { converted, DUE_AT_ONCE, pay, referredUser } from "../support/money";
 import { cookieValue } from "../support/privacy";
+import { createWebhook, receiver } from "../support/webhooks";
 import { send, uniqueIdentifier } from "../support/worker";
 
 const PERSONAL = {
@@ -143,6 +145,47 @@ describe("DELETE /users/:user_id", () => {
     // The referrer's earnings are what they were.
     const earnings = await apiJson(`/users/${s.referrer}`);
     expect(earnings.body.earnings).toEqual([expect.objectContaining({ currency: "EUR", approved: 250 })]);
+  });
+
+  it("deletes the hit.created events of the hits it scrubs, sent or not, with their delivery log", async () => {
+    const s = await story();
+    const webhook = await createWebhook(receiver("ok").url, ["hit.created"]);
+    try {
+      const hitIds = [s.own.id, s.stray.id, s.shared.id, s.stranger.id];
+      // Written as a click's batch writes them (the outbox statement), then one marked delivered
+      // with an attempt in the log.
+      await d1Statement(env.DB, hitCreatedEvents(hitIds, new Date().toISOString())).run();
+      const eventOf = (hitId: string) => `msg_${webhook.id.slice(3)}_hit.created_${hitId}`;
+      await env.DB.prepare("UPDATE webhook_events SET status = 'delivered' WHERE id = ?1")
+        .bind(eventOf(s.own.id))
+        .run();
+      await env.DB.prepare(
+        "INSERT INTO webhook_deliveries (webhook_id, event_id, attempt, status_code, error, duration_ms, created_at) " +
+          "VALUES (?1, ?2, 1, 200, NULL, 5, ?3)",
+      )
+        .bind(webhook.id, eventOf(s.own.id), new Date().toISOString())
+        .run();
+      const eventIds = async () =>
+        (
+          await env.DB.prepare(
+            "SELECT json_extract(payload, '$.data.id') AS hit FROM webhook_events WHERE webhook_id = ?1 ORDER BY hit",
+          )
+            .bind(webhook.id)
+            .all<{ hit: string }>()
+        ).results.map((row) => row.hit);
+      expect(await eventIds()).toEqual([...hitIds].sort());
+
+      expect((await apiJson(`/users/${s.buyer}`, { method: "DELETE" })).body).toEqual({ hits: 3 });
+      // The buyer's own hits and the sibling's hit from their browser: their copies are gone; the
+      // stranger's event is another visitor's and stays.
+      expect(await eventIds()).toEqual([s.stranger.id]);
+      const log = await env.DB.prepare("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE webhook_id = ?1")
+        .bind(webhook.id)
+        .first<{ n: number }>();
+      expect(log?.n).toBe(0);
+    } finally {
+      await apiJson(`/webhooks/${webhook.id}`, { method: "DELETE" });
+    }
   });
 
   it("answers {hits: 0} on a repeat, and for a user never seen", async () => {

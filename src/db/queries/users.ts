@@ -71,7 +71,7 @@ export async function userHits(db: Database, userId: string) {
  * Erases what identifies the user (docs/privacy.md#data-access-requests-and-erasure), in one atomic batch: `ip`,
  * `user_agent`, `http_referer` and `anonymous_id` of their own hits; their anonymous ids wherever
  * else they appear (a hit of another user made from the same browser keeps everything but that
- * id); their `reflinks_users` row. Referrals, conversions and payouts are records of money and are
+ * id); the `hit.created` webhook events of all those hits; their `reflinks_users` row. Referrals, conversions and payouts are records of money and are
  * kept, as are `hit_user_id` and `country` (the origin's own id for the user, and a country).
  * Returns how many of the user's own hits changed: 0 on a repeat.
  */
@@ -82,7 +82,18 @@ export async function eraseUser(
 ): Promise<number> {
   const d1 = db.$client;
   const scrub = "anonymous_id = NULL, ip = NULL, user_agent = NULL, http_referer = NULL, updated_at = ?2";
-  const [sameBrowser, , own] = await d1.batch([
+  const [, sameBrowser, , own] = await d1.batch([
+    // First, while the hits still carry the anonymous ids that find them: the hit.created events
+    // (sent or not) of every hit this batch scrubs, which hold a copy of its fields. Found by their
+    // ids (msg_<endpoint>_hit.created_<hit id>: the same as json_extract(payload, '$.data.id')),
+    // so through the primary key, not by reading every event; their deliveries go with them
+    // (ON DELETE CASCADE).
+    d1
+      .prepare(
+        "DELETE FROM webhook_events WHERE id IN (SELECT 'msg_' || substr(w.id, 4) || '_hit.created_' || h.id " +
+          `FROM referral_hits h, webhooks w WHERE h.hit_user_id = ?1 OR h.anonymous_id IN (${USER_ANONYMOUS_IDS}))`,
+      )
+      .bind(userId),
     // Before the user's own hits lose the anonymous ids that find these.
     d1
       .prepare(

@@ -1,0 +1,1 @@
+CREATE INDEX `webhook_events_done_idx` ON `webhook_events` (`created_at`) WHERE status IN ('delivered', 'failed');
