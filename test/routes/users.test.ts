@@ -212,3 +212,52 @@ describe("DELETE /users/:user_id", () => {
     expect(left?.n).toBe(0);
   });
 });
+
+describe("GET /users/:user_id", () => {
+  it("answers every link the user owns, past 200, each with its own numbers", async () => {
+    const owner = uniqueUser("many-links");
+    const prefix = uniqueIdentifier("many");
+    const now = new Date().toISOString();
+    // 230 links in one statement, in creation order.
+    await env.DB.prepare(
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 230) " +
+        "INSERT INTO referral_links (identifier, user_id, disabled, commission, created_at, updated_at) " +
+        "SELECT ?1 || '-' || printf('%03d', i), ?2, 0, NULL, ?3, ?3 FROM n",
+    )
+      .bind(prefix, owner, now)
+      .run();
+    const [first] = await env.DB.prepare("SELECT id FROM referral_links WHERE identifier = ?1")
+      .bind(`${prefix}-001`)
+      .all<{ id: number }>()
+      .then((result) => result.results);
+    const [last] = await env.DB.prepare("SELECT id FROM referral_links WHERE identifier = ?1")
+      .bind(`${prefix}-230`)
+      .all<{ id: number }>()
+      .then((result) => result.results);
+    await seedHit(first?.id ?? 0, { anonymousId: crypto.randomUUID(), createdAt: daysAgo(1) });
+    for (let i = 0; i < 2; i++) {
+      await seedHit(last?.id ?? 0, { anonymousId: crypto.randomUUID(), createdAt: daysAgo(1) });
+    }
+
+    const { status, body } = await apiJson(`/users/${owner}`);
+    expect(status).toBe(200);
+    expect(body.links).toHaveLength(230);
+    expect(body.links.map((link: { identifier: string }) => link.identifier)).toEqual(
+      Array.from({ length: 230 }, (_, i) => `${prefix}-${String(i + 1).padStart(3, "0")}`),
+    );
+    expect(body.links[0].stats).toEqual({ hits: 1, unique_hits: 1, visitors: 1, users: 0, confirmed: 0 });
+    expect(body.links[229].stats).toEqual({ hits: 2, unique_hits: 2, visitors: 2, users: 0, confirmed: 0 });
+    expect(body.links[100].stats).toEqual({ hits: 0, unique_hits: 0, visitors: 0, users: 0, confirmed: 0 });
+  });
+
+  it("reads the owner's links' numbers through the owner index, not every link", async () => {
+    const { results } = await env.DB.prepare(
+      "EXPLAIN QUERY PLAN SELECT identifier, hits FROM link_stats WHERE user_id = ?1",
+    )
+      .bind("someone")
+      .all<{ detail: string }>();
+    const plan = results.map((row) => row.detail).join("\n");
+    expect(plan).toMatch(/SEARCH l USING (COVERING )?INDEX referral_links_user_id_idx \(user_id=\?\)/);
+    expect(plan).not.toMatch(/SCAN l\b/);
+  });
+});

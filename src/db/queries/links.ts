@@ -103,6 +103,26 @@ export interface LinkStats {
 }
 
 /** A link's numbers, from the same `link_stats` view users query. */
+/**
+ * The `link_stats` of every link `userId` owns, by identifier: one query, whatever their number.
+ * The view's filter on `user_id` reaches `referral_links_user_id_idx` (SQLite flattens the view),
+ * and each number reads only that link's hits.
+ */
+export async function linkStatsOfOwner(db: Database, userId: string): Promise<Map<string, LinkStats>> {
+  const rows = await db
+    .select({
+      identifier: linkStats.identifier,
+      hits: linkStats.hits,
+      unique_hits: linkStats.uniqueHits,
+      visitors: linkStats.visitors,
+      users: linkStats.users,
+      confirmed: linkStats.confirmed,
+    })
+    .from(linkStats)
+    .where(eq(linkStats.userId, userId));
+  return new Map(rows.map(({ identifier, ...stats }) => [identifier, stats]));
+}
+
 export async function linkStatsOf(db: Database, identifier: string): Promise<LinkStats> {
   const [row] = await db
     .select({
