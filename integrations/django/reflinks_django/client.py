@@ -6,6 +6,7 @@ nothing), so a call that timed out or met a 5xx is simply made again: a retry ne
 """
 
 import json
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -85,7 +86,9 @@ class Client:
                     except (ValueError, KeyError, TypeError):
                         code, message = "http_error", raw[:200].decode("utf-8", "replace")
                     raise ReflinksError(error.code, code, message) from None
-            except (urllib.error.URLError, TimeoutError, ConnectionError):
+            # socket.timeout: a read that timed out, before Python 3.10 (since, an alias of
+            # TimeoutError); a connection that timed out comes wrapped in a URLError.
+            except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError):
                 if attempt >= self.retries:
                     raise
             time.sleep(self.backoff * (2**attempt))

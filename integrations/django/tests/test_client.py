@@ -1,4 +1,7 @@
 import datetime
+import socket
+import urllib.request
+from unittest import mock
 
 from django.contrib.auth.models import User
 from django.test import TestCase, override_settings
@@ -52,6 +55,29 @@ class ClientTests(TestCase):
         with self.assertRaises(OSError):
             client.user_summary(self.user)
         self.assertEqual(len(self.api.calls), 2)
+
+    def test_a_read_timeout_before_python_3_10_is_retried(self):
+        # Before 3.10 a read timeout raises socket.timeout, an OSError that is not TimeoutError;
+        # since, socket.timeout is TimeoutError. Stand in the old class to test the old behaviour.
+        class LegacySocketTimeout(OSError):
+            pass
+
+        real_urlopen = urllib.request.urlopen
+        calls = []
+
+        def urlopen(request, timeout):
+            calls.append(request.full_url)
+            if len(calls) == 1:
+                raise LegacySocketTimeout("timed out")
+            return real_urlopen(request, timeout=timeout)
+
+        self.api.answers = [(200, {"created": False, "referral": REFERRAL})]
+        with mock.patch.object(socket, "timeout", LegacySocketTimeout), mock.patch.object(
+            urllib.request, "urlopen", urlopen
+        ):
+            self.assertEqual(self.client_.confirm(self.user)["referral"]["id"], 7)
+        self.assertEqual(len(calls), 2)
+        self.assertEqual(len(self.api.calls), 1)
 
     def test_a_4xx_is_not_retried_and_names_the_code(self):
         self.api.answers = [(409, {"error": {"code": "conflict", "message": "external_id used"}})]
