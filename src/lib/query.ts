@@ -3,17 +3,33 @@
  * are kept exactly as sent, in order, so the origin sees what the visitor's URL said.
  */
 export function queryWithout(search: string, names: readonly string[]): string {
-  const query = search.startsWith("?") ? search.slice(1) : search;
-  if (!query) return "";
-  return query
-    .split("&")
-    .filter((part) => part !== "" && !names.includes(paramName(part)))
-    .join("&");
+  const end = search.length;
+  let start = search.charCodeAt(0) === 63 /* ? */ ? 1 : 0;
+  let kept = "";
+  // One pass, no arrays: the next "=" is searched for again only once the scan has passed it.
+  let nextEq = -1;
+  while (start < end) {
+    let amp = search.indexOf("&", start);
+    if (amp === -1) amp = end;
+    if (amp > start) {
+      if (nextEq !== end && nextEq < start) nextEq = indexOrEnd(search, "=", start);
+      const eq = Math.min(nextEq, amp);
+      if (!names.includes(paramName(search.slice(start, eq)))) {
+        const part = search.slice(start, amp);
+        kept = kept === "" ? part : `${kept}&${part}`;
+      }
+    }
+    start = amp + 1;
+  }
+  return kept;
 }
 
-function paramName(part: string): string {
-  const at = part.indexOf("=");
-  const raw = at === -1 ? part : part.slice(0, at);
+function indexOrEnd(text: string, what: string, from: number): number {
+  const at = text.indexOf(what, from);
+  return at === -1 ? text.length : at;
+}
+
+function paramName(raw: string): string {
   // Most names are plain: nothing to decode, no exception to guard against.
   if (!raw.includes("%") && !raw.includes("+")) return raw;
   try {
@@ -21,4 +37,56 @@ function paramName(part: string): string {
   } catch {
     return raw;
   }
+}
+
+/**
+ * The first value of the parameter `name` in a query string as `URL.search` gives it (with or
+ * without "?"), exactly what `new URLSearchParams(search).get(name)` returns, or null. The common
+ * case, a plain name and value (no `%`, no `+`), is read by string search, without building the
+ * parameter list; anything that would need decoding before the answer is known (an encoded value,
+ * or an encoded name earlier in the query that might decode to `name`) is left to URLSearchParams,
+ * so decoding stays the standard's (`+` as space, lenient `%`, U+FFFD for bad UTF-8).
+ */
+export function queryParam(search: string, name: string): string | null {
+  if (!isPlainName(name)) return new URLSearchParams(search).get(name);
+  const end = search.length;
+  let start = search.charCodeAt(0) === 63 /* ? */ ? 1 : 0;
+  let nextEq = -1;
+  while (start < end) {
+    let amp = search.indexOf("&", start);
+    if (amp === -1) amp = end;
+    if (amp > start) {
+      if (nextEq !== end && nextEq < start) nextEq = indexOrEnd(search, "=", start);
+      const eq = Math.min(nextEq, amp);
+      if (eq - start === name.length && search.startsWith(name, start)) {
+        const value = eq === amp ? "" : search.slice(eq + 1, amp);
+        return needsDecoding(value, 0, value.length) ? new URLSearchParams(search).get(name) : value;
+      }
+      // Decoding never lengthens a name: only a longer encoded one can turn out to be `name`.
+      if (eq - start > name.length && needsDecoding(search, start, eq)) {
+        return new URLSearchParams(search).get(name);
+      }
+    }
+    start = amp + 1;
+  }
+  return null;
+}
+
+/** Names compared as they are: `REF_PARAM`'s characters (config.ts), the only ones a URL keeps raw. */
+const PLAIN_NAME = /^[A-Za-z0-9._~-]+$/;
+let lastPlainName = "";
+
+function isPlainName(name: string): boolean {
+  if (name === lastPlainName) return true;
+  if (!PLAIN_NAME.test(name)) return false;
+  lastPlainName = name;
+  return true;
+}
+
+function needsDecoding(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 37 /* % */ || c === 43 /* + */) return true;
+  }
+  return false;
 }
