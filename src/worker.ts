@@ -55,7 +55,9 @@ export async function handleRequest(
     return handleReferralLink({ request, url, bindings, ctx, config });
   }
   if (request.method === "GET" && url.search.includes(config.refParamMarker)) {
-    const response = await handleReferralParam({ request, url, bindings, ctx, config });
+    // Null at once when it is not a referral that D1 must settle (a remembered miss): no await.
+    const referral = handleReferralParam({ request, url, bindings, ctx, config });
+    const response = referral && (await referral);
     if (response) return response;
   }
   const response = await proxyToOrigin(request, url, config);

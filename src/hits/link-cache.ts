@@ -69,6 +69,22 @@ export async function cachedLinkTarget(
   return link;
 }
 
+/**
+ * What {@link cachedLinkTarget} would answer from the cache, without a promise: the link, null for
+ * a remembered miss (only if `trustCachedMiss`), or undefined when only D1 can answer (nothing
+ * fresh remembered, or `ttlMs` 0).
+ */
+export function rememberedLinkTarget(
+  binding: D1Database,
+  identifier: string,
+  { ttlMs, trustCachedMiss, now = Date.now() }: LookupOptions,
+): LinkTarget | null | undefined {
+  if (ttlMs <= 0) return undefined;
+  const entry = caches.get(binding)?.get(identifier);
+  if (entry && entry.expiresAt > now && (entry.link !== null || trustCachedMiss)) return entry.link;
+  return undefined;
+}
+
 /** Forgets a link in this isolate's cache, after the API changed or deleted it. */
 export function forgetLink(binding: D1Database, identifier: string): void {
   caches.get(binding)?.delete(identifier);

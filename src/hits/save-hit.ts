@@ -36,7 +36,7 @@ export async function saveHit(
   identifier: string,
   linkId: number | null,
   draft: HitDraft,
-  { requestId, dedupeSeconds }: { requestId: string; dedupeSeconds: number },
+  { requestId, dedupeSeconds }: { requestId: () => string; dedupeSeconds: number },
 ): Promise<void> {
   if (bindings.HITS_QUEUE) {
     try {
@@ -46,7 +46,7 @@ export async function saveHit(
       log("warn", "hit_queue_send_failed", {
         hit_id: draft.id,
         link: identifier,
-        request_id: requestId,
+        request_id: requestId(),
         error: errorMessage(error),
       });
     }
@@ -70,7 +70,14 @@ export async function saveHit(
   ctx.waitUntil(
     withRetries(store, {
       event: "hit_write_failed",
-      fields: { hit_id: draft.id, link: identifier, request_id: requestId },
+      // The request id is made only if a line is logged (requestIdOf makes a UUID when no cf-ray).
+      fields: {
+        hit_id: draft.id,
+        link: identifier,
+        get request_id() {
+          return requestId();
+        },
+      },
       isPermanent: isGoneLink,
     }),
   );

@@ -6,13 +6,13 @@
 import type { AppBindings } from "../bindings";
 import type { Config } from "../config";
 import { IDENTIFIER, type LinkTarget } from "../db/queries/links";
-import { cachedLinkTarget } from "../hits/link-cache";
+import { cachedLinkTarget, rememberedLinkTarget } from "../hits/link-cache";
 import { type HitDraft, saveHit } from "../hits/save-hit";
 import { hasConsented } from "../lib/consent";
 import { verifiedUserId } from "../lib/identity";
 import { storableIp } from "../lib/ip";
 import { errorMessage, log } from "../lib/log";
-import { queryWithout } from "../lib/query";
+import { queryParam, queryWithout } from "../lib/query";
 import { requestIdOf } from "../lib/request-id";
 import { appendQuery, isPlainPath, safeNext } from "../lib/safe-next";
 import { clip, clipHeader } from "../lib/text";
@@ -60,23 +60,40 @@ export async function handleReferralLink({ request, url, bindings, ctx, config }
 
 /**
  * Route 3: a GET carrying `?{REF_PARAM}=X` for an enabled link X. Returns null when the request is
- * not a referral after all (unknown, malformed or disabled X), for the caller to proxy unchanged.
+ * not a referral after all (unknown, malformed or disabled X), for the caller to proxy unchanged:
+ * at once, without a promise, when that is known without D1 (a malformed X, or a miss or disabled
+ * link the isolate remembers), since a `?ref=garbage` on every page must cost the page view little.
  */
-export async function handleReferralParam(route: RouteContext): Promise<Response | null> {
+export function handleReferralParam(route: RouteContext): Promise<Response | null> | null {
   const { url, bindings, config } = route;
-  const identifier = url.searchParams.get(config.refParam);
+  const identifier = queryParam(url.search, config.refParam);
   if (identifier === null || !IDENTIFIER.test(identifier)) return null;
+  const remembered = rememberedLinkTarget(bindings.DB, identifier, {
+    ttlMs: config.linkCacheMs,
+    trustCachedMiss: true,
+  });
+  if (remembered === undefined) return lookUpThenRedirect(route, identifier);
+  return remembered === null || remembered.disabled ? null : paramRedirect(route, identifier, remembered);
+}
 
-  const lookup = await lookUpLink(route.request, bindings, config, identifier, { trustCachedMiss: true });
+async function lookUpThenRedirect(route: RouteContext, identifier: string): Promise<Response | null> {
+  const lookup = await lookUpLink(route.request, route.bindings, route.config, identifier, {
+    trustCachedMiss: true,
+  });
   // Unavailable: we cannot tell a referral from the origin's own parameter, so the page wins.
   if (lookup === "unavailable" || !lookup || lookup.disabled) return null;
+  return paramRedirect(route, identifier, lookup);
+}
 
+/** The redirect (and hit) for `?{REF_PARAM}=X`, X an enabled link. */
+function paramRedirect(route: RouteContext, identifier: string, link: LinkTarget): Promise<Response> {
+  const { url, config } = route;
   const query = queryWithout(url.search, [config.refParam]);
   // A path like "//evil.com?ref=X" would be a protocol-relative Location: keep one leading slash.
   const path = isPlainPath(url.pathname) ? url.pathname : `/${url.pathname.replace(/^[/\\]+/, "")}`;
   const location = `${path}${query ? `?${query}` : ""}`;
-  if (!isTrackableVisit(route.request)) return redirect(location);
-  return recordAndRedirect(route, identifier, lookup.id, location, location);
+  if (!isTrackableVisit(route.request)) return Promise.resolve(redirect(location));
+  return recordAndRedirect(route, identifier, link.id, location, location);
 }
 
 async function recordAndRedirect(
@@ -111,7 +128,7 @@ async function recordAndRedirect(
     updatedAt: now,
   };
   await saveHit(bindings, ctx, identifier, linkId, draft, {
-    requestId: requestIdOf(request),
+    requestId: () => requestIdOf(request),
     dedupeSeconds: config.dedupeSeconds,
   });
   const response = redirect(location);

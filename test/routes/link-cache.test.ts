@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { cachedLinkTarget } from "../../src/hits/link-cache";
+import { cachedLinkTarget, rememberedLinkTarget } from "../../src/hits/link-cache";
 import { api } from "../support/api";
 import { createLink, hitsOf } from "../support/db";
 import { send, uniqueIdentifier } from "../support/worker";
@@ -146,5 +146,40 @@ describe("link lookups are cached in the isolate", () => {
     expect(await lookUp(true, start + 4)).toMatchObject({ disabled: false }); // refreshed
     expect(await lookUp(false, start + 5)).toMatchObject({ disabled: false }); // a found link: trusted
     expect(counting.lookups()).toBe(3);
+  });
+
+  it("rememberedLinkTarget answers from the cache alone, as cachedLinkTarget would, or not at all", async () => {
+    const counting = countingDatabase();
+    const identifier = uniqueIdentifier();
+    const start = Date.now();
+    const options = (trustCachedMiss: boolean, now: number, ttlMs = 30_000) => ({
+      ttlMs,
+      trustCachedMiss,
+      now,
+    });
+    expect(rememberedLinkTarget(counting.db, identifier, options(true, start))).toBeUndefined(); // never asked
+    expect(await cachedLinkTarget(counting.db, identifier, options(true, start))).toBeNull();
+    expect(rememberedLinkTarget(counting.db, identifier, options(true, start + 1))).toBeNull(); // the miss
+    expect(rememberedLinkTarget(counting.db, identifier, options(false, start + 1))).toBeUndefined();
+    expect(rememberedLinkTarget(counting.db, identifier, options(true, start + 30_000))).toBeUndefined(); // expired
+    expect(rememberedLinkTarget(counting.db, identifier, options(true, start + 1, 0))).toBeUndefined(); // cache off
+    await createLink(identifier);
+    expect(await cachedLinkTarget(counting.db, identifier, options(false, start + 2))).toMatchObject({
+      disabled: false,
+    });
+    expect(rememberedLinkTarget(counting.db, identifier, options(false, start + 3))).toMatchObject({
+      disabled: false,
+    });
+    expect(counting.lookups()).toBe(2);
+  });
+
+  it("a remembered ?ref= miss is proxied without asking D1 again", async () => {
+    const counting = countingDatabase();
+    for (let i = 0; i < 3; i++) {
+      const response = await send("/page?a=1&ref=remembered-garbage&b=2", { bindings: { DB: counting.db } });
+      expect(response.status).toBe(200);
+      await response.body?.cancel();
+    }
+    expect(counting.lookups()).toBe(1);
   });
 });
