@@ -209,3 +209,17 @@ describe("relative Markdown links", () => {
     expect([...anchorsOf("## Links\n```\n## Not a heading\n```\n## Links\n")]).toEqual(["links", "links-1"]);
   });
 });
+
+describe("README's batch arithmetic (Scaling) follows the code", () => {
+  it("parameters per hit, hit rows per statement and statements per 100 hits", () => {
+    const hits = read("src/db/queries/hits.ts") ?? "";
+    const readme = read("README.md") ?? "";
+    const perHit = Number(/const PARAMS_PER_HIT = (\d+);/.exec(hits)?.[1]);
+    expect(perHit).toBeGreaterThan(0);
+    const rows = Math.floor(100 / perHit);
+    const statements = Math.ceil(100 / rows);
+    const prose = readme.replace(/\s+/g, " ");
+    expect(prose).toContain(`one D1 batch of ${statements} statements (a hit binds ${perHit} parameters`);
+    expect(prose).toContain(`limit allows ${rows} hit rows per statement`);
+  });
+});
