@@ -23,7 +23,7 @@ export const userHandlers = {
     const { db, config } = c.var;
     const requestUrl = new URL(c.req.url);
     // Every link the user owns, with its numbers: two queries, however many links (a link is about
-    // 400 bytes of JSON, so even a few thousand make an answer of a megabyte or two).
+    // 300 bytes of JSON, so even a few thousand make an answer of a megabyte or so).
     const [seen, referredBy, owned, stats, earnings] = await Promise.all([
       findUser(db, userId),
       firstReferral(db, userId),
