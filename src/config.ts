@@ -3,7 +3,7 @@
  * A bad value is never silently replaced: it becomes a {@link ConfigError} naming the variable,
  * which the worker answers with a 500 at every request until the deployment is fixed.
  */
-import * as z from "zod";
+import * as z from "zod/mini";
 import { type CommissionRule, commissionRuleSchema } from "./lib/commission";
 import { log } from "./lib/log";
 
@@ -95,106 +95,126 @@ type ConfigVariable =
   | "RETENTION_DAYS";
 
 /** Unset, or set to the empty string: both mean "not configured" for the optional variables. */
-const optional = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((value) => (value === "" ? undefined : value), schema.optional());
+const optional = <T extends z.ZodMiniType>(schema: T) =>
+  z.pipe(
+    z.transform((value: unknown) => (value === "" ? undefined : value)),
+    z.optional(schema),
+  );
 
 const wholeNumber = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, "must be a whole number")
-    .transform(Number)
-    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+  z.pipe(
+    z.pipe(z.string().check(z.regex(/^\d+$/, "must be a whole number")), z.transform(Number)),
+    z.number().check(z.gte(min, `must be at least ${min}`), z.lte(max, `must be at most ${max}`)),
+  );
 
 const hostPattern = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/;
 
-const httpUrl = z.string().refine((value) => {
-  try {
-    const url = new URL(value);
-    return (url.protocol === "http:" || url.protocol === "https:") && !url.search && !url.hash;
-  } catch {
-    return false;
-  }
-}, "must be an absolute http(s) URL without query or fragment");
+const httpUrl = z.string().check(
+  z.refine((value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === "http:" || url.protocol === "https:") && !url.search && !url.hash;
+    } catch {
+      return false;
+    }
+  }, "must be an absolute http(s) URL without query or fragment"),
+);
 
 const schema = z.object({
   ORIGIN_URL: optional(httpUrl),
-  ORIGIN_TIMEOUT_SECONDS: wholeNumber(1, 600).default(30),
-  LINK_CACHE_SECONDS: wholeNumber(0, 3600).default(30),
-  REF_PATH: z
-    .string()
-    // "/ref" means "/ref/": the slash that ends the prefix is easy to forget and unambiguous to add.
-    .transform((path) => (/^\/[^/]/.test(path) && !path.endsWith("/") ? `${path}/` : path))
-    .pipe(
-      z
-        .string()
-        .regex(
+  ORIGIN_TIMEOUT_SECONDS: z._default(wholeNumber(1, 600), 30),
+  LINK_CACHE_SECONDS: z._default(wholeNumber(0, 3600), 30),
+  REF_PATH: z._default(
+    z.pipe(
+      z.pipe(
+        z.string(),
+        // "/ref" means "/ref/": the slash that ends the prefix is easy to forget and unambiguous to add.
+        z.transform((path: string) => (/^\/[^/]/.test(path) && !path.endsWith("/") ? `${path}/` : path)),
+      ),
+      z.string().check(
+        z.regex(
           /^\/([A-Za-z0-9._~-]+\/)+$/,
           'must start and end with "/" and contain only URL-safe segments, like "/ref/"',
-        )
-        .refine((path) => !path.startsWith("/_reflinks/"), 'must not be under "/_reflinks/"')
+        ),
+        z.refine((path) => !path.startsWith("/_reflinks/"), 'must not be under "/_reflinks/"'),
         // URLs arrive with dot segments resolved: a prefix holding one could never match.
-        .refine((path) => !/\/\.{1,2}\//.test(path), 'must not contain "." or ".." segments'),
-    )
-    .default("/ref/"),
-  REF_PARAM: z
-    .string()
-    .regex(/^[A-Za-z0-9._~-]{1,50}$/, "must be 1-50 URL-safe characters, like ref")
-    .default("ref"),
-  COOKIE_NAME: z
-    .string()
-    .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/, "must be a cookie name (1-64 token characters)")
-    .refine((name) => name !== "reflinks_uid", "must not be reflinks_uid (the identity cookie)")
-    .default("reflinks_rk"),
-  COOKIE_MAX_AGE: wholeNumber(0, 400 * 24 * 3600).default(31536000),
-  COOKIE_DOMAIN: optional(
-    z.string().regex(/^\.?[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i, "must be a domain like .example.com"),
+        z.refine((path) => !/\/\.{1,2}\//.test(path), 'must not contain "." or ".." segments'),
+      ),
+    ),
+    "/ref/",
   ),
-  SUCCESS_URL: z
-    .string()
-    .refine(
-      (value) => (value.startsWith("/") && !/^\/[/\\]/.test(value)) || httpUrl.safeParse(value).success,
-      'must be a path starting with "/" or an absolute http(s) URL',
-    )
-    .default("/"),
-  ATTRIBUTION: z.enum(["first", "last"], "must be first or last").default("last"),
-  ATTRIBUTION_WINDOW_DAYS: wholeNumber(1, 3650).default(90),
-  STORE_IP: z.enum(["full", "truncated", "none"], "must be full, truncated or none").default("full"),
+  REF_PARAM: z._default(
+    z.string().check(z.regex(/^[A-Za-z0-9._~-]{1,50}$/, "must be 1-50 URL-safe characters, like ref")),
+    "ref",
+  ),
+  COOKIE_NAME: z._default(
+    z.string().check(
+      z.regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/, "must be a cookie name (1-64 token characters)"),
+      z.refine((name) => name !== "reflinks_uid", "must not be reflinks_uid (the identity cookie)"),
+    ),
+    "reflinks_rk",
+  ),
+  COOKIE_MAX_AGE: z._default(wholeNumber(0, 400 * 24 * 3600), 31536000),
+  COOKIE_DOMAIN: optional(
+    z.string().check(z.regex(/^\.?[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i, "must be a domain like .example.com")),
+  ),
+  SUCCESS_URL: z._default(
+    z
+      .string()
+      .check(
+        z.refine(
+          (value) => (value.startsWith("/") && !/^\/[/\\]/.test(value)) || httpUrl.safeParse(value).success,
+          'must be a path starting with "/" or an absolute http(s) URL',
+        ),
+      ),
+    "/",
+  ),
+  ATTRIBUTION: z._default(z.enum(["first", "last"], "must be first or last"), "last"),
+  ATTRIBUTION_WINDOW_DAYS: z._default(wholeNumber(1, 3650), 90),
+  STORE_IP: z._default(z.enum(["full", "truncated", "none"], "must be full, truncated or none"), "full"),
   ALLOWED_REDIRECT_HOSTS: z
-    .string()
-    .default("")
-    .transform((list) =>
-      list
-        .split(",")
-        .map((host) => host.trim().toLowerCase())
-        .filter(Boolean),
+    .pipe(
+      z._default(z.string(), ""),
+      z.transform((list: string) =>
+        list
+          .split(",")
+          .map((host) => host.trim().toLowerCase())
+          .filter(Boolean),
+      ),
     )
-    .refine(
-      (hosts) => hosts.every((host) => hostPattern.test(host)),
-      "must be a comma-separated list of host names, like app.example.com,www.example.com",
+    .check(
+      z.refine(
+        (hosts) => hosts.every((host) => hostPattern.test(host)),
+        "must be a comma-separated list of host names, like app.example.com,www.example.com",
+      ),
     ),
   API_TOKEN: optional(z.string()),
-  SIGNING_SECRET: optional(z.string().min(32, "must be at least 32 characters")),
+  SIGNING_SECRET: optional(z.string().check(z.minLength(32, "must be at least 32 characters"))),
   COMMISSION: optional(commissionRuleSchema),
-  COMMISSION_MONTHS: wholeNumber(0, 1200).default(12),
-  HOLD_DAYS: wholeNumber(0, 3650).default(30),
-  DEDUPE_SECONDS: wholeNumber(0, 31536000).default(3600),
-  CONSENT: z
-    .string()
-    .transform((value, ctx): ConsentRule => {
-      if (value === "none" || value === "gpc") return { kind: value };
-      const cookie =
-        /^cookie:([A-Za-z0-9!#$%&'*+.^_`|~-]{1,64})(?:=([\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]{1,256}))?$/.exec(
-          value,
-        );
-      if (cookie?.[1]) return { kind: "cookie", name: cookie[1], value: cookie[2] ?? null };
-      ctx.addIssue({
-        code: "custom",
-        message: "must be none, gpc, cookie:NAME or cookie:NAME=VALUE (a cookie name, then a cookie value)",
-      });
-      return z.NEVER;
-    })
-    .default({ kind: "none" }),
-  RETENTION_DAYS: wholeNumber(0, 36500).default(0),
+  COMMISSION_MONTHS: z._default(wholeNumber(0, 1200), 12),
+  HOLD_DAYS: z._default(wholeNumber(0, 3650), 30),
+  DEDUPE_SECONDS: z._default(wholeNumber(0, 31536000), 3600),
+  CONSENT: z._default(
+    z.pipe(
+      z.string(),
+      z.transform((value: string, ctx): ConsentRule => {
+        if (value === "none" || value === "gpc") return { kind: value };
+        const cookie =
+          /^cookie:([A-Za-z0-9!#$%&'*+.^_`|~-]{1,64})(?:=([\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]{1,256}))?$/.exec(
+            value,
+          );
+        if (cookie?.[1]) return { kind: "cookie", name: cookie[1], value: cookie[2] ?? null };
+        ctx.issues.push({
+          code: "custom",
+          message: "must be none, gpc, cookie:NAME or cookie:NAME=VALUE (a cookie name, then a cookie value)",
+          input: value,
+        });
+        return z.NEVER;
+      }),
+    ),
+    { kind: "none" } as ConsentRule,
+  ),
+  RETENTION_DAYS: z._default(wholeNumber(0, 36500), 0),
 });
 
 /**

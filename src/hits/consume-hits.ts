@@ -6,7 +6,7 @@
  * mend it; anything else that fails is retried by the queue, and after its retries lands in the
  * dead-letter queue if one is configured. Every log line about one message names its `message_id`.
  */
-import * as z from "zod";
+import * as z from "zod/mini";
 import type { AppBindings } from "../bindings";
 import { ConfigError, configOf } from "../config";
 import { database } from "../db/client";
@@ -27,21 +27,21 @@ const timestamp = z.iso.datetime();
  * message.
  */
 export const queuedHitSchema = z.object({
-  identifier: z.string().regex(IDENTIFIER),
-  linkId: z.int().positive().nullable(),
+  identifier: z.string().check(z.regex(IDENTIFIER)),
+  linkId: z.nullable(z.int().check(z.gt(0))),
   hit: z.object({
     id: z.guid(),
-    anonymousId: z.guid().nullable().optional(),
-    authenticated: z.boolean().optional(),
-    hitUserId: z.string().nullable().optional(),
-    ip: z.string().nullable().optional(),
-    userAgent: z.string().nullable().optional(),
-    httpReferer: z.string().nullable().optional(),
-    next: z.string().optional(),
-    country: z.string().nullable().optional(),
-    confirmedAt: timestamp.nullable().optional(),
-    duplicate: z.boolean().optional(),
-    consented: z.boolean().optional(),
+    anonymousId: z.optional(z.nullable(z.guid())),
+    authenticated: z.optional(z.boolean()),
+    hitUserId: z.optional(z.nullable(z.string())),
+    ip: z.optional(z.nullable(z.string())),
+    userAgent: z.optional(z.nullable(z.string())),
+    httpReferer: z.optional(z.nullable(z.string())),
+    next: z.optional(z.string()),
+    country: z.optional(z.nullable(z.string())),
+    confirmedAt: z.optional(z.nullable(timestamp)),
+    duplicate: z.optional(z.boolean()),
+    consented: z.optional(z.boolean()),
     createdAt: timestamp,
     updatedAt: timestamp,
   }),

@@ -3,7 +3,7 @@
  * payment, rounded half up to the minor unit, or `fixed:N` minor units per payment. Integer
  * arithmetic only (BigInt where a product could pass 2^53): no float touches money.
  */
-import * as z from "zod";
+import * as z from "zod/mini";
 
 export type CommissionRule =
   | { kind: "percent" /** hundredths of a percent: `percent:12.5` is 1250 */; basisPoints: bigint }
@@ -44,10 +44,14 @@ export const COMMISSION_RULE_MESSAGE =
   'must be "percent:N" (0-100, up to two decimals) or "fixed:N" (a whole number of minor units)';
 
 /** A `COMMISSION` value or a link's override, validated and parsed. */
-export const commissionRuleSchema = z
-  .string()
-  .refine((text) => text !== "none" && parseCommissionRule(text) !== null, COMMISSION_RULE_MESSAGE)
-  .transform((text) => parseCommissionRule(text) as CommissionRule);
+export const commissionRuleSchema = z.pipe(
+  z
+    .string()
+    .check(
+      z.refine((text) => text !== "none" && parseCommissionRule(text) !== null, COMMISSION_RULE_MESSAGE),
+    ),
+  z.transform((text: string) => parseCommissionRule(text) as CommissionRule),
+);
 
 /**
  * The commission on `amount` (minor units) of what is left of a payment. `percent`: rounded half

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "zod/mini";
 
 /** The longest user id we keep; origin ids are numbers, UUIDs or short slugs. */
 export const MAX_USER_ID_LENGTH = 255;
@@ -7,15 +7,22 @@ export const MAX_USER_ID_LENGTH = 255;
  * A user id as the origin sends it: a non-empty string, or a JSON integer stored as its decimal
  * text (docs/data.md#user-ids).
  */
-export const userIdSchema = z
-  .union(
+export const userIdSchema = z.pipe(
+  z.union(
     [
-      z.string().trim().min(1, "must not be empty").max(MAX_USER_ID_LENGTH, "must be at most 255 characters"),
-      z.number().int("must be an integer or a string").safe(),
+      z
+        .string()
+        .check(
+          z.trim(),
+          z.minLength(1, "must not be empty"),
+          z.maxLength(MAX_USER_ID_LENGTH, "must be at most 255 characters"),
+        ),
+      z.number().check(z.int("must be an integer or a string"), z.int()),
     ],
     "must be a non-empty string or an integer",
-  )
-  .transform(String);
+  ),
+  z.transform((id: string | number) => String(id)),
+);
 
 /** The user id in a `Reflinks-User` header value, or null when it is not a usable one. */
 export function userIdFromHeader(value: string): string | null {

@@ -4,7 +4,7 @@
  * methods from it, and `npm run openapi` makes the OpenAPI document from it; a test fails when
  * the app serves a route this table does not describe, or the other way round.
  */
-import type { z } from "zod";
+import type * as z from "zod/mini";
 import type { ErrorCode } from "../../errors";
 import {
   confirmBody,
@@ -67,12 +67,12 @@ export interface ApiRoute {
   summary: string;
   /** bearer: `Authorization: Bearer <API_TOKEN>`; basic: HTTP Basic, the token as the password. */
   auth: "none" | "bearer" | "basic";
-  params?: z.ZodType;
-  query?: z.ZodType;
-  headers?: z.ZodType;
-  body?: z.ZodType;
+  params?: z.ZodMiniType;
+  query?: z.ZodMiniType;
+  headers?: z.ZodMiniType;
+  body?: z.ZodMiniType;
   /** Success answers: status, what it means, and the JSON schema (none: no body, or not JSON). */
-  responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
+  responses: Record<number, { description: string; schema?: z.ZodMiniType; contentType?: string }>;
   /** The error codes this route may answer, besides those every route of its kind may. */
   errors: ErrorCode[];
 }

@@ -3,14 +3,20 @@
  * and the cursors lists hand out.
  */
 import type { Context } from "hono";
-import * as z from "zod";
+import * as z from "zod/mini";
+import en from "zod/v4/locales/en.js";
 import type { HitCursor } from "../../db/queries/hits";
 import { ApiError } from "../../errors";
+
+// zod/mini comes without messages: the English ones that classic zod sets, and only they (the
+// other locales would weigh more than the rest of zod), word the issues no schema words itself,
+// such as a body that is not an object ("body Invalid input: expected object, received array").
+z.config(en());
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
 /** Parses and validates the JSON body; an empty body counts as `{}` so optional-only bodies work. */
-export async function jsonBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.output<T>> {
+export async function jsonBody<T extends z.ZodMiniType>(c: Context, schema: T): Promise<z.output<T>> {
   const text = await c.req.text();
   let value: unknown = {};
   if (text.trim() !== "") {
@@ -31,7 +37,7 @@ export function queryOf(c: Context): Record<string, string> {
   return Object.fromEntries(Object.entries(c.req.query()).filter(([, value]) => value !== ""));
 }
 
-export function validate<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+export function validate<T extends z.ZodMiniType>(schema: T, value: unknown): z.output<T> {
   // reportInput: without it zod leaves `issue.input` unset, and a wrong type would read as missing.
   const result = schema.safeParse(value, { reportInput: true });
   if (result.success) return result.data;
@@ -54,7 +60,7 @@ export function encodeCursor(value: unknown): string {
   return btoa(JSON.stringify(value)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
-export function decodeCursor<T extends z.ZodType>(cursor: string, schema: T): z.output<T> {
+export function decodeCursor<T extends z.ZodMiniType>(cursor: string, schema: T): z.output<T> {
   try {
     const json = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
     const result = schema.safeParse(JSON.parse(json));

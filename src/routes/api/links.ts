@@ -1,6 +1,6 @@
 /** `/_reflinks/links`: create, list, read, change and delete referral links, and list their hits. */
 import type { Context } from "hono";
-import * as z from "zod";
+import * as z from "zod/mini";
 import type { HonoEnv } from "../../app-env";
 import { listHits } from "../../db/queries/hits";
 import {
@@ -55,7 +55,8 @@ export const linkHandlers = {
 
   async listLinks(c: C) {
     const query = validate(API_ROUTES.listLinks.query, queryOf(c));
-    const afterId = query.cursor === undefined ? undefined : decodeCursor(query.cursor, z.number().int());
+    const afterId =
+      query.cursor === undefined ? undefined : decodeCursor(query.cursor, z.number().check(z.int()));
     const page = await listLinks(c.var.db, { userId: query.user_id, afterId, limit: query.limit + 1 });
     const more = page.length > query.limit;
     const shown = more ? page.slice(0, query.limit) : page;

@@ -4,7 +4,7 @@
  */
 import { and, eq } from "drizzle-orm";
 import type { Context } from "hono";
-import * as z from "zod";
+import * as z from "zod/mini";
 import type { HonoEnv } from "../../app-env";
 import {
   type ConversionRow,
@@ -95,7 +95,8 @@ export const moneyHandlers = {
   async listConversions(c: C) {
     const query = validate(API_ROUTES.listConversions.query, queryOf(c));
     const now = new Date().toISOString();
-    const beforeId = query.cursor === undefined ? undefined : decodeCursor(query.cursor, z.number().int());
+    const beforeId =
+      query.cursor === undefined ? undefined : decodeCursor(query.cursor, z.number().check(z.int()));
     const page = await listConversions(c.var.db, {
       userId: query.user_id,
       referrerUserId: query.referrer_user_id,
@@ -176,7 +177,8 @@ export const moneyHandlers = {
 
   async listPayouts(c: C) {
     const query = validate(API_ROUTES.listPayouts.query, queryOf(c));
-    const beforeId = query.cursor === undefined ? undefined : decodeCursor(query.cursor, z.number().int());
+    const beforeId =
+      query.cursor === undefined ? undefined : decodeCursor(query.cursor, z.number().check(z.int()));
     const page = await listPayouts(c.var.db, {
       referrerUserId: query.referrer_user_id,
       beforeId,

@@ -4,7 +4,7 @@
  * to serve: the generator (zod's JSON Schema output) stays out of the deployed bundle, and a test
  * fails when the committed document is not what this produces.
  */
-import * as z from "zod";
+import * as z from "zod/mini";
 import { ERROR_CODES, type ErrorCode, statusOf } from "../../errors";
 import { API_ROUTES, type ApiRoute } from "./contract";
 import { errorSchema } from "./schemas";
@@ -26,7 +26,7 @@ function commonErrors(route: ApiRoute): ErrorCode[] {
  * One schema as JSON Schema, named sub-schemas (`.meta({id})`) moved to `components` and referred
  * to there. Requests are described as clients send them (`io: "input"`), answers as they arrive.
  */
-function toSchema(schema: z.ZodType, io: "input" | "output", components: Record<string, JsonSchema>) {
+function toSchema(schema: z.ZodMiniType, io: "input" | "output", components: Record<string, JsonSchema>) {
   const json = z.toJSONSchema(schema, { io, unrepresentable: "any", target: "draft-2020-12" }) as JsonSchema;
   delete json.$schema;
   const defs = (json.$defs ?? {}) as Record<string, JsonSchema>;
@@ -39,7 +39,7 @@ function toSchema(schema: z.ZodType, io: "input" | "output", components: Record<
 }
 
 /** The parameters of a zod object schema (a route's path or query), each as OpenAPI describes it. */
-function parameters(schema: z.ZodType | undefined, place: "path" | "query" | "header") {
+function parameters(schema: z.ZodMiniType | undefined, place: "path" | "query" | "header") {
   if (!schema) return [];
   const json = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as JsonSchema;
   const properties = (json.properties ?? {}) as Record<string, JsonSchema>;

@@ -5,7 +5,7 @@
  * does another. Answers are strict objects: a field added to an answer without being declared
  * here fails the tests that check answers against the document.
  */
-import * as z from "zod";
+import * as z from "zod/mini";
 import { IDENTIFIER } from "../../db/queries/links";
 import { isDay } from "../../db/queries/report-sql.js";
 import { ERROR_CODES } from "../../errors";
@@ -16,204 +16,226 @@ import { WEBHOOK_EVENT_TYPES } from "../../webhooks/event-types";
 
 // ——— pieces ———
 
-const timestamp = z.string().meta({ description: "ISO-8601 UTC, e.g. 2026-11-24T09:00:00.000Z" });
+/**
+ * A copy of `schema` described by `data` (a description, or an `id` that names it in the OpenAPI
+ * document's components): what classic zod's `.meta()` does, the schema itself left as it was.
+ */
+function meta<T extends z.ZodMiniType>(schema: T, data: z.core.GlobalMeta): T {
+  const copy = schema.clone();
+  z.globalRegistry.add(copy as z.core.$ZodType, data);
+  return copy;
+}
+
+/** An integer: a count, an id, an amount of minor units. */
+const int = () => z.number().check(z.int());
+
+const timestamp = meta(z.string(), { description: "ISO-8601 UTC, e.g. 2026-11-24T09:00:00.000Z" });
 
 export const identifierSchema = z
   .string("must be a string")
-  .regex(IDENTIFIER, "must be 1-50 characters of A-Z, a-z, 0-9, _ and -");
+  .check(z.regex(IDENTIFIER, "must be 1-50 characters of A-Z, a-z, 0-9, _ and -"));
 
 /** `limit` as lists take it: 1-200, 50 when absent. */
-export const limitSchema = z
-  .string()
-  .regex(/^\d+$/, "must be a whole number from 1 to 200")
-  .transform(Number)
-  .pipe(z.number().min(1, "must be at least 1").max(200, "must be at most 200"))
-  .optional()
-  .transform((limit) => limit ?? 50)
-  .meta({ description: "1-200, default 50" });
+export const limitSchema = meta(
+  z.pipe(
+    z.optional(
+      z.pipe(
+        z.pipe(
+          z.string().check(z.regex(/^\d+$/, "must be a whole number from 1 to 200")),
+          z.transform(Number),
+        ),
+        z.number().check(z.gte(1, "must be at least 1"), z.lte(200, "must be at most 200")),
+      ),
+    ),
+    z.transform((limit: number | undefined) => limit ?? 50),
+  ),
+  { description: "1-200, default 50" },
+);
 
-const cursorSchema = z.string().optional().meta({ description: "next_cursor of the previous page" });
+const cursorSchema = meta(z.optional(z.string()), { description: "next_cursor of the previous page" });
 
-const day = z
-  .string()
-  .refine(isDay, "must be a date written YYYY-MM-DD")
-  .optional()
-  .meta({ description: "a UTC day, YYYY-MM-DD, included" });
+const day = meta(z.optional(z.string().check(z.refine(isDay, "must be a date written YYYY-MM-DD"))), {
+  description: "a UTC day, YYYY-MM-DD, included",
+});
 
 // ——— requests ———
 
 export const identifierParams = z.object({ identifier: z.string() });
 
 // Strict: a misspelt key ({"identifer": …}) must not quietly create a link with a random name.
-export const createLinkBody = z
-  .object({
-    identifier: identifierSchema.optional(),
-    user_id: userIdSchema.nullable().optional(),
-  })
-  .strict();
+export const createLinkBody = z.strictObject({
+  identifier: z.optional(identifierSchema),
+  user_id: z.optional(z.nullable(userIdSchema)),
+});
 
 /** A link's commission override: `percent:N`, `fixed:N`, or null for the `COMMISSION` setting. */
-const commissionText = z
-  .string("must be a string or null")
-  .refine((text) => text !== "none" && parseCommissionRule(text) !== null, COMMISSION_RULE_MESSAGE)
-  .meta({ description: "percent:N (0-100, up to two decimals) or fixed:N (minor units)" });
+const commissionText = meta(
+  z
+    .string("must be a string or null")
+    .check(
+      z.refine((text) => text !== "none" && parseCommissionRule(text) !== null, COMMISSION_RULE_MESSAGE),
+    ),
+  { description: "percent:N (0-100, up to two decimals) or fixed:N (minor units)" },
+);
 
-export const patchLinkBody = z
-  .object({
-    disabled: z.boolean("must be true or false").optional(),
-    user_id: userIdSchema.nullable().optional(),
-    commission: commissionText.nullable().optional(),
-  })
-  .strict();
+export const patchLinkBody = z.strictObject({
+  disabled: z.optional(z.boolean("must be true or false")),
+  user_id: z.optional(z.nullable(userIdSchema)),
+  commission: z.optional(z.nullable(commissionText)),
+});
 
 export const listLinksQuery = z.object({
-  user_id: z.string().min(1, "must not be empty").optional(),
+  user_id: z.optional(z.string().check(z.minLength(1, "must not be empty"))),
   limit: limitSchema,
   cursor: cursorSchema,
 });
 
-export const listHitsQuery = listLinksQuery.omit({ user_id: true });
+export const listHitsQuery = z.omit(listLinksQuery, { user_id: true });
 
 // Strict, both: a misspelt key must be refused, not ignored. `{"evnt": "purchase"}` would otherwise
 // credit the default event, and a credit cannot be taken back.
-export const reconcileBody = z
-  .object({
-    user_id: userIdSchema,
-    // Whatever the origin read from the cookie, null or absent when the visitor had none: anything
-    // that is not a UUID is harmless and matches nothing (docs/api.md#reconcile).
-    anonymous_id: z.unknown().optional().meta({ description: "the visitor cookie's value, or null" }),
-  })
-  .strict();
+export const reconcileBody = z.strictObject({
+  user_id: userIdSchema,
+  // Whatever the origin read from the cookie, null or absent when the visitor had none: anything
+  // that is not a UUID is harmless and matches nothing (docs/api.md#reconcile).
+  anonymous_id: meta(z.optional(z.unknown()), { description: "the visitor cookie's value, or null" }),
+});
 
-export const confirmBody = z
-  .object({
-    user_id: userIdSchema,
-    event: z
+export const confirmBody = z.strictObject({
+  user_id: userIdSchema,
+  event: z._default(
+    z
       .string("must be a string")
-      .min(1, "must not be empty")
-      .max(64, "must be at most 64 characters")
-      .regex(/^[^\p{Cc}]*$/u, "must not contain control characters")
-      .default("signup"),
-    // When the account was created, as the origin knows it: hits after it are an existing user's.
-    signed_up_at: z.iso
-      .datetime({ offset: true, message: "must be an ISO-8601 date-time with Z or an offset" })
-      .transform((value) => new Date(value))
-      .pipe(z.date().refine((date) => !Number.isNaN(date.getTime()), "is not a real date-time"))
-      .optional(),
-  })
-  .strict();
+      .check(
+        z.minLength(1, "must not be empty"),
+        z.maxLength(64, "must be at most 64 characters"),
+        z.regex(/^[^\p{Cc}]*$/u, "must not contain control characters"),
+      ),
+    "signup",
+  ),
+  // When the account was created, as the origin knows it: hits after it are an existing user's.
+  signed_up_at: z.optional(
+    z.pipe(
+      z.pipe(
+        z.iso.datetime({ offset: true, message: "must be an ISO-8601 date-time with Z or an offset" }),
+        z.transform((value: string) => new Date(value)),
+      ),
+      z.date().check(z.refine((date) => !Number.isNaN(date.getTime()), "is not a real date-time")),
+    ),
+  ),
+});
 
 /** `from` and `to`: days `YYYY-MM-DD`, both included, either optional; `to` not before `from`. */
-export const periodQuery = z
-  .object({ from: day, to: day })
-  .refine((period) => !period.from || !period.to || period.from <= period.to, {
+export const periodQuery = z.object({ from: day, to: day }).check(
+  z.refine((period) => !period.from || !period.to || period.from <= period.to, {
     message: "must not be before from",
     path: ["to"],
-  });
+  }),
+);
 
 export const dailyReportQuery = z.object({
-  link: identifierSchema.optional(),
+  link: z.optional(identifierSchema),
   from: day,
   to: day,
 });
 
 /** No parameter: earnings are as of the moment of reading. */
-export const earningsReportQuery = z.object({}).strict();
+export const earningsReportQuery = z.strictObject({});
 
 export const dashboardQuery = z.object({
-  link: identifierSchema.optional(),
+  link: z.optional(identifierSchema),
   from: day,
   to: day,
-  page: z
-    .string()
-    .regex(/^[1-9]\d{0,5}$/, "must be a whole number from 1")
-    .transform(Number)
-    .optional(),
-  hits: z.string().optional().meta({ description: "cursor of the recent hits" }),
+  page: z.optional(
+    z.pipe(z.string().check(z.regex(/^[1-9]\d{0,5}$/, "must be a whole number from 1")), z.transform(Number)),
+  ),
+  hits: meta(z.optional(z.string()), { description: "cursor of the recent hits" }),
 });
 
 /** Money: a whole number of the currency's minor unit (cents), never a fraction. */
 const minorUnits = z
   .number("must be a whole number of minor units")
-  .int("must be a whole number of minor units")
-  .min(1, "must be at least 1")
-  .max(Number.MAX_SAFE_INTEGER, "is too large");
+  .check(
+    z.int("must be a whole number of minor units"),
+    z.gte(1, "must be at least 1"),
+    z.lte(Number.MAX_SAFE_INTEGER, "is too large"),
+  );
 
-const currency = z
-  .string("must be a string")
-  .regex(/^[A-Z]{3}$/, "must be an ISO 4217 code of three capital letters, like EUR")
-  .meta({ description: "ISO 4217, e.g. EUR" });
+const currency = meta(
+  z
+    .string("must be a string")
+    .check(z.regex(/^[A-Z]{3}$/, "must be an ISO 4217 code of three capital letters, like EUR")),
+  { description: "ISO 4217, e.g. EUR" },
+);
 
 const externalId = z
   .string("must be a string")
-  .min(1, "must not be empty")
-  .max(255, "must be at most 255 characters")
-  .regex(/^[^\p{Cc}]*$/u, "must not contain control characters");
+  .check(
+    z.minLength(1, "must not be empty"),
+    z.maxLength(255, "must be at most 255 characters"),
+    z.regex(/^[^\p{Cc}]*$/u, "must not contain control characters"),
+  );
 
-export const conversionBody = z
-  .object({
-    user_id: userIdSchema,
-    external_id: externalId.meta({ description: "your id for the payment: an invoice or charge id" }),
-    amount: minorUnits,
-    currency,
-    event: confirmBody.shape.event,
-    signed_up_at: confirmBody.shape.signed_up_at,
-  })
-  .strict();
+export const conversionBody = z.strictObject({
+  user_id: userIdSchema,
+  external_id: meta(externalId, { description: "your id for the payment: an invoice or charge id" }),
+  amount: minorUnits,
+  currency,
+  event: confirmBody.shape.event,
+  signed_up_at: confirmBody.shape.signed_up_at,
+});
 
 export const externalIdParams = z.object({ external_id: z.string() });
 
-export const reverseBody = z
-  .object({
-    reversal_id: externalId.meta({ description: "your id for the refund or chargeback" }),
-    amount: minorUnits.optional().meta({ description: "minor units; absent: all that is left" }),
-  })
-  .strict();
+export const reverseBody = z.strictObject({
+  reversal_id: meta(externalId, { description: "your id for the refund or chargeback" }),
+  amount: meta(z.optional(minorUnits), { description: "minor units; absent: all that is left" }),
+});
 
 export const CONVERSION_STATUSES = ["pending", "approved", "reversed", "paid"] as const;
 
 export const listConversionsQuery = z.object({
-  user_id: z.string().min(1, "must not be empty").optional(),
-  referrer_user_id: z.string().min(1, "must not be empty").optional(),
-  status: z.enum(CONVERSION_STATUSES, "must be pending, approved, reversed or paid").optional(),
+  user_id: z.optional(z.string().check(z.minLength(1, "must not be empty"))),
+  referrer_user_id: z.optional(z.string().check(z.minLength(1, "must not be empty"))),
+  status: z.optional(z.enum(CONVERSION_STATUSES, "must be pending, approved, reversed or paid")),
   limit: limitSchema,
   cursor: cursorSchema,
 });
 
-export const payoutBody = z.object({ referrer_user_id: userIdSchema, currency }).strict();
+export const payoutBody = z.strictObject({ referrer_user_id: userIdSchema, currency });
 
 export const idempotencyHeaders = z.object({
-  "idempotency-key": z.string().min(1).max(255).meta({
+  "idempotency-key": meta(z.string().check(z.minLength(1), z.maxLength(255)), {
     description: "required, not blank: the same key again answers the same payout, and pays nothing twice",
   }),
 });
 
-export const dueQuery = z.object({ currency: currency.optional() });
+export const dueQuery = z.object({ currency: z.optional(currency) });
 
 export const listPayoutsQuery = z.object({
-  referrer_user_id: z.string().min(1, "must not be empty").optional(),
+  referrer_user_id: z.optional(z.string().check(z.minLength(1, "must not be empty"))),
   limit: limitSchema,
   cursor: cursorSchema,
 });
 
-export const createWebhookBody = z
-  .object({
-    url: z
-      .string("must be a string")
-      .max(2048, "must be at most 2048 characters")
-      .superRefine((url, ctx) => {
+export const createWebhookBody = z.strictObject({
+  url: meta(
+    z.string("must be a string").check(
+      z.maxLength(2048, "must be at most 2048 characters"),
+      z.superRefine((url, ctx) => {
         const problem = receiverUrlProblem(url);
         if (problem) ctx.addIssue({ code: "custom", message: problem });
-      })
-      .meta({ description: "https (or http to localhost or 127.0.0.1, for development)" }),
-    events: z
-      .array(
-        z.enum(WEBHOOK_EVENT_TYPES, `must be one of ${WEBHOOK_EVENT_TYPES.join(", ")}`),
-        "must be an array of event types",
-      )
-      .min(1, "must name at least one event type"),
-  })
-  .strict();
+      }),
+    ),
+    { description: "https (or http to localhost or 127.0.0.1, for development)" },
+  ),
+  events: z
+    .array(
+      z.enum(WEBHOOK_EVENT_TYPES, `must be one of ${WEBHOOK_EVENT_TYPES.join(", ")}`),
+      "must be an array of event types",
+    )
+    .check(z.minLength(1, "must name at least one event type")),
+});
 
 export const webhookParams = z.object({ id: z.string() });
 export const deliveryParams = z.object({ id: z.string(), delivery_id: z.string() });
@@ -224,73 +246,79 @@ export const listDeliveriesQuery = z.object({ limit: limitSchema, cursor: cursor
 
 export const healthSchema = z.strictObject({ ok: z.literal(true) });
 
-export const linkSchema = z
-  .strictObject({
+export const linkSchema = meta(
+  z.strictObject({
     identifier: z.string(),
-    user_id: z.string().nullable(),
+    user_id: z.nullable(z.string()),
     disabled: z.boolean(),
-    commission: z.string().nullable().meta({ description: "this link's commission; null: COMMISSION's" }),
-    url: z.string().meta({ description: "the absolute referral URL on the request's host" }),
+    commission: meta(z.nullable(z.string()), { description: "this link's commission; null: COMMISSION's" }),
+    url: meta(z.string(), { description: "the absolute referral URL on the request's host" }),
     created_at: timestamp,
     updated_at: timestamp,
-  })
-  .meta({ id: "Link" });
+  }),
+  { id: "Link" },
+);
 
-export const statsSchema = z
-  .strictObject({
-    hits: z.number().int(),
-    unique_hits: z.number().int().meta({ description: "hits that are not duplicates (DEDUPE_SECONDS)" }),
-    visitors: z.number().int(),
-    users: z.number().int(),
-    confirmed: z.number().int(),
-  })
-  .meta({ id: "Stats" });
+export const statsSchema = meta(
+  z.strictObject({
+    hits: int(),
+    unique_hits: meta(int(), { description: "hits that are not duplicates (DEDUPE_SECONDS)" }),
+    visitors: int(),
+    users: int(),
+    confirmed: int(),
+  }),
+  { id: "Stats" },
+);
 
-export const linkWithStatsSchema = linkSchema.extend({ stats: statsSchema }).meta({ id: "LinkWithStats" });
+export const linkWithStatsSchema = meta(z.extend(linkSchema, { stats: statsSchema }), {
+  id: "LinkWithStats",
+});
 
 export const linkListSchema = z.strictObject({
   links: z.array(linkSchema),
-  next_cursor: z.string().nullable(),
+  next_cursor: z.nullable(z.string()),
 });
 
-export const hitSchema = z
-  .strictObject({
+export const hitSchema = meta(
+  z.strictObject({
     id: z.string(),
     link: z.string(),
-    anonymous_id: z.string().nullable(),
+    anonymous_id: z.nullable(z.string()),
     authenticated: z.boolean(),
-    hit_user_id: z.string().nullable(),
-    ip: z.string().nullable(),
-    user_agent: z.string().nullable(),
-    http_referer: z.string().nullable(),
+    hit_user_id: z.nullable(z.string()),
+    ip: z.nullable(z.string()),
+    user_agent: z.nullable(z.string()),
+    http_referer: z.nullable(z.string()),
     next: z.string(),
-    country: z.string().nullable(),
-    confirmed_at: timestamp.nullable(),
+    country: z.nullable(z.string()),
+    confirmed_at: z.nullable(timestamp),
     duplicate: z.boolean(),
     consented: z.boolean(),
     created_at: timestamp,
     updated_at: timestamp,
-  })
-  .meta({ id: "Hit" });
+  }),
+  { id: "Hit" },
+);
 
 export const hitListSchema = z.strictObject({
   hits: z.array(hitSchema),
-  next_cursor: z.string().nullable(),
+  next_cursor: z.nullable(z.string()),
 });
 
-export const reconciledSchema = z.strictObject({ updated: z.number().int() });
+export const reconciledSchema = z.strictObject({ updated: int() });
 
-export const referralSchema = z
-  .strictObject({
-    id: z.number().int(),
+export const referralSchema = meta(
+  z.strictObject({
+    id: int(),
     user_id: z.string(),
     event: z.string(),
-    link: z.string().nullable().meta({ description: "null once the link is deleted" }),
-    referrer_user_id: z.string().nullable(),
-    hit_id: z.string().nullable(),
+    link: meta(z.nullable(z.string()), { description: "null once the link is deleted" }),
+    referrer_user_id: z.nullable(z.string()),
+    hit_id: z.nullable(z.string()),
     created_at: timestamp,
-  })
-  .meta({ id: "Referral" });
+  }),
+  { id: "Referral" },
+);
 
 export const confirmedSchema = z.strictObject({ created: z.boolean(), referral: referralSchema });
 
@@ -298,12 +326,12 @@ export const linkReportSchema = z.strictObject({
   rows: z.array(
     z.strictObject({
       identifier: z.string(),
-      user_id: z.string().nullable(),
-      hits: z.number().int(),
-      unique_hits: z.number().int().meta({ description: "hits that are not duplicates (DEDUPE_SECONDS)" }),
-      visitors: z.number().int(),
-      users: z.number().int(),
-      confirmed: z.number().int(),
+      user_id: z.nullable(z.string()),
+      hits: int(),
+      unique_hits: meta(int(), { description: "hits that are not duplicates (DEDUPE_SECONDS)" }),
+      visitors: int(),
+      users: int(),
+      confirmed: int(),
     }),
   ),
 });
@@ -312,10 +340,10 @@ export const dailyReportSchema = z.strictObject({
   rows: z.array(
     z.strictObject({
       day: z.string(),
-      hits: z.number().int(),
-      unique_hits: z.number().int().meta({ description: "hits that are not duplicates (DEDUPE_SECONDS)" }),
-      visitors: z.number().int(),
-      confirmed: z.number().int(),
+      hits: int(),
+      unique_hits: meta(int(), { description: "hits that are not duplicates (DEDUPE_SECONDS)" }),
+      visitors: int(),
+      confirmed: int(),
     }),
   ),
 });
@@ -325,9 +353,9 @@ export const revenueReportSchema = z.strictObject({
     z.strictObject({
       identifier: z.string(),
       currency: z.string(),
-      conversions: z.number().int().meta({ description: "wholly reversed ones included" }),
-      revenue: z.number().int().meta({ description: "minor units: payments less reversals" }),
-      commission: z.number().int().meta({ description: "minor units: the referrer's share, as of now" }),
+      conversions: meta(int(), { description: "wholly reversed ones included" }),
+      revenue: meta(int(), { description: "minor units: payments less reversals" }),
+      commission: meta(int(), { description: "minor units: the referrer's share, as of now" }),
     }),
   ),
 });
@@ -337,64 +365,61 @@ export const earningsReportSchema = z.strictObject({
     z.strictObject({
       referrer_user_id: z.string(),
       currency: z.string(),
-      pending: z.number().int().meta({ description: "minor units: commissions still in their hold period" }),
-      approved: z
-        .number()
-        .int()
-        .meta({ description: "minor units: commissions payable now, before clawbacks" }),
-      paid: z
-        .number()
-        .int()
-        .meta({ description: "minor units: commissions paid out, as they were when paid" }),
-      reversed: z.number().int().meta({ description: "minor units: commission taken back by reversals" }),
-      due: z.number().int().meta({
+      pending: meta(int(), { description: "minor units: commissions still in their hold period" }),
+      approved: meta(int(), { description: "minor units: commissions payable now, before clawbacks" }),
+      paid: meta(int(), { description: "minor units: commissions paid out, as they were when paid" }),
+      reversed: meta(int(), { description: "minor units: commission taken back by reversals" }),
+      due: meta(int(), {
         description: "minor units: what POST /payouts would pay now (GET /payouts/due), 0 if nothing",
       }),
     }),
   ),
 });
 
-export const conversionSchema = z
-  .strictObject({
-    id: z.number().int(),
+export const conversionSchema = meta(
+  z.strictObject({
+    id: int(),
     external_id: z.string(),
     user_id: z.string(),
-    referrer_user_id: z.string().nullable(),
-    link: z.string().nullable(),
-    referral_id: z.number().int(),
-    amount: z.number().int(),
+    referrer_user_id: z.nullable(z.string()),
+    link: z.nullable(z.string()),
+    referral_id: int(),
+    amount: int(),
     currency: z.string(),
-    commission: z.number().int(),
-    status: z.enum(CONVERSION_STATUSES).meta({ description: "as of the moment of reading" }),
+    commission: int(),
+    status: meta(z.enum(CONVERSION_STATUSES), { description: "as of the moment of reading" }),
     approve_at: timestamp,
-    reversed_amount: z.number().int(),
-    payout_id: z.number().int().nullable(),
+    reversed_amount: int(),
+    payout_id: z.nullable(int()),
     created_at: timestamp,
-  })
-  .meta({ id: "Conversion" });
+  }),
+  { id: "Conversion" },
+);
 
-export const reversalSchema = z
-  .strictObject({
-    id: z.number().int(),
+export const reversalSchema = meta(
+  z.strictObject({
+    id: int(),
     reversal_id: z.string(),
-    amount: z.number().int(),
-    commission_delta: z.number().int().meta({ description: "0 or negative: the commission taken back" }),
-    payout_id: z.number().int().nullable(),
+    amount: int(),
+    commission_delta: meta(int(), { description: "0 or negative: the commission taken back" }),
+    payout_id: z.nullable(int()),
     created_at: timestamp,
-  })
-  .meta({ id: "Reversal" });
+  }),
+  { id: "Reversal" },
+);
 
-export const payoutSchema = z
-  .strictObject({
-    id: z.number().int(),
+export const payoutSchema = meta(
+  z.strictObject({
+    id: int(),
     referrer_user_id: z.string(),
     currency: z.string(),
-    amount: z.number().int(),
-    conversions: z.number().int(),
-    clawbacks: z.number().int(),
+    amount: int(),
+    conversions: int(),
+    clawbacks: int(),
     created_at: timestamp,
-  })
-  .meta({ id: "Payout" });
+  }),
+  { id: "Payout" },
+);
 
 export const conversionCreatedSchema = z.strictObject({ created: z.boolean(), conversion: conversionSchema });
 export const reversedSchema = z.strictObject({
@@ -404,93 +429,91 @@ export const reversedSchema = z.strictObject({
 });
 export const conversionListSchema = z.strictObject({
   conversions: z.array(conversionSchema),
-  next_cursor: z.string().nullable(),
+  next_cursor: z.nullable(z.string()),
 });
 export const dueSchema = z.strictObject({
   rows: z.array(
     z.strictObject({
       referrer_user_id: z.string(),
       currency: z.string(),
-      amount: z.number().int(),
-      conversions: z.number().int(),
-      clawbacks: z.number().int(),
+      amount: int(),
+      conversions: int(),
+      clawbacks: int(),
     }),
   ),
 });
 export const payoutCreatedSchema = z.strictObject({ payout: payoutSchema });
 export const payoutListSchema = z.strictObject({
   payouts: z.array(payoutSchema),
-  next_cursor: z.string().nullable(),
+  next_cursor: z.nullable(z.string()),
 });
 
 const webhookFields = {
-  id: z.string().meta({ description: "wh_ and random characters" }),
+  id: meta(z.string(), { description: "wh_ and random characters" }),
   url: z.string(),
   events: z.array(z.enum(WEBHOOK_EVENT_TYPES)),
   created_at: timestamp,
 };
 
-export const webhookSchema = z.strictObject(webhookFields).meta({ id: "Webhook" });
+export const webhookSchema = meta(z.strictObject(webhookFields), { id: "Webhook" });
 
-export const webhookCreatedSchema = z
-  .strictObject({
+export const webhookCreatedSchema = meta(
+  z.strictObject({
     ...webhookFields,
-    secret: z.string().meta({
+    secret: meta(z.string(), {
       description: "whsec_ and the base64 of 32 random bytes: shown only in this answer",
     }),
-  })
-  .meta({ id: "WebhookCreated" });
+  }),
+  { id: "WebhookCreated" },
+);
 
 export const webhookListSchema = z.strictObject({ webhooks: z.array(webhookSchema) });
 
-export const deliverySchema = z
-  .strictObject({
-    id: z.number().int(),
+export const deliverySchema = meta(
+  z.strictObject({
+    id: int(),
     webhook_id: z.string(),
-    event_id: z.string().meta({ description: "the webhook-id header: the same on every attempt" }),
-    attempt: z.number().int().meta({ description: "1 for the first attempt of the event" }),
-    status_code: z
-      .number()
-      .int()
-      .nullable()
-      .meta({ description: "null: no answer (network error or timeout)" }),
-    error: z.string().nullable().meta({ description: "null when the attempt succeeded (2xx)" }),
-    duration_ms: z.number().int(),
+    event_id: meta(z.string(), { description: "the webhook-id header: the same on every attempt" }),
+    attempt: meta(int(), { description: "1 for the first attempt of the event" }),
+    status_code: meta(z.nullable(int()), { description: "null: no answer (network error or timeout)" }),
+    error: meta(z.nullable(z.string()), { description: "null when the attempt succeeded (2xx)" }),
+    duration_ms: int(),
     created_at: timestamp,
-  })
-  .meta({ id: "WebhookDelivery" });
+  }),
+  { id: "WebhookDelivery" },
+);
 
 export const deliveryListSchema = z.strictObject({
   deliveries: z.array(deliverySchema),
-  next_cursor: z.string().nullable(),
+  next_cursor: z.nullable(z.string()),
 });
 
 export const userParams = z.object({ user_id: z.string() });
 
 export const userSchema = z.strictObject({
   user_id: z.string(),
-  first_seen_at: timestamp
-    .nullable()
-    .meta({ description: "when the worker first learned the user signed in" }),
-  referred_by: referralSchema.nullable().meta({ description: "the user's first confirmed referral" }),
+  first_seen_at: meta(z.nullable(timestamp), {
+    description: "when the worker first learned the user signed in",
+  }),
+  referred_by: meta(z.nullable(referralSchema), { description: "the user's first confirmed referral" }),
   links: z.array(linkWithStatsSchema),
   earnings: z.array(
     z.strictObject({
       currency: z.string(),
-      pending: z.number().int(),
-      approved: z.number().int(),
-      paid: z.number().int(),
+      pending: int(),
+      approved: int(),
+      paid: int(),
     }),
   ),
 });
 
 export const userExportSchema = z.strictObject({
   user_id: z.string(),
-  user: z.strictObject({ first_seen_at: timestamp, last_seen_at: timestamp }).nullable().meta({
+  user: meta(z.nullable(z.strictObject({ first_seen_at: timestamp, last_seen_at: timestamp })), {
     description: "the user's reflinks_users row; null when the worker never learned of their login",
   }),
-  links: z.array(linkSchema).meta({ description: "the links the user owns" }),
-  hits: z.array(hitSchema).meta({
+  links: meta(z.array(linkSchema), { description: "the links the user owns" }),
+  hits: meta(z.array(hitSchema), {
     description:
       "the user's own hits, newest first: those naming them, and those without a user made from a browser whose anonymous id their hits carry",
   }),
@@ -502,25 +525,25 @@ export const userExportSchema = z.strictObject({
     as_referred: z.array(conversionSchema),
     as_referrer: z.array(conversionSchema),
   }),
-  payouts: z.array(payoutSchema).meta({ description: "payouts to the user as a referrer" }),
+  payouts: meta(z.array(payoutSchema), { description: "payouts to the user as a referrer" }),
 });
 
 export const erasedSchema = z.strictObject({
-  hits: z
-    .number()
-    .int()
-    .meta({ description: "how many of the user's own hits were scrubbed now (0 on a repeat)" }),
+  hits: meta(int(), {
+    description: "how many of the user's own hits were scrubbed now (0 on a repeat)",
+  }),
 });
 
-export const errorSchema = z
-  .strictObject({
+export const errorSchema = meta(
+  z.strictObject({
     error: z.strictObject({
       code: z.enum(ERROR_CODES),
-      message: z.string().meta({ description: "what is wrong; names the field or variable" }),
-      request_id: z.string().meta({ description: "cf-ray, or a generated id: find it in the log" }),
+      message: meta(z.string(), { description: "what is wrong; names the field or variable" }),
+      request_id: meta(z.string(), { description: "cf-ray, or a generated id: find it in the log" }),
     }),
-  })
-  .meta({ id: "Error" });
+  }),
+  { id: "Error" },
+);
 
 export type LinkJson = z.output<typeof linkSchema>;
 export type ConversionJson = z.output<typeof conversionSchema>;

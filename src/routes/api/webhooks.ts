@@ -3,7 +3,7 @@
  * endpoint's delivery log, and send one of its events again now.
  */
 import type { Context } from "hono";
-import * as z from "zod";
+import * as z from "zod/mini";
 import type { HonoEnv } from "../../app-env";
 import { ApiError } from "../../errors";
 import {
@@ -42,7 +42,8 @@ export const webhookHandlers = {
     const id = c.req.param("id") ?? "";
     if (!(await findWebhook(c.var.db, id))) throw notFound(id);
     const query = validate(API_ROUTES.listWebhookDeliveries.query, queryOf(c));
-    const beforeId = query.cursor === undefined ? undefined : decodeCursor(query.cursor, z.number().int());
+    const beforeId =
+      query.cursor === undefined ? undefined : decodeCursor(query.cursor, z.number().check(z.int()));
     const page = await listDeliveries(c.var.db, id, { beforeId, limit: query.limit + 1 });
     const more = page.length > query.limit;
     const shown = more ? page.slice(0, query.limit) : page;

@@ -10,7 +10,7 @@
 import type { Context, Hono } from "hono";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
-import type { z } from "zod";
+import type * as z from "zod/mini";
 import type { HonoEnv } from "../../app-env";
 import { insertLink, updateLink } from "../../db/queries/links";
 import { payReferrer } from "../../db/queries/payouts";
@@ -119,7 +119,7 @@ export function registerAction(app: Hono<HonoEnv>, path: string, action: Action,
 }
 
 /** The first field a schema refuses, as a field the page can explain. */
-function invalidField<T extends z.ZodType>(
+function invalidField<T extends z.ZodMiniType>(
   schema: T,
   value: unknown,
 ): { data: z.output<T>; field?: undefined } | { data?: undefined; field: FlashField | undefined } {
