@@ -70,14 +70,34 @@ export function cookieOptions(name: string, config: Config, requestUrl: URL, max
   };
 }
 
-/** `Set-Cookie` value that (re)sets the anonymous visitor cookie for another `COOKIE_MAX_AGE`. */
+/**
+ * `Set-Cookie` value that (re)sets the anonymous visitor cookie for another `COOKIE_MAX_AGE`.
+ * Every hit sets it, so hono's `generateCookie` (validation, attribute checks) runs once per
+ * configuration and scheme: its output with an empty value is remembered and the id put in.
+ */
 export function anonymousCookie(anonymousId: string, config: Config, requestUrl: URL): string {
-  return generateCookie(
-    config.cookieName,
-    anonymousId,
-    cookieOptions(config.cookieName, config, requestUrl, config.cookieMaxAge),
-  );
+  const https = requestUrl.protocol === "https:";
+  let templates = anonymousCookieTemplates.get(config);
+  if (!templates) {
+    templates = {};
+    anonymousCookieTemplates.set(config, templates);
+  }
+  const key = https ? "https" : "http";
+  let template = templates[key];
+  if (template === undefined) {
+    template = generateCookie(
+      config.cookieName,
+      "",
+      cookieOptions(config.cookieName, config, requestUrl, config.cookieMaxAge),
+    );
+    templates[key] = template;
+  }
+  // `name=` then the attributes; the value is encoded as generateCookie encodes it.
+  const at = template.indexOf("=") + 1;
+  return `${template.slice(0, at)}${encodeURIComponent(anonymousId)}${template.slice(at)}`;
 }
+
+const anonymousCookieTemplates = new WeakMap<Config, { http?: string; https?: string }>();
 
 /** `Set-Cookie` that removes the anonymous visitor cookie (after a reported login). */
 export function clearAnonymousCookie(config: Config, requestUrl: URL): string {
