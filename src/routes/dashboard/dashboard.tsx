@@ -10,7 +10,7 @@
  * links table), `hits` (cursor of the recent hits); `done`/`failed` and their subject, set by an
  * action's redirect (./flash.ts).
  */
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import type { HonoEnv } from "../../app-env";
 import { linkSettingsOf } from "../../db/queries/link-settings";
 import { findLink, findLinkTarget } from "../../db/queries/links";
