@@ -509,6 +509,20 @@ const SCENARIOS = [
     subject: "queue",
     alongside: ["project"],
     against: ["b", "c"],
+    versus: { queue: ["project"] },
+    hits: true,
+  },
+  {
+    key: "dedupe-hit",
+    title:
+      "referral link hit, the dedupe check on (DEDUPE_SECONDS=3600) and off (0): GET /ref/bench?next=/pricing",
+    path: `/ref/${LINK}?next=/pricing`,
+    status: 302,
+    // The same build twice, differing only in DEDUPE_SECONDS: what the duplicate lookup inside the
+    // hit insert costs. Every click is a new visitor here, so the lookup runs and finds nothing.
+    alongside: ["nodedupe"],
+    against: ["c"],
+    versus: { project: ["nodedupe"] },
     hits: true,
   },
 ];
@@ -544,6 +558,7 @@ const EXTRAS = [
 const LABELS = {
   project: "reflinks",
   queue: "reflinks with HITS_QUEUE",
+  nodedupe: "reflinks, DEDUPE_SECONDS=0",
   ...BASELINES,
   ...Object.fromEntries(EXTRAS.map((extra) => [extra.name, extra.label])),
 };
@@ -584,7 +599,7 @@ async function main() {
     ),
     prepareDatabase(template),
   ]);
-  const names = ["project", "queue", ...EXTRAS.map((extra) => extra.name), "a", "b", "c"];
+  const names = ["project", "queue", "nodedupe", ...EXTRAS.map((extra) => extra.name), "a", "b", "c"];
   for (const name of names)
     fs.cpSync(template, path.join(tmp, `d1-${name.replace(":", "-")}`), { recursive: true });
   console.log("done");
@@ -604,10 +619,17 @@ async function main() {
   const persist = (name) => path.join(tmp, `d1-${name.replace(":", "-")}`);
   const project = (name, script, extra = {}) =>
     startWorker(LABELS[name], { script, persist: persist(name), vars: { ...vars, API_TOKEN }, ...extra });
-  const needQueue = SELECTED.some((scenario) => contendersOf(scenario).includes("queue"));
+  const needs = (name) => SELECTED.some((scenario) => contendersOf(scenario).includes(name));
   const started_ = await Promise.all([
     project("project", path.join(bundles.project, "index.js")),
-    needQueue ? project("queue", path.join(bundles.project, "index.js"), { miniflare: QUEUE_OPTIONS }) : null,
+    needs("queue")
+      ? project("queue", path.join(bundles.project, "index.js"), { miniflare: QUEUE_OPTIONS })
+      : null,
+    needs("nodedupe")
+      ? project("nodedupe", path.join(bundles.project, "index.js"), {
+          vars: { ...vars, API_TOKEN, DEDUPE_SECONDS: "0" },
+        })
+      : null,
     ...EXTRAS.map((extra) => project(extra.name, bundledScript(bundles[extra.name]))),
     startWorker("(a)", { script: baseline("passthrough.js"), persist: persist("a"), vars }),
     startWorker("(b)", { script: baseline("redirect-cookie.js"), persist: persist("b"), vars }),
@@ -683,7 +705,7 @@ async function main() {
     // what the rest of the machine was doing then. Every project build against every baseline,
     // and the queue's worker against the direct-write project too.
     for (const name of projects) {
-      const others = [...scenario.against, ...(name === "queue" ? ["project"] : [])];
+      const others = [...scenario.against, ...(scenario.versus?.[name] ?? [])];
       result.ratios[name] = Object.fromEntries(
         others.map((base) => [base, runs[name].map((run, round) => run.rps / runs[base][round].rps)]),
       );
@@ -808,6 +830,7 @@ function report(results, dl, bundle, startupMs, elapsedMs) {
     "queue-hit/b": ratio("queue-hit", "queue", "b"),
     "queue-hit/c": ratio("queue-hit", "queue", "c"),
     "queue-hit/direct": ratio("queue-hit", "queue", "project"),
+    "dedupe on/off": ratio("dedupe-hit", "project", "nodedupe"),
     "page-view p99/(a)": p99Ratio,
     download: dl && median(dl.ratios),
   };
