@@ -15,7 +15,7 @@ const RATIO = String.raw`\d+\.\d\d`;
 const RATIO_LINE = new RegExp(
   `^ratios: passthrough ${RATIO} · unknown-ref ${RATIO} · ref-hit/c ${RATIO} · ` +
     `param-hit/c ${RATIO} · ref-hit/b ${RATIO} · queue-hit/b ${RATIO} · queue-hit/c ${RATIO} · ` +
-    `queue-hit/direct ${RATIO} · page-view p99/\\(a\\) ${RATIO} · download ${RATIO}$`,
+    `queue-hit/direct ${RATIO} · dedupe on/off ${RATIO} · page-view p99/\\(a\\) ${RATIO} · download ${RATIO}$`,
   "m",
 );
 
@@ -46,6 +46,7 @@ it("npm run bench -- --quick measures every scenario and prints the ratio line",
     expect(output).toContain(scenario);
   }
   expect(output).toContain("referral link hit, HITS_QUEUE bound");
+  expect(output).toContain("reflinks, DEDUPE_SECONDS=0");
   // The bundle's size and startup, within their budgets (else the exit code is 1).
   expect(output).toMatch(/^Deploy bundle .*KiB gzipped \(budget \d+ KiB\); startup CPU \d+ ms/m);
   expect(output).toMatch(/^Budgets: ✔ bundle ≤ \d+ KiB gzipped; ✔ startup CPU ≤ \d+ ms$/m);
