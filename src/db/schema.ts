@@ -252,7 +252,7 @@ export const webhooks = sqliteTable("webhooks", {
 export const webhookEvents = sqliteTable(
   "webhook_events",
   {
-    /** `msg_` and random characters. */
+    /** `msg_<endpoint>_<type>_<object id>`: the same event written twice is one row (src/webhooks/outbox.ts). */
     id: text("id").primaryKey(),
     webhookId: text("webhook_id")
       .notNull()
