@@ -8,6 +8,7 @@
 //
 //   npm run bench:profile
 //   npm run bench:profile -- --path '/pricing?ref=nobody' --seconds 8 --top 25
+//   npm run bench:profile -- --allocations    also the bytes each function allocates per request
 //
 // Nothing remote: wrangler only bundles (`deploy --dry-run`); D1 is Miniflare's, in memory, with
 // the link `bench` (so `--path /ref/bench` profiles a recorded hit, its write included).
@@ -36,6 +37,7 @@ const { values: args } = parseArgs({
     seconds: { type: "string", default: "5" },
     connections: { type: "string", default: "16" },
     top: { type: "string", default: "15" },
+    allocations: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -143,6 +145,13 @@ function load(url, seconds) {
   });
 }
 
+/** A function as the tables name it: ours by their line in the (unminified) bundle. */
+function functionLabel({ functionName, url, lineNumber }) {
+  return url
+    ? `${functionName || "(anonymous)"} (bundle line ${lineNumber + 1})`
+    : functionName || "(native)";
+}
+
 /** Self samples per function (native ones marked), as shares of the samples that were not idle. */
 function summarize(profile) {
   const hits = new Map();
@@ -153,12 +162,9 @@ function summarize(profile) {
   for (const node of profile.nodes) {
     const count = hits.get(node.id) ?? 0;
     total += count;
-    const { functionName, url, lineNumber } = node.callFrame;
-    if (functionName === "(idle)") continue;
+    if (node.callFrame.functionName === "(idle)") continue;
     busy += count;
-    const name = url
-      ? `${functionName || "(anonymous)"} (bundle line ${lineNumber + 1})`
-      : functionName || "(native)";
+    const name = functionLabel(node.callFrame);
     byFunction.set(name, (byFunction.get(name) ?? 0) + count);
   }
   const rows = [...byFunction].sort((a, b) => b[1] - a[1]);
@@ -217,9 +223,19 @@ async function profileWorker(label, script, originUrl) {
     await load(url, 1); // warm: JIT, link cache, connections
     await inspector.call("Profiler.enable");
     await inspector.call("Profiler.setSamplingInterval", { interval: 100 });
+    if (args.allocations) {
+      await inspector.call("HeapProfiler.enable");
+      // Every allocation sampled, kept or collected since: what the collector has to deal with.
+      await inspector.call("HeapProfiler.startSampling", {
+        samplingInterval: 1024,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
+    }
     await inspector.call("Profiler.start");
     const result = await load(url, SECONDS);
     const { profile } = await inspector.call("Profiler.stop");
+    const allocations = args.allocations ? (await inspector.call("HeapProfiler.stopSampling")).profile : null;
     const heap = await inspector.call("Runtime.getHeapUsage").catch(() => null);
     inspector.close();
     const { busy, total, rows, gc } = summarize(profile);
@@ -241,8 +257,29 @@ async function profileWorker(label, script, originUrl) {
           ? `; V8 heap ${(heap.usedSize / MiB).toFixed(1)} of ${(heap.totalSize / MiB).toFixed(1)} MiB`
           : ""),
     );
+    if (allocations) printAllocations(allocations, result.requests.total);
   } finally {
     await mf.dispose();
+  }
+}
+
+/**
+ * Bytes allocated per request, by the function that allocated them (V8's sampling heap profiler,
+ * objects already collected included): what the worker gives its garbage collector to do.
+ */
+function printAllocations(profile, requests) {
+  const byFunction = new Map();
+  let total = 0;
+  const visit = (node) => {
+    const name = functionLabel(node.callFrame);
+    byFunction.set(name, (byFunction.get(name) ?? 0) + node.selfSize);
+    total += node.selfSize;
+    for (const child of node.children) visit(child);
+  };
+  visit(profile.head);
+  console.log(`  allocated: ${Math.round(total / requests)} bytes per request (sampled), by function:`);
+  for (const [name, bytes] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, TOP)) {
+    console.log(`  ${String(Math.round(bytes / requests)).padStart(7)} B  ${name}`);
   }
 }
 

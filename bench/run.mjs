@@ -15,6 +15,7 @@
 //   npm run bench -- --quick            1 round of 2 s (about 2 minutes): the smoke test's run
 //   npm run bench -- --rounds 5 --seconds 10 --connections 32 --download-mb 500
 //   npm run bench -- --only passthrough,unknown-ref      some scenarios (and "download", "startup")
+//   npm run bench -- --verbose          also prints every round of every worker as it ends
 //   npm run bench -- --before /tmp/before               also runs the worker of another checkout
 //       (a `git worktree add /tmp/before <rev>` with node_modules linked), interleaved round by
 //       round in every scenario, so a change is measured against its parent in one run
@@ -61,6 +62,7 @@ const OPTIONS = {
   only: { type: "string" },
   before: { type: "string" },
   variant: { type: "string", multiple: true, default: [] },
+  verbose: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
 };
 let args = {};
@@ -285,6 +287,20 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
+/**
+ * A response slower than this waited for a stall, not for its own work (every worker answers a
+ * page view in a few ms here): its share shows how close a p99 is to jumping from one to the other.
+ */
+const SLOW_MS = 20;
+
+/** The share of `sorted` (ascending) above `limit`. */
+function shareOver(sorted, limit) {
+  if (sorted.length === 0) return 0;
+  let first = sorted.length;
+  while (first > 0 && sorted[first - 1] > limit) first--;
+  return (sorted.length - first) / sorted.length;
+}
+
 /** CPU time (user + system, all threads) the process has used so far, in ms. */
 function cpuMs(pid) {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -314,6 +330,8 @@ function load(url, seconds, expectedStatus) {
           rps: times.length / result.duration,
           p50: percentile(times, 50),
           p99: percentile(times, 99),
+          slow: shareOver(times, SLOW_MS),
+          slowest: times.at(-1) ?? 0,
           answered: statuses.get(expectedStatus) ?? 0,
           sent: result.requests.sent,
           problems:
@@ -690,7 +708,17 @@ async function main() {
     for (let round = 0; round < ROUNDS; round++) {
       // Rotate who goes first, so that no one always runs on a freshly idle machine.
       const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]);
-      for (const name of order) runs[name].push(await measure(name, SECONDS));
+      for (const name of order) {
+        const run = await measure(name, SECONDS);
+        runs[name].push(run);
+        if (args.verbose) {
+          console.log(
+            `  round ${round + 1} ${LABELS[name]}: ${fixed(run.rps, 0)} req/s, p50 ${fixed(run.p50, 2)} ms, ` +
+              `p99 ${fixed(run.p99, 2)} ms, ${fixed(100 * run.slow, 2)}% over ${SLOW_MS} ms, ` +
+              `the slowest ${fixed(run.slowest, 1)} ms, ${fixed(run.cpuUs, 0)} µs CPU`,
+          );
+        }
+      }
     }
     const result = { contenders, projects, drainMs: scenario.hits ? drainMs : null, ratios: {}, summary: {} };
     for (const name of contenders) {
@@ -698,6 +726,7 @@ async function main() {
         rps: median(runs[name].map((r) => r.rps)),
         p50: median(runs[name].map((r) => r.p50)),
         p99: median(runs[name].map((r) => r.p99)),
+        slow: median(runs[name].map((r) => r.slow)),
         cpuUs: median(runs[name].map((r) => r.cpuUs)),
       };
     }
@@ -775,7 +804,7 @@ function report(results, dl, bundle, startupMs, elapsedMs) {
         : "";
       rows.push(
         `  ${LABELS[name].padEnd(44)}${pad(fixed(s.rps, 0), 8)}${pad(fixed(s.p50, 2), 9)}` +
-          `${pad(fixed(s.p99, 2), 9)}${pad(fixed(s.cpuUs, 0), 10)}   ${vs}`,
+          `${pad(fixed(s.p99, 2), 9)}${pad(fixed(100 * s.slow, 2), 9)}${pad(fixed(s.cpuUs, 0), 10)}   ${vs}`,
       );
     }
     if (r.drainMs) {
@@ -787,10 +816,13 @@ function report(results, dl, bundle, startupMs, elapsedMs) {
   }
   if (rows.length > 0) {
     console.log(
-      `\n${"".padEnd(46)}${pad("req/s", 8)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("CPU µs", 10)}` +
+      `\n${"".padEnd(46)}${pad("req/s", 8)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad(`>${SLOW_MS}ms %`, 9)}${pad("CPU µs", 10)}` +
         `${rows.join("\n")}`,
     );
-    console.log("\n(medians of the rounds; CPU µs: the workerd process's CPU time per request, D1 included)");
+    console.log(
+      `\n(medians of the rounds; >${SLOW_MS}ms %: the share of responses slower than ${SLOW_MS} ms; ` +
+        "CPU µs: the workerd process's CPU time per request, D1 included)",
+    );
   }
 
   if (dl) {
