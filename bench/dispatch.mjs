@@ -2,9 +2,9 @@
 // network, the origin or the load generator: each build's fetch handler is called in a loop inside
 // one workerd, with `fetch` answering at once, so that differences of a few microseconds show
 // (the end-to-end bench, on a shared machine, cannot resolve them). Builds: the project, the bare
-// passthrough (a), and any `--variant` entry (e.g. a Hono app in front of the dispatcher).
+// passthrough (a), and any `--variant` entry (e.g. the plain dispatcher the Hono front replaced).
 //
-//   npm run bench:dispatch -- --variant bench/variants/hono-front.ts --variant bench/variants/hono-front-tiny.ts
+//   npm run bench:dispatch -- --variant bench/variants/plain-dispatcher.ts
 //   npm run bench:dispatch -- --path '/pricing?ref=nobody' --requests 20000 --runs 7
 //
 // Nothing remote: wrangler only bundles (`deploy --dry-run`).

@@ -19,8 +19,9 @@
 //   npm run bench -- --before /tmp/before               also runs the worker of another checkout
 //       (a `git worktree add /tmp/before <rev>` with node_modules linked), interleaved round by
 //       round in every scenario, so a change is measured against its parent in one run
-//   npm run bench -- --variant bench/variants/hono-front.ts   also runs another entry point built
-//       with this project's wrangler.toml (repeatable), e.g. a Hono app in front of the dispatcher
+//   npm run bench -- --variant bench/variants/plain-dispatcher.ts   also runs another entry point
+//       built with this project's wrangler.toml (repeatable), e.g. the plain dispatcher the Hono
+//       front replaced
 //
 // Nothing remote: wrangler runs only `deploy --dry-run` (to bundle) and `d1 … --local`.
 import { spawn } from "node:child_process";
