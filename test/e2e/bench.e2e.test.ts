@@ -2,7 +2,8 @@
  * Smoke tests of the benchmark tools. `npm run bench -- --quick` starts everything, measures every
  * scenario (which includes checking that each worker answers as expected and that every hit is
  * stored), stops everything, and ends with its ratio line; `npm run bench:profile` attributes the
- * worker's CPU to functions. The figures themselves are not judged here: on a shared machine a
+ * worker's CPU and allocations to functions; `npm run bench:micro` times the runtime's building
+ * blocks. The figures themselves are not judged here: on a shared machine a
  * test on throughput would be flaky, so the targets live in the benchmark's output and the README.
  */
 import { spawn } from "node:child_process";
@@ -39,9 +40,14 @@ function runNode(args: string[]): Promise<{ code: number | null; output: string 
 }
 
 it("npm run bench -- --quick measures every scenario and prints the ratio line", async () => {
-  const { code, output } = await runNode([path.join(ROOT, "bench", "run.mjs"), "--quick"]);
+  const { code, output } = await runNode([path.join(ROOT, "bench", "run.mjs"), "--quick", "--verbose"]);
   expect(code, output).toBe(0);
   expect(output).toMatch(RATIO_LINE);
+  // Every round as it ends (--verbose), and the share of slow responses beside each p99.
+  expect(output).toMatch(
+    /^ {2}round 1 reflinks: \d+ req\/s, p50 [\d.]+ ms, p99 [\d.]+ ms, [\d.]+% over 20 ms, the slowest [\d.]+ ms, \d+ µs CPU$/m,
+  );
+  expect(output).toMatch(/^ +req\/s +p50 ms +p99 ms +>20ms % +CPU µs$/m);
   for (const scenario of ["GET /pricing", "/ref/bench", "?ref=bench", "?ref=nobody", "/download?mb=200"]) {
     expect(output).toContain(scenario);
   }
@@ -56,7 +62,7 @@ it("npm run bench:profile names the worker's own functions with their share of i
   const { code, output } = await runNode([
     "--experimental-websocket",
     path.join(ROOT, "bench", "profile.mjs"),
-    ...["--path", "/pricing?ref=nobody", "--seconds", "2", "--top", "40"],
+    ...["--path", "/pricing?ref=nobody", "--seconds", "2", "--top", "40", "--allocations"],
   ]);
   expect(code, output).toBe(0);
   // Every request proxied: an unknown ref is the origin's business.
@@ -66,4 +72,17 @@ it("npm run bench:profile names the worker's own functions with their share of i
   expect(output).toMatch(/^\(a\) bare fetch passthrough: GET \/pricing\?ref=nobody$/m);
   const project = output.slice(output.indexOf("reflinks: GET"), output.indexOf("(a) bare fetch"));
   expect(project).toMatch(/^ +\d+\.\d% {2}proxyToOrigin \(bundle line \d+\)$/m);
+  expect(project).toMatch(/^ {2}allocated: \d+ bytes per request \(sampled\), by function:$/m);
+  expect(project).toMatch(/^ +\d+ B {2}proxyToOrigin \(bundle line \d+\)$/m);
 }, 120_000);
+
+it("npm run bench:micro times each of the runtime's building blocks of a page view", async () => {
+  const { code, output } = await runNode([
+    path.join(ROOT, "bench", "micro.mjs"),
+    ...["--runs", "1", "--iterations", "2000"],
+  ]);
+  expect(code, output).toBe(0);
+  for (const operation of ["new Headers(request.headers): the copy", "AbortSignal.timeout()"]) {
+    expect(output).toMatch(new RegExp(`^ +-?\\d+\\.\\d\\d {2}${operation.replace(/[().]/g, "\\$&")}$`, "m"));
+  }
+}, 60_000);
