@@ -3,25 +3,36 @@
  * are kept exactly as sent, in order, so the origin sees what the visitor's URL said.
  */
 export function queryWithout(search: string, names: readonly string[]): string {
+  let kept = "";
+  eachParam(search, (start, eq, amp) => {
+    if (!names.includes(paramName(search.slice(start, eq)))) {
+      const part = search.slice(start, amp);
+      kept = kept === "" ? part : `${kept}&${part}`;
+    }
+    return false;
+  });
+  return kept;
+}
+
+/**
+ * Calls `visit` with the bounds of each non-empty parameter of a query string (with or without
+ * "?"): where its name starts, where the name ends ("=" or the parameter's end) and where the
+ * parameter ends ("&" or the end), until `visit` returns true. One pass, no arrays: the next "="
+ * is searched for again only once the scan has passed it.
+ */
+function eachParam(search: string, visit: (start: number, eq: number, amp: number) => boolean): void {
   const end = search.length;
   let start = search.charCodeAt(0) === 63 /* ? */ ? 1 : 0;
-  let kept = "";
-  // One pass, no arrays: the next "=" is searched for again only once the scan has passed it.
   let nextEq = -1;
   while (start < end) {
     let amp = search.indexOf("&", start);
     if (amp === -1) amp = end;
     if (amp > start) {
       if (nextEq !== end && nextEq < start) nextEq = indexOrEnd(search, "=", start);
-      const eq = Math.min(nextEq, amp);
-      if (!names.includes(paramName(search.slice(start, eq)))) {
-        const part = search.slice(start, amp);
-        kept = kept === "" ? part : `${kept}&${part}`;
-      }
+      if (visit(start, Math.min(nextEq, amp), amp)) return;
     }
     start = amp + 1;
   }
-  return kept;
 }
 
 function indexOrEnd(text: string, what: string, from: number): number {
@@ -49,27 +60,19 @@ function paramName(raw: string): string {
  */
 export function queryParam(search: string, name: string): string | null {
   if (!isPlainName(name)) return new URLSearchParams(search).get(name);
-  const end = search.length;
-  let start = search.charCodeAt(0) === 63 /* ? */ ? 1 : 0;
-  let nextEq = -1;
-  while (start < end) {
-    let amp = search.indexOf("&", start);
-    if (amp === -1) amp = end;
-    if (amp > start) {
-      if (nextEq !== end && nextEq < start) nextEq = indexOrEnd(search, "=", start);
-      const eq = Math.min(nextEq, amp);
-      if (eq - start === name.length && search.startsWith(name, start)) {
-        const value = eq === amp ? "" : search.slice(eq + 1, amp);
-        return needsDecoding(value, 0, value.length) ? new URLSearchParams(search).get(name) : value;
-      }
-      // Decoding never lengthens a name: only a longer encoded one can turn out to be `name`.
-      if (eq - start > name.length && needsDecoding(search, start, eq)) {
-        return new URLSearchParams(search).get(name);
-      }
+  let found: string | null = null;
+  let decode = false;
+  eachParam(search, (start, eq, amp) => {
+    if (eq - start === name.length && search.startsWith(name, start)) {
+      found = eq === amp ? "" : search.slice(eq + 1, amp);
+      decode = needsDecoding(found, 0, found.length);
+      return true;
     }
-    start = amp + 1;
-  }
-  return null;
+    // Decoding never lengthens a name: only a longer encoded one can turn out to be `name`.
+    decode = eq - start > name.length && needsDecoding(search, start, eq);
+    return decode;
+  });
+  return decode ? new URLSearchParams(search).get(name) : found;
 }
 
 /** Names compared as they are: `REF_PARAM`'s characters (config.ts), the only ones a URL keeps raw. */

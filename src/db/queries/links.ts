@@ -103,6 +103,15 @@ export interface LinkStats {
 }
 
 /** A link's numbers, from the same `link_stats` view users query. */
+/** A link's numbers as `LinkStats` names them, read from the `link_stats` view. */
+const LINK_STATS_COLUMNS = {
+  hits: linkStats.hits,
+  unique_hits: linkStats.uniqueHits,
+  visitors: linkStats.visitors,
+  users: linkStats.users,
+  confirmed: linkStats.confirmed,
+};
+
 /**
  * The `link_stats` of every link `userId` owns, by identifier: one query, whatever their number.
  * The view's filter on `user_id` reaches `referral_links_user_id_idx` (SQLite flattens the view),
@@ -110,14 +119,7 @@ export interface LinkStats {
  */
 export async function linkStatsOfOwner(db: Database, userId: string): Promise<Map<string, LinkStats>> {
   const rows = await db
-    .select({
-      identifier: linkStats.identifier,
-      hits: linkStats.hits,
-      unique_hits: linkStats.uniqueHits,
-      visitors: linkStats.visitors,
-      users: linkStats.users,
-      confirmed: linkStats.confirmed,
-    })
+    .select({ identifier: linkStats.identifier, ...LINK_STATS_COLUMNS })
     .from(linkStats)
     .where(eq(linkStats.userId, userId));
   return new Map(rows.map(({ identifier, ...stats }) => [identifier, stats]));
@@ -125,13 +127,7 @@ export async function linkStatsOfOwner(db: Database, userId: string): Promise<Ma
 
 export async function linkStatsOf(db: Database, identifier: string): Promise<LinkStats> {
   const [row] = await db
-    .select({
-      hits: linkStats.hits,
-      unique_hits: linkStats.uniqueHits,
-      visitors: linkStats.visitors,
-      users: linkStats.users,
-      confirmed: linkStats.confirmed,
-    })
+    .select(LINK_STATS_COLUMNS)
     .from(linkStats)
     .where(eq(linkStats.identifier, identifier));
   return row ?? { hits: 0, unique_hits: 0, visitors: 0, users: 0, confirmed: 0 };
