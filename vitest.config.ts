@@ -22,6 +22,8 @@ export default defineConfig({
                 API_TOKEN: STUB_API_TOKEN,
                 SIGNING_SECRET: "test-signing-secret-0123456789abcdef",
                 ORIGIN_TIMEOUT_SECONDS: "2",
+                // The dashboard's own host (test/support/dashboard.ts); the site is shop.example.
+                DASHBOARD_HOST: "admin.shop.example",
                 // `FC_RUNS=5000 npm run test:workers` soaks the property tests.
                 ...(process.env.FC_RUNS ? { FC_RUNS: process.env.FC_RUNS } : {}),
               },

@@ -238,11 +238,23 @@ if (!stopping && !ready) {
     ${workerUrl}/signup                      sign up: the origin reports the login to the worker
     ${workerUrl}/webhooks                    the webhooks the worker sent the origin, verified
 
-  Dashboard: ${workerUrl}/_reflinks/dashboard
+  Dashboard: ${dashboardUrlOf(workerUrl)}/_reflinks/dashboard
     user name: anything, password: ${tokenShown}   (links, earnings, payouts, webhook failures)
+    on localhost, a host of its own: no page of the site (${workerUrl}) can reach it.
+    Deployed, it answers only on DASHBOARD_HOST (SECURITY.md).
   Log in as alice (the demo link's owner) at ${workerUrl}/login to see what she earned.
 
   API: ${workerUrl}/_reflinks/… with "Authorization: Bearer ${tokenShown}"
   Ctrl-C stops everything.
 `);
+}
+
+/**
+ * The dashboard's address beside the site's: the host name `localhost`, where it answers while
+ * `DASHBOARD_HOST` is unset, so that it is another origin than the site on 127.0.0.1.
+ */
+function dashboardUrlOf(workerUrl) {
+  const url = new URL(workerUrl);
+  url.hostname = "localhost";
+  return url.origin;
 }

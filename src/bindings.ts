@@ -12,6 +12,8 @@ export interface AppBindings extends Env {
   /** Optional Cloudflare Queue: hits are sent there and batch-inserted by this worker's consumer. */
   HITS_QUEUE?: Queue<QueuedHit>;
   COOKIE_DOMAIN?: string;
+  /** The dashboard's own host (`admin.example.com`); unset: `localhost` only (SECURITY.md). */
+  DASHBOARD_HOST?: string;
   /** `percent:N` or `fixed:N`; unset: conversions earn commission 0. */
   COMMISSION?: string;
   /** Secret: bearer token for `/_reflinks/*`. */

@@ -47,7 +47,16 @@ export interface Config {
   consent: ConsentRule;
   /** Hits older than this many days lose `ip`, `user_agent` and `http_referer`; 0: kept. */
   retentionDays: number;
+  /** Where the dashboard answers (SECURITY.md, "A script on the site driving the dashboard"). */
+  dashboardHost: DashboardHost;
 }
+
+/**
+ * `DASHBOARD_HOST`, lower-cased: a host of its own that serves the dashboard and the API and nothing
+ * else; `port` null when the setting names none (then any port matches). Unset: the host name
+ * `localhost` (any port), which serves the site as well, for local development only.
+ */
+export type DashboardHost = { own: true; hostname: string; port: string | null } | { own: false };
 
 /**
  * `CONSENT`: `none` (everyone has consented, as before), `gpc` (a request with `Sec-GPC: 1` has
@@ -92,7 +101,8 @@ type ConfigVariable =
   | "HOLD_DAYS"
   | "DEDUPE_SECONDS"
   | "CONSENT"
-  | "RETENTION_DAYS";
+  | "RETENTION_DAYS"
+  | "DASHBOARD_HOST";
 
 /** Unset, or set to the empty string: both mean "not configured" for the optional variables. */
 const optional = <T extends z.ZodMiniType>(schema: T) =>
@@ -215,7 +225,26 @@ const schema = z.object({
     { kind: "none" } as ConsentRule,
   ),
   RETENTION_DAYS: z._default(wholeNumber(0, 36500), 0),
+  DASHBOARD_HOST: optional(
+    z
+      .string()
+      .check(
+        z.refine(
+          (host) => dashboardHostOf(host) !== null,
+          "must be a host name with an optional port, like admin.example.com or localhost:8787",
+        ),
+      ),
+  ),
 });
+
+/** `host` or `host:port` as the setting gives it, lower-cased; null when it is not one. */
+function dashboardHostOf(value: string): DashboardHost | null {
+  const host = value.toLowerCase();
+  if (!hostPattern.test(host)) return null;
+  const [hostname = "", port = null] = host.split(":");
+  if (port !== null && Number(port) > 65535) return null;
+  return { own: true, hostname, port };
+}
 
 /**
  * Parses and validates the configuration. Throws {@link ConfigError} naming the first bad variable.
@@ -265,6 +294,9 @@ export function parseConfig(source: ConfigSource): Config {
     dedupeSeconds: vars.DEDUPE_SECONDS,
     consent,
     retentionDays: vars.RETENTION_DAYS,
+    dashboardHost: vars.DASHBOARD_HOST
+      ? (dashboardHostOf(vars.DASHBOARD_HOST) as DashboardHost)
+      : { own: false },
   };
 }
 

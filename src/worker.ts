@@ -12,7 +12,8 @@ import { type Config, ConfigError, configOf, proxyFallbackOf } from "./config";
 import { plainErrorResponse } from "./errors";
 import { errorMessage, log } from "./lib/log";
 import { requestIdOf } from "./lib/request-id";
-import { API_PREFIX } from "./routes/api/prefix";
+import { dashboardAnswers, dashboardNotHere, isOnHost, onlyTheDashboardHere } from "./operator-door";
+import { API_PREFIX, DASHBOARD_PATH } from "./routes/api/prefix";
 import { applyLoginReport, SIGNATURE_HEADER, USER_HEADER, withoutLoginHeaders } from "./routes/login-report";
 import { proxyToOrigin } from "./routes/proxy";
 import { handleReferralLink, handleReferralParam } from "./routes/referral";
@@ -22,6 +23,8 @@ type FrontContext = Context<{ Bindings: AppBindings }>;
 
 /** `/_reflinks` and everything under it (the router reads `/x/*` as "`/x`, or below `/x/`"). */
 const API_ROUTE = `${API_PREFIX}/*`;
+/** `/_reflinks/dashboard` and everything under it. */
+const DASHBOARD_ROUTE = `${DASHBOARD_PATH}/*`;
 
 type ApiApp = ReturnType<typeof import("./routes/api").createApiApp>;
 let api: Promise<ApiApp> | undefined;
@@ -44,8 +47,14 @@ function apiApp(): Promise<ApiApp> {
   return api;
 }
 
-/** One front per configuration (and per bad configuration): configurations are cached per env. */
-const fronts = new WeakMap<Config | ConfigError, Front>();
+/** The site's front, and the dashboard host's when `DASHBOARD_HOST` names one. */
+interface Fronts {
+  site: Front;
+  operator: { front: Front; host: { hostname: string; port: string | null } } | null;
+}
+
+/** One pair of fronts per configuration (and per bad configuration): configurations are cached per env. */
+const fronts = new WeakMap<Config | ConfigError, Fronts>();
 
 export function handleRequest(
   request: Request,
@@ -53,16 +62,26 @@ export function handleRequest(
   ctx: ExecutionContext,
 ): Response | Promise<Response> {
   const config = configOf(bindings);
-  let front = fronts.get(config);
-  if (front === undefined) {
-    front = config instanceof ConfigError ? misconfiguredFront(config) : frontFor(config);
-    fronts.set(config, front);
+  let pair = fronts.get(config);
+  if (pair === undefined) {
+    pair =
+      config instanceof ConfigError
+        ? { site: misconfiguredFront(config), operator: null }
+        : { site: frontFor(config), operator: operatorOf(config) };
+    fronts.set(config, pair);
   }
+  const { operator } = pair;
+  const front = operator !== null && isOnHost(request.url, operator.host) ? operator.front : pair.site;
   return front.fetch(request, bindings, ctx);
 }
 
 function frontFor(config: Config): Front {
   const front = newFront();
+  // The operator's door (src/operator-door.ts): the dashboard only on its own host, before the API
+  // could ask for credentials.
+  front.all(DASHBOARD_ROUTE, (c) =>
+    dashboardAnswers(c.req.url, config.dashboardHost) ? toApi(c) : dashboardNotHere(),
+  );
   front.all(API_ROUTE, toApi);
   // `REF_PATH` ends with "/", so `/ref/*`: `/ref` itself, and everything below `/ref/`.
   front.all(`${config.refPath}*`, (c) =>
@@ -76,6 +95,16 @@ function frontFor(config: Config): Front {
   );
   front.all("*", (c) => toSite(c, config));
   return front;
+}
+
+/** `DASHBOARD_HOST`'s front: the dashboard and the API, and nothing of the site. */
+function operatorOf(config: Config): Fronts["operator"] {
+  const host = config.dashboardHost;
+  if (!host.own) return null;
+  const front = newFront();
+  front.all(API_ROUTE, toApi);
+  front.all("*", onlyTheDashboardHere);
+  return { front, host };
 }
 
 async function toApi(c: FrontContext): Promise<Response> {

@@ -237,7 +237,7 @@ describe("the dashboard in a browser", () => {
     page.on("pageerror", (error) => problems.push(error.message));
 
     try {
-      const response = await page.goto(`${stack.workerUrl}/_reflinks/dashboard?${search(DATASET_PERIOD)}`);
+      const response = await page.goto(`${stack.dashboardUrl}/_reflinks/dashboard?${search(DATASET_PERIOD)}`);
       expect(response?.status()).toBe(200);
       await expect(page.title()).resolves.toBe("reflinks dashboard");
 
@@ -377,7 +377,7 @@ describe("the dashboard in a browser", () => {
     const context = await browser.newContext();
     try {
       const page = await context.newPage();
-      const url = `${stack.workerUrl}/_reflinks/dashboard`;
+      const url = `${stack.dashboardUrl}/_reflinks/dashboard`;
       // Headless Chromium has no password prompt: the navigation fails once the 401 has arrived.
       const challenge = page.waitForResponse(url);
       await page.goto(url).catch(() => null);
@@ -448,7 +448,7 @@ function flakyReceiver() {
   return { server, requests };
 }
 
-/** Another site (localhost is not 127.0.0.1's site), serving one page: `html`. */
+/** Another origin (another port of localhost than the dashboard's), serving one page: `html`. */
 function otherSite(html: () => string) {
   return createServer((_, response) => {
     response.writeHead(200, { "Content-Type": "text/html; charset=utf-8" }).end(html());
@@ -499,7 +499,7 @@ describe("running the program from the dashboard, on a phone and on a desktop", 
     return { context, page, problems };
   }
 
-  const dashboardUrl = () => `${stack.workerUrl}/_reflinks/dashboard?${search(DATASET_PERIOD)}`;
+  const dashboardUrl = () => `${stack.dashboardUrl}/_reflinks/dashboard?${search(DATASET_PERIOD)}`;
   const flash = (page: Page) => page.locator("[data-flash]").textContent();
   const one = async <T extends Row>(sql: string) => (await stack.query<T>(sql))[0];
 
@@ -580,7 +580,9 @@ describe("running the program from the dashboard, on a phone and on a desktop", 
         page.waitForURL(/done=link_created/),
         page.locator("[data-action=create-link]").click(),
       ]);
-      expect(await flash(page)).toBe(`Link carol-phone created. Its URL: ${stack.workerUrl}/ref/carol-phone`);
+      expect(await flash(page)).toBe(
+        `Link carol-phone created. Its URL: ${stack.dashboardUrl}/ref/carol-phone`,
+      );
       expect(
         await one("SELECT user_id, disabled FROM referral_links WHERE identifier = 'carol-phone'"),
       ).toEqual({
@@ -695,7 +697,7 @@ describe("running the program from the dashboard, on a phone and on a desktop", 
       attackerPage = `<!doctype html><title>win a prize</title>${forms
         .map(
           ([name, extra]) =>
-            `<form method="post" action="${stack.workerUrl}${action}"><input type="hidden" name="disabled" value="true">${extra}<button id="${name}">Claim</button></form>`,
+            `<form method="post" action="${stack.dashboardUrl}${action}"><input type="hidden" name="disabled" value="true">${extra}<button id="${name}">Claim</button></form>`,
         )
         .join("")}`;
       for (const [name] of forms) {
@@ -712,6 +714,71 @@ describe("running the program from the dashboard, on a phone and on a desktop", 
           disabled: 0,
         });
       }
+    } finally {
+      await context.close();
+    }
+  });
+  it("a script on a page of the site can neither read the dashboard nor submit its forms (the operator's door)", async () => {
+    // The operator is signed in: the browser answers any Basic challenge with the API token.
+    const { page, context } = await open(1280);
+    try {
+      await page.goto(dashboardUrl());
+      const action = "/_reflinks/dashboard/links/rep-beta/disabled";
+      const token = await page.locator(`form[action="${action}"] input[name=form_token]`).inputValue();
+      // A page of the site (an uploaded HTML file, a stored XSS, a third party's script): served on
+      // the site's origin. The browser takes it for the origin's own answer, which the worker
+      // passes on as sent; its script tries every way to the dashboard, as the red team's did.
+      const uploaded = `${stack.workerUrl}/uploads/prize.html`;
+      await page.route(uploaded, (route) =>
+        route.fulfill({
+          contentType: "text/html",
+          body: `<!doctype html><title>prize</title><script>
+            window.attempts = (async () => {
+              const out = {};
+              const read = async (url, init) => {
+                try {
+                  const response = await fetch(url, { credentials: "include", ...init });
+                  const text = await response.text();
+                  return { status: response.status, tokenSeen: text.includes("form_token") };
+                } catch (error) {
+                  return { blocked: String(error) };
+                }
+              };
+              out.sameOrigin = await read("/_reflinks/dashboard");
+              out.sameOriginPost = await read(${JSON.stringify(action)}, {
+                method: "POST",
+                headers: { "Content-Type": "application/x-www-form-urlencoded" },
+                body: "disabled=true&form_token=" + encodeURIComponent(${JSON.stringify(token)}),
+              });
+              out.dashboardHost = await read(${JSON.stringify(stack.dashboardUrl)} + "/_reflinks/dashboard");
+              // Blind: the answer cannot be read, but the request is sent with the credentials.
+              await fetch(${JSON.stringify(stack.dashboardUrl + action)}, {
+                method: "POST",
+                mode: "no-cors",
+                credentials: "include",
+                headers: { "Content-Type": "application/x-www-form-urlencoded" },
+                body: "disabled=true&form_token=" + encodeURIComponent(${JSON.stringify(token)}),
+              }).catch(() => {});
+              return out;
+            })();
+          </script>`,
+        }),
+      );
+      await page.goto(uploaded);
+      const attempts = await page.evaluate(
+        () => (window as unknown as { attempts: Promise<unknown> }).attempts,
+      );
+      expect(attempts).toEqual({
+        // On the site's origin the dashboard is not found, before any credentials are asked for.
+        sameOrigin: { status: 404, tokenSeen: false },
+        sameOriginPost: { status: 404, tokenSeen: false },
+        // On its own origin the browser keeps the answer from the site's script (no CORS).
+        dashboardHost: { blocked: expect.stringMatching(/Failed to fetch/) },
+      });
+      // And the blind post was refused: the link is as it was.
+      expect(await one("SELECT disabled FROM referral_links WHERE identifier = 'rep-beta'")).toEqual({
+        disabled: 0,
+      });
     } finally {
       await context.close();
     }

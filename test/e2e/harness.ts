@@ -78,6 +78,11 @@ export type Row = Record<string, unknown>;
 export interface Stack {
   /** `http://127.0.0.1:<port>`: the worker, in front of the origin. */
   workerUrl: string;
+  /**
+   * `http://localhost:<port>`: the same worker under the host name the dashboard answers on while
+   * `DASHBOARD_HOST` is unset (SECURITY.md); the site is `workerUrl`, another origin.
+   */
+  dashboardUrl: string;
   /** `http://127.0.0.1:<port>`: the demo origin, directly. */
   originUrl: string;
   /** Bearer token of the `/_reflinks/*` API. */
@@ -395,6 +400,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       disposeMiniflare = dispose;
       return {
         workerUrl: url,
+        dashboardUrl: url.replace(HOST, "localhost"),
         originUrl,
         apiToken,
         query,
@@ -429,6 +435,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     return {
       workerUrl,
+      dashboardUrl: `http://localhost:${port}`,
       originUrl,
       apiToken,
       query,

@@ -7,7 +7,15 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { formToken } from "../../src/routes/dashboard/form-token";
 import { API_TOKEN, apiJson, seedHit, uniqueUser } from "../support/api";
-import { DASHBOARD, formFields, openDashboard, postForm, select, texts } from "../support/dashboard";
+import {
+  DASHBOARD,
+  DASHBOARD_ORIGIN,
+  formFields,
+  openDashboard,
+  postForm,
+  select,
+  texts,
+} from "../support/dashboard";
 import { createLink, hitsOf } from "../support/db";
 import { converted, DUE_AT_ONCE, dueRow, referredUser } from "../support/money";
 import { createWebhook, deliveriesOf, eventsOf, receiver } from "../support/webhooks";
@@ -37,7 +45,7 @@ async function submit(selector: string, changes: Record<string, string> = {}, re
   expect(response.headers.get("Cache-Control")).toBe("no-store");
   const location = response.headers.get("Location") ?? "";
   expect(location.startsWith(`${DASHBOARD}?`), location).toBe(true);
-  return new URL(location, "https://shop.example");
+  return new URL(location, DASHBOARD_ORIGIN);
 }
 
 /** The page the redirect leads to, and its flash. */
@@ -72,7 +80,8 @@ describe("creating a link", () => {
     expect(await linkRow(identifier)).toMatchObject({ user_id: owner, disabled: 0, commission: null });
     const { kind, flash, html } = await follow(location);
     expect(kind).toBe("done");
-    expect(flash).toBe(`Link ${identifier} created. Its URL: https://shop.example/ref/${identifier}`);
+    // The dashboard's host is not the site's: the path, which the site's host completes.
+    expect(flash).toBe(`Link ${identifier} created. Its URL: /ref/${identifier} on your site`);
     expect(await select(html, `table[data-table=links] tr[data-link="${identifier}"]`)).toHaveLength(1);
     // The API sees it too.
     expect((await apiJson(`/links/${identifier}`)).body).toMatchObject({ identifier, user_id: owner });

@@ -3,7 +3,7 @@
  * and the dashboard's errors, which are pages for a person rather than JSON.
  */
 import { describe, expect, it } from "vitest";
-import { openDashboard, select, texts } from "../support/dashboard";
+import { DASHBOARD_URL, openDashboard, select, texts } from "../support/dashboard";
 import { send } from "../support/worker";
 
 describe("an empty database", () => {
@@ -59,7 +59,7 @@ describe("errors are pages", () => {
   });
 
   it("other methods: 405 with Allow: GET, HEAD", async () => {
-    const response = await send("/_reflinks/dashboard", {
+    const response = await send(DASHBOARD_URL, {
       method: "POST",
       headers: { Authorization: `Bearer ${"test-api-token"}` },
     });

@@ -10,6 +10,8 @@ import { API_TOKEN, apiError, apiJson } from "../support/api";
 import {
   basic,
   DASHBOARD,
+  DASHBOARD_ORIGIN,
+  DASHBOARD_URL,
   formFields,
   openDashboard,
   postForm,
@@ -90,7 +92,7 @@ describe("signing in", () => {
     const response = await openDashboard("", { headers: { Authorization: "" } });
     await response.body?.cancel();
     const { send } = await import("../support/worker");
-    const under = await send("/_reflinks/dashboard/anything");
+    const under = await send(`${DASHBOARD_URL}/anything`);
     expect(under.status).toBe(401);
     expect(under.headers.get("WWW-Authenticate")).toBe('Basic realm="reflinks"');
     await under.body?.cancel();
@@ -216,7 +218,14 @@ describe("the actions: only the dashboard's own forms, from the dashboard's own 
       { Origin: "null", "Sec-Fetch-Site": "cross-site" },
     ],
     ["a post that says nowhere where it comes from", { Origin: "", "Sec-Fetch-Site": "" }],
-    ["the same host over http (another origin)", { Origin: "http://shop.example", "Sec-Fetch-Site": "" }],
+    [
+      "the same host over http (another origin)",
+      { Origin: "http://admin.shop.example", "Sec-Fetch-Site": "" },
+    ],
+    [
+      "the site itself (same-site, another origin)",
+      { Origin: "https://shop.example", "Sec-Fetch-Site": "same-site" },
+    ],
   ])("from %s, even with a good token: refused", async (_, headers) => {
     const { link, action, fields } = await fresh();
     await expectRefused(
@@ -275,12 +284,12 @@ describe("the actions: only the dashboard's own forms, from the dashboard's own 
   it("a GET of an action is not a page (405, Allow: POST); a body that is not a form: 415; no credentials: 401", async () => {
     const { link, action, fields } = await fresh();
     const get = await openDashboard("", { headers: {} }).then(() =>
-      send(action, { headers: { Authorization: basic("me", API_TOKEN) } }),
+      send(new URL(action, DASHBOARD_ORIGIN).href, { headers: { Authorization: basic("me", API_TOKEN) } }),
     );
     expect(get.status).toBe(405);
     expect(get.headers.get("Allow")).toBe("POST");
     await get.body?.cancel();
-    const json = await send(action, {
+    const json = await send(new URL(action, DASHBOARD_ORIGIN).href, {
       method: "POST",
       headers: { Authorization: basic("me", API_TOKEN), "Content-Type": "application/json", ...SAME_ORIGIN },
       body: JSON.stringify(fields),
@@ -315,4 +324,122 @@ describe("the page's one stylesheet", () => {
     expect(csp).toContain(`style-src 'sha256-${hash}';`);
     expect(await select(html, "[style]")).toEqual([]);
   });
+});
+
+describe("the operator's door: the dashboard only on DASHBOARD_HOST", () => {
+  const signedIn = { Authorization: basic("me", API_TOKEN) };
+
+  it.each([
+    ["the site's host", "https://shop.example/_reflinks/dashboard"],
+    ["the site's host, under the dashboard", "https://shop.example/_reflinks/dashboard/links"],
+    ["a sibling of the dashboard's host", "https://blog.shop.example/_reflinks/dashboard"],
+    ["localhost, while DASHBOARD_HOST names another host", "http://localhost:8787/_reflinks/dashboard"],
+  ])(
+    "on %s: 404 naming DASHBOARD_HOST, even with good credentials, before asking for any",
+    async (_, url) => {
+      for (const init of [
+        { headers: signedIn },
+        { method: "POST", headers: { ...signedIn, ...SAME_ORIGIN } },
+        {},
+      ]) {
+        const response = await send(url, init);
+        expect(response.status).toBe(404);
+        expect(response.headers.get("WWW-Authenticate")).toBeNull();
+        expect(response.headers.get("Cache-Control")).toBe("no-store");
+        const text = await response.text();
+        expect(text).toContain("DASHBOARD_HOST");
+        expect(text).not.toContain("admin.shop.example");
+      }
+    },
+  );
+
+  it("on its own host: the dashboard, in any case of the host name", async () => {
+    const response = await send("https://ADMIN.Shop.Example/_reflinks/dashboard", { headers: signedIn });
+    expect(response.status).toBe(200);
+    await response.body?.cancel();
+  });
+
+  it("on its own host, nothing of the site: pages, referral links and ?ref= are 404; the API answers", async () => {
+    const link = await createLink(uniqueIdentifier("door"));
+    for (const path of [
+      "/",
+      "/pricing",
+      `/ref/${link.identifier}`,
+      `/pricing?ref=${link.identifier}`,
+      "/_reflinksx",
+    ]) {
+      const response = await send(`${DASHBOARD_ORIGIN}${path}`);
+      expect(response.status, path).toBe(404);
+      expect(response.headers.get("Set-Cookie"), path).toBeNull();
+      expect(await response.text()).toContain("serves only the reflinks dashboard and API");
+    }
+    const hits = await env.DB.prepare("SELECT COUNT(*) AS n FROM referral_hits WHERE link_id = ?")
+      .bind(link.id)
+      .first<{ n: number }>();
+    expect(hits?.n).toBe(0);
+    const api = await send(`${DASHBOARD_ORIGIN}/_reflinks/links/${link.identifier}`, {
+      headers: { Authorization: `Bearer ${API_TOKEN}` },
+    });
+    expect(api.status).toBe(200);
+    await api.body?.cancel();
+  });
+
+  it("a port in DASHBOARD_HOST must match; without one, any port does", async () => {
+    const withPort = { DASHBOARD_HOST: "admin.shop.example:8443" };
+    const on = await send("https://admin.shop.example:8443/_reflinks/dashboard", {
+      headers: signedIn,
+      bindings: withPort,
+    });
+    expect(on.status).toBe(200);
+    await on.body?.cancel();
+    const off = await send(DASHBOARD_URL, { headers: signedIn, bindings: withPort });
+    expect(off.status).toBe(404);
+    await off.body?.cancel();
+    const anyPort = await send("https://admin.shop.example:8443/_reflinks/dashboard", { headers: signedIn });
+    expect(anyPort.status).toBe(200);
+    await anyPort.body?.cancel();
+  });
+
+  it("unset: only on the host name localhost (any port), which serves the site as well", async () => {
+    const unset = { DASHBOARD_HOST: "" };
+    for (const url of ["http://localhost:8787/_reflinks/dashboard", "http://LOCALHOST/_reflinks/dashboard"]) {
+      const response = await send(url, { headers: signedIn, bindings: unset });
+      expect(response.status, url).toBe(200);
+      await response.body?.cancel();
+    }
+    for (const url of [
+      "http://127.0.0.1:8787/_reflinks/dashboard",
+      "https://shop.example/_reflinks/dashboard",
+      "https://localhost.shop.example/_reflinks/dashboard",
+    ]) {
+      const response = await send(url, { headers: signedIn, bindings: unset });
+      expect(response.status, url).toBe(404);
+      await response.body?.cancel();
+    }
+    const site = await send("http://localhost:8787/pricing", { bindings: unset });
+    expect(site.status).toBe(200);
+    await site.body?.cancel();
+  });
+
+  it("a DASHBOARD_HOST that is not a host: the API says which setting, the site stays up", async () => {
+    const bad = { DASHBOARD_HOST: "https://admin.shop.example/" };
+    const api = await send("/_reflinks/health", { bindings: bad });
+    expect(api.status).toBe(500);
+    expect(await api.text()).toContain("DASHBOARD_HOST");
+    const page = await send("/pricing", { bindings: bad });
+    expect(page.status).toBe(200);
+    await page.body?.cancel();
+  });
+});
+
+describe("the flash reads only what the URL may name", () => {
+  it.each(["constructor", "toString", "__proto__", "hasOwnProperty"])(
+    "?field=%s (an object's own machinery, not a field): the generic sentence, no code",
+    async (field) => {
+      const html = await (await openDashboard(`failed=invalid&field=${field}`)).text();
+      const [flash] = await select(html, "[data-flash]");
+      expect(flash?.text.trim()).toBe("Nothing changed: a field of the form is invalid.");
+      expect(html).not.toContain("native code");
+    },
+  );
 });

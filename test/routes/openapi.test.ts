@@ -69,7 +69,9 @@ async function requests(): Promise<Record<RouteName, () => Promise<Response>>> {
     revenueReport: () => api("/reports/revenue?from=2020-01-01"),
     earningsReport: () => api("/reports/earnings"),
     dashboard: () =>
-      send(`${API_PREFIX}/dashboard`, { headers: { Authorization: `Basic ${btoa(`any:${API_TOKEN}`)}` } }),
+      send(`https://admin.shop.example${API_PREFIX}/dashboard`, {
+        headers: { Authorization: `Basic ${btoa(`any:${API_TOKEN}`)}` },
+      }),
     createConversion: () =>
       api("/conversions", {
         method: "POST",

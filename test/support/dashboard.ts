@@ -7,7 +7,14 @@ import { expect } from "vitest";
 import { API_TOKEN } from "./api";
 import { type SendOptions, send } from "./worker";
 
+/**
+ * The dashboard's own host in these tests: vitest.config.ts sets `DASHBOARD_HOST` to it, and the
+ * site is `https://shop.example` (./worker.ts). The dashboard answers nowhere else.
+ */
+export const DASHBOARD_ORIGIN = "https://admin.shop.example";
+/** The dashboard's path, as its forms and redirects name it. */
 export const DASHBOARD = "/_reflinks/dashboard";
+export const DASHBOARD_URL = `${DASHBOARD_ORIGIN}${DASHBOARD}`;
 
 /** `Authorization: Basic base64(user:password)` (RFC 7617), UTF-8. */
 export function basic(user: string, password: string): string {
@@ -19,7 +26,7 @@ export function basic(user: string, password: string): string {
 export function openDashboard(query = "", options: SendOptions = {}): Promise<Response> {
   const headers = new Headers(options.headers);
   if (!headers.has("Authorization")) headers.set("Authorization", basic("me", API_TOKEN));
-  return send(`${DASHBOARD}${query ? `?${query}` : ""}`, { ...options, headers });
+  return send(`${DASHBOARD_URL}${query ? `?${query}` : ""}`, { ...options, headers });
 }
 
 export interface Element {
@@ -86,8 +93,8 @@ export async function linkRows(html: string): Promise<({ identifier?: string } &
   });
 }
 
-/** This test site's own origin, as a browser sends it on a form post from the dashboard. */
-export const SAME_ORIGIN = { Origin: "https://shop.example", "Sec-Fetch-Site": "same-origin" };
+/** The dashboard's own origin, as a browser sends it on a form post from the dashboard. */
+export const SAME_ORIGIN = { Origin: DASHBOARD_ORIGIN, "Sec-Fetch-Site": "same-origin" };
 
 /**
  * The fields of the first form of the page matching `selector` (say `form[action="…"]`, or a row's
@@ -123,5 +130,9 @@ export function postForm(
     if (value === "") sent.delete(name);
     else sent.set(name, value);
   }
-  return send(action, { method: "POST", headers: sent, body: new URLSearchParams(fields).toString() });
+  return send(new URL(action, DASHBOARD_ORIGIN).href, {
+    method: "POST",
+    headers: sent,
+    body: new URLSearchParams(fields).toString(),
+  });
 }

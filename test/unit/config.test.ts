@@ -111,6 +111,25 @@ describe("parseConfig", () => {
     expect(parseConfig({ COOKIE_NAME: "__Host-rk" }).cookieName).toBe("__Host-rk");
   });
 
+  it.each([
+    ["admin.example.com", { own: true, hostname: "admin.example.com", port: null }],
+    ["Admin.Example.COM:8443", { own: true, hostname: "admin.example.com", port: "8443" }],
+    ["reflinks.you.workers.dev", { own: true, hostname: "reflinks.you.workers.dev", port: null }],
+    ["", { own: false }],
+  ])("DASHBOARD_HOST=%j reads as a host and an optional port", (value, expected) => {
+    expect(parseConfig({ DASHBOARD_HOST: value }).dashboardHost).toEqual(expected);
+  });
+
+  it.each([
+    "https://admin.example.com",
+    "admin.example.com/",
+    "admin.example.com:99999",
+    "user@admin.example.com",
+    "*.example.com",
+  ])("DASHBOARD_HOST=%j is not a host: a ConfigError naming it", (value) => {
+    expect(() => parseConfig({ DASHBOARD_HOST: value })).toThrow(/DASHBOARD_HOST must be a host name/);
+  });
+
   it("rejects a variable that is not a string", () => {
     expect(() => parseConfig({ COOKIE_MAX_AGE: 42 })).toThrow(/COOKIE_MAX_AGE must be a string/);
   });

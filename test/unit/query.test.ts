@@ -98,6 +98,6 @@ describe("queryParam", () => {
     // 200,000 parameters without "=": a rescan from each would be billions of steps.
     const search = `?${"a&".repeat(200_000)}ref=x`;
     expect(queryParam(search, "ref")).toBe("x");
-    expect(queryWithout(search, ["ref"])).toBe("a&".repeat(199_999) + "a");
+    expect(queryWithout(search, ["ref"])).toBe(`${"a&".repeat(199_999)}a`);
   });
 });

@@ -22,12 +22,13 @@ import { MAX_BODY_BYTES } from "./input";
 import { linkHandlers } from "./links";
 import { moneyHandlers } from "./money";
 import openApiDocument from "./openapi.json";
+import { API_PREFIX } from "./prefix";
 import { referralHandlers } from "./referrals";
 import { reportHandlers } from "./reports";
 import { userHandlers } from "./users";
 import { webhookHandlers } from "./webhooks";
 
-export const API_PREFIX = "/_reflinks";
+export { API_PREFIX };
 
 type Handler = (c: Context<HonoEnv>) => Response | Promise<Response>;
 

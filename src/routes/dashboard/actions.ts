@@ -18,11 +18,12 @@ import { isDay } from "../../db/queries/report-sql.js";
 import { forgetLink } from "../../hits/link-cache";
 import { randomIdentifier } from "../../lib/random-identifier";
 import { findDelivery, retryWebhookEvent } from "../../webhooks";
+import { DASHBOARD_PATH } from "../api/prefix";
 import { createLinkBody, patchLinkBody, payoutBody } from "../api/schemas";
 import { FIELD_RULES, type FlashField, type Outcome, outcomeParams } from "./flash";
 import { checkFormToken } from "./form-token";
 
-export const DASHBOARD_PATH = "/_reflinks/dashboard";
+export { DASHBOARD_PATH };
 
 /** The field of a form that carries its token, and the one that carries the page's view. */
 export const TOKEN_FIELD = "form_token";

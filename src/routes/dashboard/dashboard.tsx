@@ -136,7 +136,13 @@ async function flashOf(
   if ("done" in outcome) {
     if (outcome.done === "link_created" && outcome.subject) {
       const link = await findLink(c.var.db, outcome.subject);
-      if (link) facts.linkUrl = linkJson(link, new URL(c.req.url), c.var.config).url;
+      // On a host of its own, the dashboard does not know the site's host: the link's path, which
+      // the site's host completes (on localhost the site is the same host, so the whole URL).
+      if (link) {
+        facts.linkUrl = c.var.config.dashboardHost.own
+          ? `${c.var.config.refPath}${link.identifier} on your site`
+          : linkJson(link, new URL(c.req.url), c.var.config).url;
+      }
     }
     const payout = payouts.find((row) => row.id === outcome.payout);
     if (payout) {

@@ -70,7 +70,9 @@ export function outcomeOf(query: Record<string, string>): Outcome | null {
   }
   if (oneOf(FAILED_CODES, query.failed)) {
     const field =
-      query.field !== undefined && query.field in FIELD_RULES ? (query.field as FlashField) : undefined;
+      query.field !== undefined && Object.hasOwn(FIELD_RULES, query.field)
+        ? (query.field as FlashField)
+        : undefined;
     return { failed: query.failed, subject, field };
   }
   return null;
