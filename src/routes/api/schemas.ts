@@ -10,6 +10,7 @@ import { IDENTIFIER } from "../../db/queries/links";
 import { isDay } from "../../db/queries/report-sql.js";
 import { ERROR_CODES } from "../../errors";
 import { COMMISSION_RULE_MESSAGE, parseCommissionRule } from "../../lib/commission";
+import { MAX_AMOUNT } from "../../lib/money";
 import { userIdSchema } from "../../lib/user-id";
 import { receiverUrlProblem } from "../../webhooks/endpoints";
 import { WEBHOOK_EVENT_TYPES } from "../../webhooks/event-types";
@@ -152,13 +153,16 @@ export const dashboardQuery = z.object({
   hits: meta(z.optional(z.string()), { description: "cursor of the recent hits" }),
 });
 
-/** Money: a whole number of the currency's minor unit (cents), never a fraction. */
+/**
+ * Money: a whole number of the currency's minor unit (cents), never a fraction, and at most
+ * {@link MAX_AMOUNT}, so that every sum of amounts stays exact.
+ */
 const minorUnits = z
   .number("must be a whole number of minor units")
   .check(
     z.int("must be a whole number of minor units"),
     z.gte(1, "must be at least 1"),
-    z.lte(Number.MAX_SAFE_INTEGER, "is too large"),
+    z.lte(MAX_AMOUNT, `must be at most ${MAX_AMOUNT} minor units`),
   );
 
 const currency = meta(
