@@ -11,6 +11,7 @@ import { isDay } from "../../db/queries/report-sql.js";
 import { ERROR_CODES } from "../../errors";
 import { COMMISSION_RULE_MESSAGE, parseCommissionRule } from "../../lib/commission";
 import { MAX_AMOUNT } from "../../lib/money";
+import { textIdCheck } from "../../lib/text-id";
 import { userIdSchema } from "../../lib/user-id";
 import { receiverUrlProblem } from "../../webhooks/endpoints";
 import { WEBHOOK_EVENT_TYPES } from "../../webhooks/event-types";
@@ -61,6 +62,12 @@ const day = meta(z.optional(z.string().check(z.refine(isDay, "must be a date wri
 
 // ——— requests ———
 
+/**
+ * An id in a URL path (a user id, a webhook id) is a text id as in a body: the route table's
+ * `params` are validated before every handler (src/routes/api/index.ts).
+ */
+const pathTextId = z.string().check(textIdCheck());
+
 export const identifierParams = z.object({ identifier: z.string() });
 
 // Strict: a misspelt key ({"identifer": …}) must not quietly create a link with a random name.
@@ -110,7 +117,7 @@ export const confirmBody = z.strictObject({
       .check(
         z.minLength(1, "must not be empty"),
         z.maxLength(64, "must be at most 64 characters"),
-        z.regex(/^[^\p{Cc}]*$/u, "must not contain control characters"),
+        textIdCheck(),
       ),
     "signup",
   ),
@@ -177,7 +184,7 @@ const externalId = z
   .check(
     z.minLength(1, "must not be empty"),
     z.maxLength(255, "must be at most 255 characters"),
-    z.regex(/^[^\p{Cc}]*$/u, "must not contain control characters"),
+    textIdCheck(),
   );
 
 export const conversionBody = z.strictObject({
@@ -189,7 +196,7 @@ export const conversionBody = z.strictObject({
   signed_up_at: confirmBody.shape.signed_up_at,
 });
 
-export const externalIdParams = z.object({ external_id: z.string() });
+export const externalIdParams = z.object({ external_id: externalId });
 
 export const reverseBody = z.strictObject({
   reversal_id: meta(externalId, { description: "your id for the refund or chargeback" }),
@@ -241,8 +248,8 @@ export const createWebhookBody = z.strictObject({
     .check(z.minLength(1, "must name at least one event type")),
 });
 
-export const webhookParams = z.object({ id: z.string() });
-export const deliveryParams = z.object({ id: z.string(), delivery_id: z.string() });
+export const webhookParams = z.object({ id: pathTextId });
+export const deliveryParams = z.object({ id: pathTextId, delivery_id: z.string() });
 
 export const listDeliveriesQuery = z.object({ limit: limitSchema, cursor: cursorSchema });
 
@@ -492,7 +499,7 @@ export const deliveryListSchema = z.strictObject({
   next_cursor: z.nullable(z.string()),
 });
 
-export const userParams = z.object({ user_id: z.string() });
+export const userParams = z.object({ user_id: pathTextId });
 
 export const userSchema = z.strictObject({
   user_id: z.string(),
