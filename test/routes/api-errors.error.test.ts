@@ -211,7 +211,7 @@ describe("422: a field fails validation, and the message names it and says what 
     ],
     [
       "event with a control character",
-      "event must not contain control characters",
+      "event must be well-formed Unicode without control or bidirectional control characters",
       "/confirm",
       { method: "POST", json: { user_id: "u", event: "sign\nup" } },
     ],

@@ -261,6 +261,22 @@ describe("user ids outside ASCII", () => {
     expect(reasons[0]).toBe("not a percent-encoded UTF-8 user id");
     expect(reasons).toHaveLength(2);
   });
+
+  it("a user id with a control or bidirectional control character is ignored and logged, as the API refuses it", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const link = await createLink(uniqueIdentifier());
+    const anonymous = cookiePair(await send(`/ref/${link.identifier}`), "reflinks_rk");
+    for (const user of ["\u202Eevil", "a\u2066b", "bob\u0000", "bob\u007F"]) {
+      const login = await send(`/login-as?user=${encodeURIComponent(user)}`, {
+        headers: { Cookie: anonymous },
+      });
+      expect(login.headers.has("Reflinks-User")).toBe(false);
+      expect(setCookies(login).has("reflinks_uid")).toBe(false);
+    }
+    expect((await hitsOf(link.id))[0]?.hitUserId).toBeNull();
+    const reasons = warn.mock.calls.map(([line]) => JSON.parse(String(line))).map((entry) => entry.reason);
+    expect(reasons).toEqual(Array(4).fill("not a percent-encoded UTF-8 user id"));
+  });
 });
 
 describe("the header on every page of a signed-in user", () => {

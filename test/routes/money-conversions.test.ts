@@ -6,6 +6,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { addCalendarMonths } from "../../src/lib/commission";
+import { MAX_AMOUNT } from "../../src/lib/money";
 import { apiError, apiJson, referralsOf, uniqueUser } from "../support/api";
 import {
   confirmReferral,
@@ -170,6 +171,7 @@ describe("POST /conversions: recorded once per external_id", () => {
     [{ amount: -100 }, /amount/],
     [{ amount: "1000" }, /amount/],
     [{ amount: Number.MAX_SAFE_INTEGER + 2 }, /amount/],
+    [{ amount: MAX_AMOUNT + 1 }, /amount/],
     [{ currency: "eur" }, /currency/],
     [{ currency: "EURO" }, /currency/],
     [{ external_id: "" }, /external_id/],
@@ -202,10 +204,9 @@ describe("commission: the link's rule, else COMMISSION; integer math rounded hal
     ["percent:0.01", 5000, 1], // 0.5
     ["percent:0.01", 4999, 0], // 0.4999
     ["percent:0", 100_000, 0],
-    ["percent:100", 9007199254740991, 9007199254740991],
-    // 9007199254740991 × 0.9999 = 9006298534815516.9009: a float product is already wrong in its last digits.
-    ["percent:99.99", 9007199254740991, 9006298534815517],
-    ["percent:50", 9007199254740991, 4503599627370496], // …495.5 rounds up
+    ["percent:100", MAX_AMOUNT, MAX_AMOUNT],
+    ["percent:99.99", 99_999_999_999, 99_989_999_999], // …999.0001
+    ["percent:50", 99_999_999_999, 50_000_000_000], // …999.5 rounds up
     ["fixed:500", 1999, 500],
     ["fixed:0", 1999, 0],
     ["fixed:1", 1, 1],
@@ -517,11 +518,11 @@ describe("GET /conversions: newest first, filters, pages", () => {
   it("every money field of every answer is an integer", async () => {
     const { user, referrer } = await referredUser({ commission: "percent:12.5" });
     await converted(user, 1999);
-    await converted(user, 9007199254740991, { bindings: { ...DUE_AT_ONCE, COMMISSION: "percent:100" } });
+    await converted(user, 99_999_999_999, { bindings: { ...DUE_AT_ONCE, COMMISSION: "percent:100" } });
     const list = await listConversions({ referrer_user_id: referrer });
     expect(expectIntegerMoney(list.body)).toBeGreaterThanOrEqual(6);
     expect(list.body.conversions.map((c: { commission: number }) => c.commission)).toEqual([
-      1125899906842624, // 12.5 % (the link's) of 2^53 - 1 = …623.875
+      12_500_000_000, // 12.5 % (the link's) of 99,999,999,999 = …999.875
       250,
     ]);
   });

@@ -148,6 +148,37 @@ describe("once per reversal_id", () => {
     expect((await getConversion(conversion.external_id)).body.reversed_amount).toBe(300);
   });
 
+  it("the same reversal_id with another amount: 409 conflict naming it, nothing reversed twice", async () => {
+    const { user } = await referredUser();
+    const conversion = await converted(user, 1000);
+    const reversalId = externalId("refund");
+    const first = await reverse(conversion.external_id, { reversal_id: reversalId, amount: 300 });
+    expect(first.status).toBe(201);
+    const other = await reverse(conversion.external_id, { reversal_id: reversalId, amount: 400 });
+    expect(other.status).toBe(409);
+    expect(other.body).toEqual(apiError("conflict", /reversal_id .*another amount/));
+    expect(await countRows("reversals", "conversion_id = ?", conversion.id)).toBe(1);
+    expect((await getConversion(conversion.external_id)).body.reversed_amount).toBe(300);
+  });
+
+  it("one reversal_id with two amounts at once: one 201, the other 409, one reversal applied", async () => {
+    const { user } = await referredUser();
+    const conversion = await converted(user, 1000);
+    const reversalId = externalId("refund");
+    const answers = await Promise.all(
+      [100, 200, 100, 200].map((amount) =>
+        reverse(conversion.external_id, { reversal_id: reversalId, amount }),
+      ),
+    );
+    const statuses = answers.map((answer) => answer.status).sort();
+    expect(statuses.filter((status) => status === 201)).toHaveLength(1);
+    const winner = answers.find((answer) => answer.status === 201)?.body.reversal.amount;
+    // The winner's twin is the same call (200); the other amount is a conflict (409).
+    expect(statuses).toEqual([200, 201, 409, 409]);
+    expect(await countRows("reversals", "conversion_id = ?", conversion.id)).toBe(1);
+    expect((await getConversion(conversion.external_id)).body.reversed_amount).toBe(winner);
+  });
+
   it("a reversal_id used for another conversion: 409 conflict, nothing reversed", async () => {
     const { user } = await referredUser();
     const a = await converted(user, 1000);

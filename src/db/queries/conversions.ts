@@ -144,7 +144,8 @@ export async function findReversal(db: Database, reversalId: string): Promise<Re
 export type ReverseOutcome =
   | { kind: "created" | "existing"; conversion: ConversionRow; reversal: Reversal }
   | { kind: "too_much"; left: number }
-  | { kind: "other_conversion" };
+  | { kind: "other_conversion" }
+  | { kind: "other_amount"; reversal: Reversal };
 
 /**
  * The commission a rule gives on `left` (an SQL expression of a whole number of minor units, 0 or
@@ -163,7 +164,10 @@ export function commissionSql(rule: CommissionRule, left: string): string {
 
 /**
  * Reverses `amount` (all that is left when undefined) of a conversion, exactly once per
- * `reversalId`. The new commission is the rule's on what is left; on a conversion already paid
+ * `reversalId`: that id again is answered with its reversal when it names the same conversion and
+ * amount (or no amount: a retry of "the rest" cannot know what the rest was), and is
+ * `other_conversion` or `other_amount` otherwise, as an `external_id` reused for another payment
+ * is a conflict. The new commission is the rule's on what is left; on a conversion already paid
  * out, the difference becomes a clawback for the next payout.
  *
  * One batch (one transaction) both decides and writes, from the conversion as it is inside the
@@ -177,10 +181,13 @@ export async function reverseConversion(
   conversionId: number,
   request: { reversalId: string; amount: number | undefined; now: string },
 ): Promise<ReverseOutcome> {
-  const answerFor = async (reversal: Reversal): Promise<ReverseOutcome> =>
-    reversal.conversionId === conversionId
-      ? { kind: "existing", conversion: await conversionById(db, conversionId), reversal }
-      : { kind: "other_conversion" };
+  const answerFor = async (reversal: Reversal): Promise<ReverseOutcome> => {
+    if (reversal.conversionId !== conversionId) return { kind: "other_conversion" };
+    if (request.amount !== undefined && request.amount !== reversal.amount) {
+      return { kind: "other_amount", reversal };
+    }
+    return { kind: "existing", conversion: await conversionById(db, conversionId), reversal };
+  };
   const existing = await findReversal(db, request.reversalId);
   if (existing) return answerFor(existing);
 

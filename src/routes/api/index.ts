@@ -17,8 +17,8 @@ import { deliverNewEvents } from "../../webhooks";
 import { takeWrittenEvents } from "../../webhooks/outbox";
 import { dashboard } from "../dashboard/dashboard";
 import { requireApiToken } from "./auth";
-import { API_ROUTES, methodsOf, type RouteName } from "./contract";
-import { MAX_BODY_BYTES } from "./input";
+import { API_ROUTES, type ApiRoute, methodsOf, type RouteName } from "./contract";
+import { MAX_BODY_BYTES, validate } from "./input";
 import { linkHandlers } from "./links";
 import { moneyHandlers } from "./money";
 import openApiDocument from "./openapi.json";
@@ -70,14 +70,14 @@ export function createApiApp() {
     if (events.length > 0) sendAfterResponse(c, events);
   });
 
-  const routes = Object.entries(API_ROUTES) as [RouteName, (typeof API_ROUTES)[RouteName]][];
-  const register = (name: RouteName, path: string, method: string) => {
-    if (name === "dashboard") app.route(path, dashboard);
-    else app.on(method.toUpperCase(), path, HANDLERS[name]);
+  const routes = Object.entries(API_ROUTES) as [RouteName, ApiRoute][];
+  const register = (name: RouteName, route: ApiRoute) => {
+    if (name === "dashboard") app.route(route.path, dashboard);
+    else app.on(route.method.toUpperCase(), route.path, withParams(route, HANDLERS[name]));
   };
 
   // Routes without a token first, then the token check, then everything else.
-  for (const [name, route] of routes) if (route.auth === "none") register(name, route.path, route.method);
+  for (const [name, route] of routes) if (route.auth === "none") register(name, route);
   const bearer = requireApiToken();
   const basic = requireApiToken({ basic: true });
   const dashboardPath = `${API_PREFIX}${API_ROUTES.dashboard.path}`;
@@ -92,7 +92,7 @@ export function createApiApp() {
       onError: (c) => errorResponse(c, new ApiError("payload_too_large", "The body is over 64 KiB.")),
     }),
   );
-  for (const [name, route] of routes) if (route.auth !== "none") register(name, route.path, route.method);
+  for (const [name, route] of routes) if (route.auth !== "none") register(name, route);
 
   // The one 405 handler: a path the table knows, asked with a method it does not list.
   app.all("*", (c) => {
@@ -114,6 +114,20 @@ export function createApiApp() {
   });
 
   return app;
+}
+
+/**
+ * The handler, after the route's path parameters pass its `params` schema (422 naming the
+ * parameter): one check for every route, so that an id in a path follows the rules of the same
+ * id in a body (a text id: src/lib/text-id.ts), whichever handler reads it.
+ */
+function withParams(route: ApiRoute, handler: Handler): Handler {
+  const params = route.params;
+  if (!params) return handler;
+  return (c) => {
+    validate(params, c.req.param());
+    return handler(c);
+  };
 }
 
 /** First attempts of the events a request wrote, after its response (`waitUntil`). */

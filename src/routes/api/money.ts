@@ -133,6 +133,12 @@ export const moneyHandlers = {
     if (outcome.kind === "other_conversion") {
       throw new ApiError("conflict", `reversal_id "${body.reversal_id}" already reversed another conversion`);
     }
+    if (outcome.kind === "other_amount") {
+      throw new ApiError(
+        "conflict",
+        `reversal_id "${body.reversal_id}" already reversed another amount (${outcome.reversal.amount})`,
+      );
+    }
     const created = outcome.kind === "created";
     return c.json(
       {

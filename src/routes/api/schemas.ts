@@ -10,6 +10,8 @@ import { IDENTIFIER } from "../../db/queries/links";
 import { isDay } from "../../db/queries/report-sql.js";
 import { ERROR_CODES } from "../../errors";
 import { COMMISSION_RULE_MESSAGE, parseCommissionRule } from "../../lib/commission";
+import { MAX_AMOUNT } from "../../lib/money";
+import { textIdCheck } from "../../lib/text-id";
 import { userIdSchema } from "../../lib/user-id";
 import { receiverUrlProblem } from "../../webhooks/endpoints";
 import { WEBHOOK_EVENT_TYPES } from "../../webhooks/event-types";
@@ -60,6 +62,12 @@ const day = meta(z.optional(z.string().check(z.refine(isDay, "must be a date wri
 
 // ——— requests ———
 
+/**
+ * An id in a URL path (a user id, a webhook id) is a text id as in a body: the route table's
+ * `params` are validated before every handler (src/routes/api/index.ts).
+ */
+const pathTextId = z.string().check(textIdCheck());
+
 export const identifierParams = z.object({ identifier: z.string() });
 
 // Strict: a misspelt key ({"identifer": …}) must not quietly create a link with a random name.
@@ -109,7 +117,7 @@ export const confirmBody = z.strictObject({
       .check(
         z.minLength(1, "must not be empty"),
         z.maxLength(64, "must be at most 64 characters"),
-        z.regex(/^[^\p{Cc}]*$/u, "must not contain control characters"),
+        textIdCheck(),
       ),
     "signup",
   ),
@@ -152,13 +160,16 @@ export const dashboardQuery = z.object({
   hits: meta(z.optional(z.string()), { description: "cursor of the recent hits" }),
 });
 
-/** Money: a whole number of the currency's minor unit (cents), never a fraction. */
+/**
+ * Money: a whole number of the currency's minor unit (cents), never a fraction, and at most
+ * {@link MAX_AMOUNT}, so that every sum of amounts stays exact.
+ */
 const minorUnits = z
   .number("must be a whole number of minor units")
   .check(
     z.int("must be a whole number of minor units"),
     z.gte(1, "must be at least 1"),
-    z.lte(Number.MAX_SAFE_INTEGER, "is too large"),
+    z.lte(MAX_AMOUNT, `must be at most ${MAX_AMOUNT} minor units`),
   );
 
 const currency = meta(
@@ -173,7 +184,7 @@ const externalId = z
   .check(
     z.minLength(1, "must not be empty"),
     z.maxLength(255, "must be at most 255 characters"),
-    z.regex(/^[^\p{Cc}]*$/u, "must not contain control characters"),
+    textIdCheck(),
   );
 
 export const conversionBody = z.strictObject({
@@ -185,7 +196,7 @@ export const conversionBody = z.strictObject({
   signed_up_at: confirmBody.shape.signed_up_at,
 });
 
-export const externalIdParams = z.object({ external_id: z.string() });
+export const externalIdParams = z.object({ external_id: externalId });
 
 export const reverseBody = z.strictObject({
   reversal_id: meta(externalId, { description: "your id for the refund or chargeback" }),
@@ -237,8 +248,8 @@ export const createWebhookBody = z.strictObject({
     .check(z.minLength(1, "must name at least one event type")),
 });
 
-export const webhookParams = z.object({ id: z.string() });
-export const deliveryParams = z.object({ id: z.string(), delivery_id: z.string() });
+export const webhookParams = z.object({ id: pathTextId });
+export const deliveryParams = z.object({ id: pathTextId, delivery_id: z.string() });
 
 export const listDeliveriesQuery = z.object({ limit: limitSchema, cursor: cursorSchema });
 
@@ -488,7 +499,7 @@ export const deliveryListSchema = z.strictObject({
   next_cursor: z.nullable(z.string()),
 });
 
-export const userParams = z.object({ user_id: z.string() });
+export const userParams = z.object({ user_id: pathTextId });
 
 export const userSchema = z.strictObject({
   user_id: z.string(),
