@@ -2425,7 +2425,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description https (or http to localhost or 127.0.0.1, for development) */
+                    /** @description https to a public host name or address, without a user name or password (or http to localhost or 127.0.0.1, for development); stored as the URL parser writes it */
                     url: string;
                     events: ("referral.confirmed" | "conversion.created" | "conversion.approved" | "conversion.reversed" | "payout.created" | "link.created" | "hit.created")[];
                 };

@@ -227,7 +227,10 @@ export const createWebhookBody = z.strictObject({
         if (problem) ctx.addIssue({ code: "custom", message: problem });
       }),
     ),
-    { description: "https (or http to localhost or 127.0.0.1, for development)" },
+    {
+      description:
+        "https to a public host name or address, without a user name or password (or http to localhost or 127.0.0.1, for development); stored as the URL parser writes it",
+    },
   ),
   events: z
     .array(
