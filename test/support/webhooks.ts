@@ -27,7 +27,7 @@ export interface Receiver {
   received(): Promise<{ requests: ReceivedRequest[]; hugeBytesSent: number; hugeFinished: boolean }>;
 }
 
-/** A receiver of its own on the stub origin: `behaviour` is `ok`, `fail-N`, `status-N`, `redirect`, `hang` or `huge`. */
+/** A receiver of its own on the stub origin: `behaviour` is `ok`, `fail-N`, `status-N`, `redirect`, `hang`, `huge` or `huge-N`. */
 export function receiver(behaviour: string): Receiver {
   const base = `${env.ORIGIN_URL}/webhook-receiver/${crypto.randomUUID()}`;
   return {
