@@ -546,7 +546,7 @@ export interface components {
             attempt: number;
             /** @description null: no answer (network error or timeout) */
             status_code: number | null;
-            /** @description null when the attempt succeeded (2xx) */
+            /** @description HTTP and the status code for an answer that is not 2xx (its body is never kept), or what went wrong when no answer came; null when the attempt succeeded (2xx) */
             error: string | null;
             duration_ms: number;
             /** @description ISO-8601 UTC, e.g. 2026-11-24T09:00:00.000Z */
@@ -2425,7 +2425,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description https (or http to localhost or 127.0.0.1, for development) */
+                    /** @description https to a public host name or address, without a user name or password (or http to localhost or 127.0.0.1, for development); stored as the URL parser writes it */
                     url: string;
                     events: ("referral.confirmed" | "conversion.created" | "conversion.approved" | "conversion.reversed" | "payout.created" | "link.created" | "hit.created")[];
                 };

@@ -4,36 +4,41 @@
  * nothing. A task that fails is logged and does not stop the others.
  */
 import type { AppBindings } from "../bindings";
+import { type Clock, systemClock } from "../lib/clock";
 import { errorMessage, log } from "../lib/log";
 import { approveEndedHolds, deliverDueEvents } from "../webhooks";
 import { applyRetention } from "./retention";
 import { pruneWebhookEvents } from "./webhook-events-pruning";
 
-/** One unit of the job's work: what it did, for the log line. */
+/**
+ * One unit of the job's work: what it did, for the log line. It reads the time from `clock` when
+ * it needs it, not once for the whole run: a run can last minutes (a batch of receivers that
+ * hang), and what it stamps must say when it happened.
+ */
 export type ScheduledTask = (
   bindings: AppBindings,
   ctx: ExecutionContext,
-  now: Date,
+  clock: Clock,
 ) => Promise<Record<string, number>>;
 
 /** The tasks, in the order they run. Webhook retries, approvals, retention and the pruning of old webhook events register here. */
 export const SCHEDULED_TASKS: Record<string, ScheduledTask> = {
   // Approvals first: their conversion.approved events are then sent by the same run.
-  conversion_approvals: (bindings, _ctx, now) => approveEndedHolds(bindings, now),
-  webhook_deliveries: (bindings, _ctx, now) => deliverDueEvents(bindings, now),
-  retention: (bindings, _ctx, now) => applyRetention(bindings, now),
+  conversion_approvals: (bindings, _ctx, clock) => approveEndedHolds(bindings, clock()),
+  webhook_deliveries: (bindings, _ctx, clock) => deliverDueEvents(bindings, clock),
+  retention: (bindings, _ctx, clock) => applyRetention(bindings, clock()),
   // After the deliveries: an event is only deleted once it is done with, and long after.
-  webhook_events_pruning: (bindings, _ctx, now) => pruneWebhookEvents(bindings, now),
+  webhook_events_pruning: (bindings, _ctx, clock) => pruneWebhookEvents(bindings, clock()),
 };
 
 export async function runScheduledJob(
   bindings: AppBindings,
   ctx: ExecutionContext,
-  now = new Date(),
+  clock: Clock = systemClock,
 ): Promise<void> {
   for (const [name, task] of Object.entries(SCHEDULED_TASKS)) {
     try {
-      const done = await task(bindings, ctx, now);
+      const done = await task(bindings, ctx, clock);
       log("info", "scheduled_task_done", { task: name, ...done });
     } catch (error) {
       log("error", "scheduled_task_failed", { task: name, error: errorMessage(error) });

@@ -4,9 +4,12 @@
  * deadline), so that the request's `waitUntil`, the scheduled job and a doubled run of it never
  * send the same attempt twice; then it is sent, and recorded in `webhook_deliveries` together with
  * the event's new state in one batch. A worker that dies mid-attempt leaves the event claimed
- * until that lease ends, and the job tries it again then.
+ * until that lease ends, and the job tries it again then. Each attempt is stamped (its log row's
+ * `created_at`, and the next retry counted from it) with the clock read when it ended, not when
+ * its run began.
  */
 import type { WebhookDelivery } from "../db/schema";
+import { type Clock, systemClock } from "../lib/clock";
 import { errorMessage, log } from "../lib/log";
 import { type AttemptOutcome, attemptDelivery, type Endpoint, timeoutOf } from "./attempt";
 import { MAX_ATTEMPTS, nextAttemptAt } from "./schedule";
@@ -18,8 +21,10 @@ export interface DeliveryBindings {
 
 /** How many due events one scheduled run sends at most, and how many at once. */
 export const DUE_EVENTS_PER_RUN = 60;
-const PARALLEL_ATTEMPTS = 6;
-/** How long past its deadline a claimed attempt is left alone before it counts as lost. */
+export const PARALLEL_ATTEMPTS = 6;
+/** Per round of attempts: reading the endpoints and writing each attempt's log row (D1 round trips). */
+const ROUND_MARGIN_MS = 5_000;
+/** How long past the last possible deadline a claimed attempt is left alone before it counts as lost. */
 const LEASE_MARGIN_MS = 60_000;
 
 interface ClaimedEvent {
@@ -32,8 +37,24 @@ interface ClaimedEvent {
 
 const CLAIMED = "RETURNING id, webhook_id, payload, attempts";
 
-function lease(now: Date, timeoutMs: number): string {
-  return new Date(now.getTime() + timeoutMs + LEASE_MARGIN_MS).toISOString();
+/**
+ * Until when a claim of `count` events keeps them from being claimed again: past the moment the
+ * last of their attempts can still be running, so that no event is ever sent twice at once.
+ * {@link sendClaimed} sends them in rounds of {@link PARALLEL_ATTEMPTS}, each round waiting for
+ * its slowest attempt, and an attempt ends by its deadline (`timeoutMs`: the answer's headers; its
+ * body is not read). So the last attempt ends at most ceil(count / PARALLEL_ATTEMPTS) rounds of
+ * `timeoutMs` after the claim, plus each round's D1 writes ({@link ROUND_MARGIN_MS}); a run of 60
+ * events at the default 10 s: 10 rounds, 150 s, and the lease 210 s with {@link LEASE_MARGIN_MS}.
+ * (A lease of one timeout, as this once was, let the next run claim the last rounds of a batch of
+ * hanging receivers while they were still waiting.)
+ */
+function claimLeaseMs(count: number, timeoutMs: number): number {
+  const rounds = Math.max(1, Math.ceil(count / PARALLEL_ATTEMPTS));
+  return rounds * (timeoutMs + ROUND_MARGIN_MS) + LEASE_MARGIN_MS;
+}
+
+function lease(now: Date, count: number, timeoutMs: number): string {
+  return new Date(now.getTime() + claimLeaseMs(count, timeoutMs)).toISOString();
 }
 
 /**
@@ -41,14 +62,14 @@ function lease(now: Date, timeoutMs: number): string {
  * are claimed: one the job already took is its to send.
  */
 export async function deliverNewEvents(bindings: DeliveryBindings, eventIds: string[]): Promise<void> {
-  const now = new Date();
+  const now = systemClock();
   const { results } = await bindings.DB.prepare(
     `UPDATE webhook_events SET attempts = attempts + 1, next_attempt_at = ?1, updated_at = ?2
      WHERE id IN (SELECT value FROM json_each(?3)) AND status = 'pending' AND attempts = 0 ${CLAIMED}`,
   )
-    .bind(lease(now, timeoutOf(bindings)), now.toISOString(), JSON.stringify(eventIds))
+    .bind(lease(now, eventIds.length, timeoutOf(bindings)), now.toISOString(), JSON.stringify(eventIds))
     .all<ClaimedEvent>();
-  await sendClaimed(bindings, results);
+  await sendClaimed(bindings, results, systemClock);
 }
 
 /**
@@ -57,8 +78,9 @@ export async function deliverNewEvents(bindings: DeliveryBindings, eventIds: str
  */
 export async function deliverDueEvents(
   bindings: DeliveryBindings,
-  now: Date,
+  clock: Clock,
 ): Promise<Record<string, number>> {
+  const now = clock();
   const at = now.toISOString();
   const [lost, claimed] = await bindings.DB.batch([
     bindings.DB.prepare(
@@ -69,10 +91,10 @@ export async function deliverDueEvents(
       `UPDATE webhook_events SET attempts = attempts + 1, next_attempt_at = ?2, updated_at = ?1
        WHERE id IN (SELECT id FROM webhook_events WHERE status = 'pending' AND next_attempt_at <= ?1
          AND attempts < ?3 ORDER BY next_attempt_at, id LIMIT ?4) ${CLAIMED}`,
-    ).bind(at, lease(now, timeoutOf(bindings)), MAX_ATTEMPTS, DUE_EVENTS_PER_RUN),
+    ).bind(at, lease(now, DUE_EVENTS_PER_RUN, timeoutOf(bindings)), MAX_ATTEMPTS, DUE_EVENTS_PER_RUN),
   ]);
   const events = (claimed?.results ?? []) as unknown as ClaimedEvent[];
-  const outcomes = await sendClaimed(bindings, events, now);
+  const outcomes = await sendClaimed(bindings, events, clock);
   return {
     attempted: events.length,
     delivered: outcomes.filter((outcome) => outcome?.ok).length,
@@ -90,14 +112,14 @@ export async function retryWebhookEvent(
   bindings: DeliveryBindings,
   eventId: string,
 ): Promise<WebhookDelivery | null> {
-  const now = new Date();
+  const now = systemClock();
   const claimed = await bindings.DB.prepare(
     `UPDATE webhook_events SET attempts = attempts + 1, updated_at = ?1 WHERE id = ?2 ${CLAIMED}`,
   )
     .bind(now.toISOString(), eventId)
     .first<ClaimedEvent>();
   if (!claimed) return null;
-  const [delivery] = await sendClaimed(bindings, [claimed], now);
+  const [delivery] = await sendClaimed(bindings, [claimed], systemClock);
   return delivery?.row ?? null;
 }
 
@@ -105,10 +127,11 @@ interface SentAttempt extends AttemptOutcome {
   row: WebhookDelivery;
 }
 
+/** Sends claimed events in rounds of {@link PARALLEL_ATTEMPTS} (see {@link claimLeaseMs}). */
 async function sendClaimed(
   bindings: DeliveryBindings,
   events: ClaimedEvent[],
-  now = new Date(),
+  clock: Clock,
 ): Promise<(SentAttempt | null)[]> {
   if (events.length === 0) return [];
   const endpoints = await endpointsOf(bindings.DB, [...new Set(events.map((event) => event.webhook_id))]);
@@ -122,7 +145,7 @@ async function sendClaimed(
           const endpoint = endpoints.get(event.webhook_id);
           if (!endpoint) return null; // deleted since the claim: its events went with it
           const outcome = await attemptDelivery(endpoint, event, timeoutMs);
-          return recordAttempt(bindings.DB, event, outcome, now);
+          return recordAttempt(bindings.DB, event, outcome, clock());
         }),
       )),
     );
@@ -138,14 +161,13 @@ async function endpointsOf(d1: D1Database, webhookIds: string[]): Promise<Map<st
   return new Map(results.map((row) => [row.id, { url: row.url, secret: row.secret }]));
 }
 
-/** The attempt's delivery row and the event's new state, in one batch. */
+/** The attempt's delivery row and the event's new state, in one batch; `finished`: when it ended. */
 async function recordAttempt(
   d1: D1Database,
   event: ClaimedEvent,
   outcome: AttemptOutcome,
-  now: Date,
+  finished: Date,
 ): Promise<SentAttempt | null> {
-  const finished = new Date(now.getTime() + outcome.durationMs);
   const at = finished.toISOString();
   const next = event.attempts >= MAX_ATTEMPTS ? null : nextAttemptAt(event.attempts, finished);
   try {

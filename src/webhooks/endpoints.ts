@@ -5,6 +5,7 @@
 import { and, desc, eq, isNull, lt, notBetween, or } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type Webhook, type WebhookDelivery, webhookDeliveries, webhookEvents, webhooks } from "../db/schema";
+import { ipAddressBytes, isPublicIpAddress } from "../lib/ip";
 import type { WebhookEventType } from "./event-types";
 import { forgetHitWebhooks } from "./hit-events";
 import { newWebhookId, newWebhookSecret } from "./secrets";
@@ -27,9 +28,26 @@ export function webhookJson(webhook: Webhook): WebhookJson {
 }
 
 /**
- * Why a receiver URL is refused, or null when it is fine: `https`, or `http` to `localhost` or
- * `127.0.0.1` (a receiver on the developer's machine). Plain `http` anywhere else would send
- * signed money events in the clear.
+ * Host name suffixes that only mean something inside a network, refused as receivers: `.localhost`
+ * (RFC 6761: always loopback), `.local` (RFC 6762: multicast DNS on the local link) and
+ * `.internal` (reserved for private use by ICANN in 2024; `metadata.google.internal` is Google
+ * Cloud's metadata service, which hands out the machine's credentials).
+ */
+const INTERNAL_SUFFIXES = [".localhost", ".local", ".internal"];
+
+const HTTPS_ONLY = "must be https (or http to localhost or 127.0.0.1)";
+
+/**
+ * Why a receiver URL is refused, or null when it is fine: `https` to a host on the public
+ * Internet, or `http` to `localhost` or `127.0.0.1` (a receiver on the developer's machine). Plain
+ * `http` anywhere else would send signed money events in the clear, and a receiver inside the
+ * network the worker runs in (loopback, private, link-local, a metadata service) would let
+ * whoever holds the API token make the worker send requests there. An IP address is judged in
+ * whatever notation it was written: the URL parser has already turned `0x7f000001`, `2130706433`
+ * and `127.1` into `127.0.0.1`, and `[::ffff:127.0.0.1]` into `[::ffff:7f00:1]`. A host name is
+ * not resolved: one whose DNS points inside is not caught here (and DNS can change after
+ * registration). A user name or password is refused rather than kept: it would be shown in
+ * every listing, and it is not how a receiver authenticates a delivery (the signature is).
  */
 export function receiverUrlProblem(url: string): string | null {
   let parsed: URL;
@@ -38,14 +56,27 @@ export function receiverUrlProblem(url: string): string | null {
   } catch {
     return "must be an absolute URL";
   }
-  if (parsed.protocol === "https:") return null;
-  if (parsed.protocol === "http:" && (parsed.hostname === "localhost" || parsed.hostname === "127.0.0.1")) {
-    return null;
+  if (parsed.username !== "" || parsed.password !== "") return "must not contain a user name or password";
+  // A fully qualified name's final dot names the same host.
+  const host = parsed.hostname.replace(/\.+$/, "");
+  if (parsed.protocol === "http:") {
+    return host === "localhost" || host === "127.0.0.1" ? null : HTTPS_ONLY;
   }
-  return "must be https (or http to localhost or 127.0.0.1)";
+  if (parsed.protocol !== "https:") return HTTPS_ONLY;
+  if (host === "localhost" || INTERNAL_SUFFIXES.some((suffix) => host.endsWith(suffix))) {
+    return "must not name a local or internal host (localhost, .localhost, .local, .internal)";
+  }
+  const address = ipAddressBytes(host.replace(/^\[(.*)\]$/, "$1"));
+  if (address && !isPublicIpAddress(address)) {
+    return "must not be a loopback, private, link-local or otherwise non-public IP address";
+  }
+  return null;
 }
 
-/** Creates an endpoint: the answer is the only time its secret is shown. */
+/**
+ * Creates an endpoint (its URL checked by {@link receiverUrlProblem}, and stored as the URL parser
+ * writes it): the answer is the only time its secret is shown.
+ */
 export async function createWebhook(
   db: Database,
   request: { url: string; events: WebhookEventType[] },
@@ -54,7 +85,7 @@ export async function createWebhook(
     .insert(webhooks)
     .values({
       id: newWebhookId(),
-      url: request.url,
+      url: new URL(request.url).href,
       events: JSON.stringify([...new Set(request.events)]),
       secret: newWebhookSecret(),
       createdAt: new Date().toISOString(),

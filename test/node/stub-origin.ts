@@ -73,8 +73,8 @@ const receiverBoxes = new Map<string, ReceiverBox>();
  * Webhook receivers for the worker's delivery tests: `/webhook-receiver/<box>/<behaviour>` keeps
  * every request in `<box>` (GET `/webhook-receiver/<box>/received` lists them) and answers by
  * `<behaviour>`: `ok` (204), `fail-N` (500 to the box's first N requests, then 200),
- * `status-N` (always N), `redirect` (307 to the box's `ok`), `hang` (never answers) or `huge`
- * (200 and a 100 MB body, written only as fast as it is read).
+ * `status-N` (always N), `redirect` (307 to the box's `ok`), `hang` (never answers), `huge`
+ * (200 and a 100 MB body, written only as fast as it is read) or `huge-N` (the same with status N).
  */
 async function webhookReceiver(request: IncomingMessage, response: ServerResponse, url: URL) {
   const [, , name = "", behaviour = ""] = url.pathname.split("/");
@@ -98,8 +98,9 @@ async function webhookReceiver(request: IncomingMessage, response: ServerRespons
     return response.writeHead(307, { Location: `/webhook-receiver/${name}/ok` }).end();
   }
   if (behaviour === "hang") return; // never answers
-  if (behaviour === "huge") {
-    response.writeHead(200, { "Content-Type": "application/octet-stream" });
+  const huge = /^huge(?:-(\d{3}))?$/.exec(behaviour);
+  if (huge) {
+    response.writeHead(Number(huge[1] ?? 200), { "Content-Type": "application/octet-stream" });
     const chunk = Buffer.alloc(64 * 1024, 120);
     response.on("close", () => {
       box.hugeFinished = response.writableFinished;

@@ -86,14 +86,14 @@ describe("webhook events pruning", () => {
     const done = await task?.(
       { ...env, ...WEBHOOK_BINDINGS },
       undefined as unknown as ExecutionContext,
-      new Date(now),
+      () => new Date(now),
     );
     expect(done).toMatchObject({ deleted: 2 });
     const kept = [oldPending, recent, recentFailed].sort();
     expect(await left(webhookId)).toEqual({ events: kept, deliveries: kept });
 
     // Idempotent: a doubled or later run at the same time finds nothing more.
-    expect(await task?.(env, undefined as unknown as ExecutionContext, new Date(now))).toMatchObject({
+    expect(await task?.(env, undefined as unknown as ExecutionContext, () => new Date(now))).toMatchObject({
       deleted: 0,
     });
     expect((await left(webhookId)).events).toEqual(kept);

@@ -321,7 +321,7 @@ describe("for the dashboard", () => {
       webhook_id: webhook.id,
       attempt: 1,
       status_code: 500,
-      error: "HTTP 500: receiver down",
+      error: "HTTP 500",
       event_type: "link.created",
       event_status: "pending",
       next_attempt_at: expect.any(String),

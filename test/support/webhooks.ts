@@ -10,6 +10,7 @@ import { expect } from "vitest";
 import type { AppBindings } from "../../src/bindings";
 import worker from "../../src/index";
 import { runScheduledJob } from "../../src/jobs/scheduled";
+import { clockFrom } from "../../src/lib/clock";
 import { apiJson } from "./api";
 
 /** Short, so that a hanging receiver left by one test costs the others little. */
@@ -27,7 +28,7 @@ export interface Receiver {
   received(): Promise<{ requests: ReceivedRequest[]; hugeBytesSent: number; hugeFinished: boolean }>;
 }
 
-/** A receiver of its own on the stub origin: `behaviour` is `ok`, `fail-N`, `status-N`, `redirect`, `hang` or `huge`. */
+/** A receiver of its own on the stub origin: `behaviour` is `ok`, `fail-N`, `status-N`, `redirect`, `hang`, `huge` or `huge-N`. */
 export function receiver(behaviour: string): Receiver {
   const base = `${env.ORIGIN_URL}/webhook-receiver/${crypto.randomUUID()}`;
   return {
@@ -50,10 +51,13 @@ export async function createWebhook(url: string, events: string[]): Promise<Crea
   return created.body;
 }
 
-/** The job as the Cron Trigger runs it, at `now` (a later time stands for waiting). */
+/**
+ * The job as the Cron Trigger runs it, at `now` (a later time stands for waiting); its clock then
+ * runs on at the real pace, so each attempt is stamped when it is made.
+ */
 export async function runJob(now = new Date()): Promise<void> {
   const ctx = createExecutionContext();
-  await runScheduledJob({ ...env, ...WEBHOOK_BINDINGS }, ctx, now);
+  await runScheduledJob({ ...env, ...WEBHOOK_BINDINGS }, ctx, clockFrom(now));
   await waitOnExecutionContext(ctx);
 }
 

@@ -238,7 +238,10 @@ export const createWebhookBody = z.strictObject({
         if (problem) ctx.addIssue({ code: "custom", message: problem });
       }),
     ),
-    { description: "https (or http to localhost or 127.0.0.1, for development)" },
+    {
+      description:
+        "https to a public host name or address, without a user name or password (or http to localhost or 127.0.0.1, for development); stored as the URL parser writes it",
+    },
   ),
   events: z
     .array(
@@ -487,7 +490,10 @@ export const deliverySchema = meta(
     event_id: meta(z.string(), { description: "the webhook-id header: the same on every attempt" }),
     attempt: meta(int(), { description: "1 for the first attempt of the event" }),
     status_code: meta(z.nullable(int()), { description: "null: no answer (network error or timeout)" }),
-    error: meta(z.nullable(z.string()), { description: "null when the attempt succeeded (2xx)" }),
+    error: meta(z.nullable(z.string()), {
+      description:
+        "HTTP and the status code for an answer that is not 2xx (its body is never kept), or what went wrong when no answer came; null when the attempt succeeded (2xx)",
+    }),
     duration_ms: int(),
     created_at: timestamp,
   }),
