@@ -4,6 +4,7 @@
  * arithmetic only (BigInt where a product could pass 2^53): no float touches money.
  */
 import * as z from "zod/mini";
+import { MAX_AMOUNT } from "./money";
 
 export type CommissionRule =
   | { kind: "percent" /** hundredths of a percent: `percent:12.5` is 1250 */; basisPoints: bigint }
@@ -41,15 +42,21 @@ export function formatCommissionRule(rule: CommissionRule): string {
 }
 
 export const COMMISSION_RULE_MESSAGE =
-  'must be "percent:N" (0-100, up to two decimals) or "fixed:N" (a whole number of minor units)';
+  'must be "percent:N" (0-100, up to two decimals) or "fixed:N" (a whole number of minor units, at most 100000000000)';
 
-/** A `COMMISSION` value or a link's override, validated and parsed. */
+/**
+ * Whether `text` may be set as a rule (`COMMISSION`, a link's override): a rule, and a fixed amount
+ * bounded as a payment is (src/lib/money.ts), so that a link's fixed commission cannot make the
+ * sums every referrer shares inexact. Rules stored before the bound still parse
+ * ({@link parseCommissionRule}).
+ */
+export function isSettableCommissionRule(text: string): boolean {
+  const rule = text === "none" ? null : parseCommissionRule(text);
+  return rule !== null && (rule.kind !== "fixed" || rule.amount <= MAX_AMOUNT);
+}
+
 export const commissionRuleSchema = z.pipe(
-  z
-    .string()
-    .check(
-      z.refine((text) => text !== "none" && parseCommissionRule(text) !== null, COMMISSION_RULE_MESSAGE),
-    ),
+  z.string().check(z.refine(isSettableCommissionRule, COMMISSION_RULE_MESSAGE)),
   z.transform((text: string) => parseCommissionRule(text) as CommissionRule),
 );
 

@@ -111,3 +111,31 @@ describe("sums at the maximum are exact, and harm no other referrer", () => {
     expect(bigPayout.body.payout).toMatchObject({ amount: total, conversions: 3 });
   });
 });
+
+describe("a fixed commission is bounded as a payment is", () => {
+  it("a link's fixed:N above MAX_AMOUNT: 422 naming commission; at it: taken", async () => {
+    const identifier = `fixed-bound-${crypto.randomUUID().slice(0, 8)}`;
+    expect((await apiJson("/links", { method: "POST", json: { identifier } })).status).toBe(201);
+    const over = await apiJson(`/links/${identifier}`, {
+      method: "PATCH",
+      json: { commission: `fixed:${MAX_AMOUNT + 1}` },
+    });
+    expect(over.status).toBe(422);
+    expect(over.body).toEqual(apiError("validation_failed", /commission/));
+    const at = await apiJson(`/links/${identifier}`, {
+      method: "PATCH",
+      json: { commission: `fixed:${MAX_AMOUNT}` },
+    });
+    expect(at.status).toBe(200);
+    expect(at.body.commission).toBe(`fixed:${MAX_AMOUNT}`);
+  });
+
+  it("COMMISSION=fixed:N above MAX_AMOUNT is a bad setting, named", async () => {
+    const { parseConfig } = await import("../../src/config");
+    expect(() => parseConfig({ COMMISSION: `fixed:${MAX_AMOUNT + 1}` })).toThrow(/COMMISSION must be/);
+    expect(parseConfig({ COMMISSION: `fixed:${MAX_AMOUNT}` }).commission).toEqual({
+      kind: "fixed",
+      amount: MAX_AMOUNT,
+    });
+  });
+});

@@ -9,7 +9,7 @@ import * as z from "zod/mini";
 import { IDENTIFIER } from "../../db/queries/links";
 import { isDay } from "../../db/queries/report-sql.js";
 import { ERROR_CODES } from "../../errors";
-import { COMMISSION_RULE_MESSAGE, parseCommissionRule } from "../../lib/commission";
+import { COMMISSION_RULE_MESSAGE, isSettableCommissionRule } from "../../lib/commission";
 import { MAX_AMOUNT } from "../../lib/money";
 import { textIdCheck } from "../../lib/text-id";
 import { userIdSchema } from "../../lib/user-id";
@@ -78,12 +78,8 @@ export const createLinkBody = z.strictObject({
 
 /** A link's commission override: `percent:N`, `fixed:N`, or null for the `COMMISSION` setting. */
 const commissionText = meta(
-  z
-    .string("must be a string or null")
-    .check(
-      z.refine((text) => text !== "none" && parseCommissionRule(text) !== null, COMMISSION_RULE_MESSAGE),
-    ),
-  { description: "percent:N (0-100, up to two decimals) or fixed:N (minor units)" },
+  z.string("must be a string or null").check(z.refine(isSettableCommissionRule, COMMISSION_RULE_MESSAGE)),
+  { description: "percent:N (0-100, up to two decimals) or fixed:N (minor units, at most 100000000000)" },
 );
 
 export const patchLinkBody = z.strictObject({
