@@ -427,7 +427,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "bad_json" | "unauthorized" | "not_found" | "no_referral" | "method_not_allowed" | "conflict" | "nothing_due" | "payload_too_large" | "validation_failed" | "internal_error" | "misconfigured" | "api_disabled" | "unavailable";
+                code: "bad_json" | "unauthorized" | "not_found" | "no_referral" | "method_not_allowed" | "conflict" | "nothing_due" | "payload_too_large" | "validation_failed" | "internal_error" | "misconfigured" | "api_disabled" | "unavailable" | "not_migrated";
                 /** @description what is wrong; names the field or variable */
                 message: string;
                 /** @description cf-ray, or a generated id: find it in the log */

@@ -20,6 +20,7 @@ const STATUS = {
   misconfigured: 500,
   api_disabled: 503,
   unavailable: 503,
+  not_migrated: 503,
 } as const;
 
 export type ErrorCode = keyof typeof STATUS;

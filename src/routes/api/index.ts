@@ -10,6 +10,7 @@ import { Hono } from "hono/tiny";
 import type { HonoEnv } from "../../app-env";
 import { configOf } from "../../config";
 import { database } from "../../db/client";
+import { EXPECTED_MIGRATIONS, MIGRATE_COMMAND, missingMigrations } from "../../db/migrations";
 import { ApiError, errorResponse } from "../../errors";
 import { errorMessage, log } from "../../lib/log";
 import { requestIdOf } from "../../lib/request-id";
@@ -35,11 +36,22 @@ type Handler = (c: Context<HonoEnv>) => Response | Promise<Response>;
 /** The dashboard is a sub-app of its own (HTML errors, security headers): mounted, not a handler. */
 const HANDLERS: Record<Exclude<RouteName, "dashboard">, Handler> = {
   async health(c) {
+    let missing: string[];
     try {
-      await c.env.DB.prepare("SELECT 1").first();
+      missing = await missingMigrations(c.env.DB);
     } catch (error) {
       log("error", "health_check_failed", { request_id: requestIdOf(c.req.raw), error: errorMessage(error) });
       throw new ApiError("unavailable", "The database does not answer.");
+    }
+    if (missing.length > 0) {
+      log("error", "database_not_migrated", { request_id: requestIdOf(c.req.raw), missing });
+      const which =
+        missing.length === EXPECTED_MIGRATIONS.length ? "was never migrated" : "is not up to date";
+      throw new ApiError(
+        "not_migrated",
+        `The database ${which}: ${missing.length} of ${EXPECTED_MIGRATIONS.length} migrations are missing ` +
+          `(${missing.join(", ")}), so nothing can be recorded. Run: ${MIGRATE_COMMAND}.`,
+      );
     }
     return c.json({ ok: true });
   },
