@@ -109,6 +109,17 @@ try {
   fail(`${error.message} (in ${where}${hint}). Nothing was migrated or deployed.`);
 }
 
+// The committed wrangler.toml's placeholder: `wrangler d1 migrations apply --remote` would otherwise
+// wait a minute and a half at "Resource location: remote" before failing to find it.
+const PLACEHOLDER_ID = /^0{8}-0{4}-0{4}-0{4}-0{12}$/;
+for (const database of config.d1_databases ?? []) {
+  if (!database.database_id || PLACEHOLDER_ID.test(database.database_id)) {
+    fail(
+      `the D1 database ${database.binding} in ${file} has ${database.database_id ? "the placeholder database_id" : "no database_id"}: run \`npx wrangler d1 create ${database.database_name ?? "reflinks"}\` and put the id it prints there. Nothing was migrated or deployed.`,
+    );
+  }
+}
+
 const count = Object.keys(vars).length;
 console.log(
   `✔ config ok: ${count} variable${count === 1 ? "" : "s"} in ${where} pass the worker's checks (secrets are not checked here)`,

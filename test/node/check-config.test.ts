@@ -52,17 +52,24 @@ async function run(
 const check = (args: string[], options?: { cwd?: string; env?: NodeJS.ProcessEnv }) =>
   run(process.execPath, [SCRIPT, ...args], options);
 
+/** The committed database_id, and one as `wrangler d1 create` prints it. */
+const PLACEHOLDER_LINE = 'database_id = "00000000-0000-0000-0000-000000000000"';
+const REAL_ID_LINE = 'database_id = "0f3a8e52-6c1b-4d7e-9a2f-5b8c4d1e7a90"';
+
 let scratch = "";
 let committed = "";
 let counter = 0;
 
-/** The committed wrangler.toml with `from` replaced by `to` (which must be there), in its own dir. */
+/**
+ * The committed wrangler.toml as an owner has it after deploy step 1 (a database id of their own),
+ * with `from` replaced by `to` (which must be there), in its own dir.
+ */
 async function configWith(from: string, to: string, extra = ""): Promise<string> {
   expect(committed).toContain(from);
   const dir = join(scratch, `config-${++counter}`);
   await mkdir(dir);
   const file = join(dir, "wrangler.toml");
-  await writeFile(file, `${committed.replace(from, to)}${extra}`);
+  await writeFile(file, `${committed.replace(PLACEHOLDER_LINE, REAL_ID_LINE).replace(from, to)}${extra}`);
   return file;
 }
 
@@ -76,11 +83,17 @@ afterAll(async () => {
 });
 
 describe("scripts/check-config.mjs", () => {
-  it("passes the committed wrangler.toml, found as wrangler finds it", async () => {
-    const ok = await check([]);
+  it("the committed wrangler.toml, found as wrangler finds it: its vars pass, its placeholder database_id stops the deploy", async () => {
+    const placeholder = await check([]);
+    expect(placeholder.code).toBe(1);
+    expect(placeholder.stderr.trim()).toBe(
+      "✖ the D1 database DB in wrangler.toml has the placeholder database_id: run `npx wrangler d1 create reflinks` and put the id it prints there. Nothing was migrated or deployed.",
+    );
+    const file = await configWith("", "");
+    const ok = await check(["--config", file]);
     expect(ok.stderr).toBe("");
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/^✔ config ok: .*\[vars\] of wrangler\.toml/);
+    expect(ok.stdout).toMatch(/^✔ config ok: .*\[vars\] of .*wrangler\.toml/);
   });
 
   it("reads the wrangler.toml of the current directory when no --config is given", async () => {
@@ -228,6 +241,15 @@ describe("npm run deploy", () => {
       run("npm", ["run", "deploy"], { cwd: project }),
     );
 
+  it("stops at the placeholder database_id, before wrangler runs anything", async () => {
+    const placeholder = await deploy(committed);
+    expect(placeholder.code).not.toBe(0);
+    expect(placeholder.stderr).toContain(
+      "has the placeholder database_id: run `npx wrangler d1 create reflinks`",
+    );
+    expect(`${placeholder.stdout}${placeholder.stderr}`).not.toContain(FAKE_WRANGLER);
+  });
+
   it("stops at a bad var, naming it, before wrangler runs anything", async () => {
     const bad = await deploy(committed.replace('ATTRIBUTION = "last"', 'ATTRIBUTION = "middle"'));
     expect(bad.code).not.toBe(0);
@@ -236,7 +258,7 @@ describe("npm run deploy", () => {
   });
 
   it("with good vars: the check, then the migrations, then the upload", async () => {
-    const ok = await deploy(committed);
+    const ok = await deploy(committed.replace(PLACEHOLDER_LINE, REAL_ID_LINE));
     expect(ok.code).toBe(0);
     const lines = ok.stdout.split("\n");
     const checked = lines.findIndex((line) => line.startsWith("✔ config ok"));
