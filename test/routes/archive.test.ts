@@ -93,7 +93,9 @@ async function expectArchived(s: Awaited<ReturnType<typeof seed>>, totalsBefore:
   ]);
   for (const row of results) {
     expect(row.deleted_at).not.toBeNull();
-    const bytes = await (await env.TEST_ARCHIVE.get(row.object))!.arrayBuffer();
+    const object = await env.TEST_ARCHIVE.get(row.object);
+    if (!object) throw new Error(`${row.object} is missing`);
+    const bytes = await object.arrayBuffer();
     const digest = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)), (b) =>
       b.toString(16).padStart(2, "0"),
     ).join("");
@@ -130,9 +132,9 @@ describe("ARCHIVE_AFTER_DAYS", () => {
       consented: true,
       confirmed_at: null,
     });
-    expect((rows.find((row) => row.id === s.hits[0]?.id)?.created_at as Date).toISOString()).toBe(
-      s.hits[0]?.createdAt,
-    );
+    const first = rows.find((row) => row.id === s.hits[0]?.id);
+    expect(first?.created_at).toBeInstanceOf(Date);
+    expect((first?.created_at as Date).toISOString()).toBe(s.hits[0]?.createdAt);
 
     // The reports keep the counts; distinct visitors over archived days are unknown, not guessed.
     const daily = await apiJson(`/reports/daily?link=${s.link.identifier}`);

@@ -117,7 +117,10 @@ describe("link_daily_totals", () => {
           );
           // Each write picks hits from the list, so the same hit is often written more than once.
           for (const [path, start, length] of writes) {
-            const chosen = Array.from({ length: length + 1 }, (_, i) => hits[(start + i) % hits.length]!);
+            const chosen = Array.from(
+              { length: length + 1 },
+              (_, i) => hits[(start + i) % hits.length],
+            ).filter((h): h is NewReferralHit => h !== undefined);
             if (path === "direct") for (const h of chosen) await insertHit(env.DB, h, dedupeSeconds);
             else await insertHits(db, chosen, dedupeSeconds);
           }

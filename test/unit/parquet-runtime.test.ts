@@ -24,7 +24,8 @@ it("writes a Parquet file in workerd that hyparquet reads back from R2", async (
   pq.finish();
   await env.TEST_ARCHIVE.put("smoke/part-0.parquet", writer.getBuffer());
   const object = await env.TEST_ARCHIVE.get("smoke/part-0.parquet");
-  const file = await object!.arrayBuffer();
+  if (!object) throw new Error("the object was not stored");
+  const file = await object.arrayBuffer();
   expect(Number(parquetMetadata(file).num_rows)).toBe(3);
   expect(await parquetReadObjects({ file })).toEqual([
     { id: "a", n: 1 },
