@@ -31,6 +31,9 @@ export default defineConfig({
               // pass it as HITS_QUEUE use queue mode; its consumer is the worker's own handler.
               // An empty database of its own, for the test that upgrades an old schema (migrations.test.ts).
               d1Databases: ["MIGRATION_TEST_DB"],
+              // The archive's bucket (ARCHIVE_AFTER_DAYS): bound under another name, so that only
+              // the tests that pass it as ARCHIVE archive anything.
+              r2Buckets: ["TEST_ARCHIVE"],
               queueProducers: { TEST_HITS_QUEUE: { queueName: "reflinks-hits-test" } },
               queueConsumers: { "reflinks-hits-test": { maxBatchSize: 10, maxBatchTimeout: 0.05 } },
             },

@@ -515,8 +515,10 @@ export interface components {
             hits: number;
             /** @description hits that are not duplicates (DEDUPE_SECONDS) */
             unique_hits: number;
-            visitors: number;
-            users: number;
+            /** @description null when a day it covers is archived (ARCHIVE_AFTER_DAYS) */
+            visitors: number | null;
+            /** @description null when a day it covers is archived (ARCHIVE_AFTER_DAYS) */
+            users: number | null;
             confirmed: number;
         };
         Webhook: {
@@ -1375,8 +1377,10 @@ export interface operations {
                             hits: number;
                             /** @description hits that are not duplicates (DEDUPE_SECONDS) */
                             unique_hits: number;
-                            visitors: number;
-                            users: number;
+                            /** @description null when a day it covers is archived (ARCHIVE_AFTER_DAYS) */
+                            visitors: number | null;
+                            /** @description null when a day it covers is archived (ARCHIVE_AFTER_DAYS) */
+                            users: number | null;
                             confirmed: number;
                         }[];
                     };
@@ -1456,7 +1460,8 @@ export interface operations {
                             hits: number;
                             /** @description hits that are not duplicates (DEDUPE_SECONDS) */
                             unique_hits: number;
-                            visitors: number;
+                            /** @description null when a day it covers is archived (ARCHIVE_AFTER_DAYS) */
+                            visitors: number | null;
                             confirmed: number;
                         }[];
                     };

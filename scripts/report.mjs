@@ -209,7 +209,7 @@ function cell(value) {
 
 const number = new Intl.NumberFormat("en-US");
 const conversion = (row) =>
-  row.visitors === 0 ? "—" : `${((100 * row.confirmed) / row.visitors).toFixed(1)}%`;
+  row.visitors === null || row.visitors === 0 ? "—" : `${((100 * row.confirmed) / row.visitors).toFixed(1)}%`;
 const periodText =
   options.from || options.to
     ? `${options.from ?? "the beginning"} to ${options.to ?? "today"} (UTC days)`
@@ -255,8 +255,12 @@ if (rows.length === 0) {
       { title: "owner", value: (row) => cell(row.user_id) },
       { title: "hits", value: (row) => number.format(row.hits), right: true },
       { title: "unique", value: (row) => number.format(row.unique_hits), right: true },
-      { title: "visitors", value: (row) => number.format(row.visitors), right: true },
-      { title: "users", value: (row) => number.format(row.users), right: true },
+      {
+        title: "visitors",
+        value: (row) => (row.visitors === null ? "—" : number.format(row.visitors)),
+        right: true,
+      },
+      { title: "users", value: (row) => (row.users === null ? "—" : number.format(row.users)), right: true },
       { title: "confirmed", value: (row) => number.format(row.confirmed), right: true },
       { title: "conversion", value: conversion, right: true },
     ],

@@ -20,6 +20,8 @@ export interface AppBindings extends Env {
   API_TOKEN?: string;
   /** Secret: HMAC key of the identity cookie. */
   SIGNING_SECRET?: string;
+  /** Optional R2 bucket the scheduled job archives old hits to (`ARCHIVE_AFTER_DAYS`). */
+  ARCHIVE?: R2Bucket;
   /** Milliseconds a webhook delivery attempt may take (default 10000); tests shorten it. */
   WEBHOOK_TIMEOUT_MS?: string;
 }

@@ -47,6 +47,8 @@ export interface Config {
   consent: ConsentRule;
   /** Hits older than this many days lose `ip`, `user_agent` and `http_referer`; 0: kept. */
   retentionDays: number;
+  /** Whole UTC days before today minus this move to the `ARCHIVE` R2 bucket; 0: kept in D1. */
+  archiveAfterDays: number;
   /** Where the dashboard answers (SECURITY.md, "A script on the site driving the dashboard"). */
   dashboardHost: DashboardHost;
 }
@@ -102,6 +104,7 @@ type ConfigVariable =
   | "DEDUPE_SECONDS"
   | "CONSENT"
   | "RETENTION_DAYS"
+  | "ARCHIVE_AFTER_DAYS"
   | "DASHBOARD_HOST";
 
 /** Unset, or set to the empty string: both mean "not configured" for the optional variables. */
@@ -225,6 +228,7 @@ const schema = z.object({
     { kind: "none" } as ConsentRule,
   ),
   RETENTION_DAYS: z._default(wholeNumber(0, 36500), 0),
+  ARCHIVE_AFTER_DAYS: z._default(wholeNumber(0, 36500), 0),
   DASHBOARD_HOST: optional(
     z
       .string()
@@ -270,6 +274,13 @@ export function parseConfig(source: ConfigSource): Config {
       `must name the site's consent cookie, not ${consent.name} (set by reflinks)`,
     );
   }
+  // An archived hit can no longer be confirmed: the archive must wait out the attribution window.
+  if (vars.ARCHIVE_AFTER_DAYS !== 0 && vars.ARCHIVE_AFTER_DAYS < vars.ATTRIBUTION_WINDOW_DAYS) {
+    throw new ConfigError(
+      "ARCHIVE_AFTER_DAYS",
+      `must be 0 (off) or at least ATTRIBUTION_WINDOW_DAYS (${vars.ATTRIBUTION_WINDOW_DAYS})`,
+    );
+  }
   return {
     originUrl: vars.ORIGIN_URL ? new URL(vars.ORIGIN_URL) : null,
     originBase: vars.ORIGIN_URL ? originBaseOf(new URL(vars.ORIGIN_URL)) : null,
@@ -294,6 +305,7 @@ export function parseConfig(source: ConfigSource): Config {
     dedupeSeconds: vars.DEDUPE_SECONDS,
     consent,
     retentionDays: vars.RETENTION_DAYS,
+    archiveAfterDays: vars.ARCHIVE_AFTER_DAYS,
     dashboardHost: vars.DASHBOARD_HOST
       ? (dashboardHostOf(vars.DASHBOARD_HOST) as DashboardHost)
       : { own: false },

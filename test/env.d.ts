@@ -9,6 +9,8 @@ declare global {
       MIGRATION_TEST_DB: D1Database;
       /** Runs per property test (optional; default 200). */
       FC_RUNS?: string;
+      /** An R2 bucket the archive tests pass as `ARCHIVE`. */
+      TEST_ARCHIVE: R2Bucket;
       TEST_HITS_QUEUE: Queue<import("../src/hits/save-hit").QueuedHit>;
       ORIGIN_URL?: string;
       ORIGIN_TIMEOUT_SECONDS?: string;

@@ -9,6 +9,7 @@ import {
   check,
   index,
   integer,
+  primaryKey,
   sqliteTable,
   sqliteView,
   text,
@@ -117,8 +118,58 @@ export const confirmedReferrals = sqliteTable(
   (t) => [
     uniqueIndex("confirmed_referrals_user_event_unique").on(t.userId, t.event),
     index("confirmed_referrals_link_created_idx").on(t.linkId, t.createdAt),
+    // Which hits a referral names: the archive keeps those in D1, and deleting a hit (its link's,
+    // or the archive's) sets this null without reading every referral.
+    index("confirmed_referrals_hit_idx").on(t.hitId),
   ],
 );
+
+/**
+ * Hits and confirmations per link and UTC day (docs/data.md#daily-totals), kept exact by triggers
+ * on `referral_hits` and `confirmed_referrals` (drizzle/0008_daily_totals_backfill.sql): a row is
+ * counted by the very statement that inserts it, on every write path (the referral routes, the
+ * queue consumer, a retry, the Django import, hand-written SQL), and a retried insert that
+ * inserts nothing (`ON CONFLICT DO NOTHING`) counts nothing. The reports read these for whole days,
+ * so a report costs O(days × links), not O(hits); deleting archived hits leaves them as they are.
+ */
+export const linkDailyTotals = sqliteTable(
+  "link_daily_totals",
+  {
+    linkId: integer("link_id")
+      .notNull()
+      .references(() => referralLinks.id, { onDelete: "cascade" }),
+    /** `YYYY-MM-DD`: the UTC day of the hits' and confirmations' `created_at`. */
+    day: text("day").notNull(),
+    hits: integer("hits").notNull().default(0),
+    /** Hits that are not duplicates (`DEDUPE_SECONDS`). */
+    uniqueHits: integer("unique_hits").notNull().default(0),
+    /** Confirmed referrals made that day (by their own `created_at`, not their hit's). */
+    confirmed: integer("confirmed").notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.linkId, t.day] }),
+    // Reports over a period across every link read by day first.
+    index("link_daily_totals_day_idx").on(t.day, t.linkId, t.hits, t.uniqueHits, t.confirmed),
+  ],
+);
+
+/**
+ * The UTC days whose hits were moved to the `ARCHIVE` R2 bucket (docs/scaling.md#the-archive):
+ * recorded after the object was written and read back, before the hits were deleted from D1.
+ */
+export const archivedDays = sqliteTable("archived_days", {
+  /** `YYYY-MM-DD`. */
+  day: text("day").primaryKey(),
+  /** The R2 key: `hits/day=YYYY-MM-DD/part-0.parquet`. */
+  object: text("object").notNull(),
+  /** Hits in the object. */
+  rows: integer("rows").notNull(),
+  /** Lower-case hex SHA-256 of the object. */
+  sha256: text("sha256").notNull(),
+  archivedAt: text("archived_at").notNull(),
+  /** When the last of the object's hits was deleted from D1; null while that is under way. */
+  deletedAt: text("deleted_at"),
+});
 
 /**
  * Users the worker has learned are signed in (a verified `Reflinks-User` header or
@@ -308,50 +359,55 @@ export const webhookDeliveries = sqliteTable(
  */
 const visitorKey = sql`COALESCE('u:' || h.hit_user_id, 'a:' || h.anonymous_id)`;
 
+/** Whether one of link `l`'s days with hits is archived: its distinct counts are then unknown. */
+const linkArchived = sql`EXISTS (SELECT 1 FROM link_daily_totals t JOIN archived_days a ON a.day = t.day
+    WHERE t.link_id = l.id AND t.hits > 0)`;
+
 /**
- * One row per link. Each number is a correlated subquery on `referral_hits_link_created_idx`, so
- * `WHERE identifier = …` reads only that link's index entries; a join to a grouped subquery would
- * aggregate every hit of every link first.
+ * One row per link. `hits`, `unique_hits` and `confirmed` are sums of the link's
+ * `link_daily_totals` rows (O(days)); `visitors` and `users` are distinct counts over its hits
+ * still in D1, each a search of `referral_hits_link_created_idx`, and null when one of the link's
+ * days is archived (docs/scaling.md): the hits that would tell are no longer here.
  */
 export const linkStats = sqliteView("link_stats", {
   identifier: text("identifier").notNull(),
   userId: text("user_id"),
   hits: integer("hits").notNull(),
   uniqueHits: integer("unique_hits").notNull(),
-  visitors: integer("visitors").notNull(),
-  users: integer("users").notNull(),
+  visitors: integer("visitors"),
+  users: integer("users"),
   confirmed: integer("confirmed").notNull(),
 }).as(
   sql`SELECT l.identifier AS identifier, l.user_id AS user_id,
-  (SELECT COUNT(*) FROM referral_hits h WHERE h.link_id = l.id) AS hits,
-  (SELECT COUNT(*) FROM referral_hits h WHERE h.link_id = l.id AND h.duplicate = 0) AS unique_hits,
-  (SELECT COUNT(DISTINCT ${visitorKey}) FROM referral_hits h WHERE h.link_id = l.id) AS visitors,
-  (SELECT COUNT(DISTINCT h.hit_user_id) FROM referral_hits h WHERE h.link_id = l.id) AS users,
-  (SELECT COUNT(*) FROM confirmed_referrals c WHERE c.link_id = l.id) AS confirmed
+  (SELECT COALESCE(SUM(t.hits), 0) FROM link_daily_totals t WHERE t.link_id = l.id) AS hits,
+  (SELECT COALESCE(SUM(t.unique_hits), 0) FROM link_daily_totals t WHERE t.link_id = l.id) AS unique_hits,
+  CASE WHEN ${linkArchived} THEN NULL
+    ELSE (SELECT COUNT(DISTINCT ${visitorKey}) FROM referral_hits h WHERE h.link_id = l.id) END AS visitors,
+  CASE WHEN ${linkArchived} THEN NULL
+    ELSE (SELECT COUNT(DISTINCT h.hit_user_id) FROM referral_hits h WHERE h.link_id = l.id) END AS users,
+  (SELECT COALESCE(SUM(t.confirmed), 0) FROM link_daily_totals t WHERE t.link_id = l.id) AS confirmed
 FROM referral_links l`,
 );
 
-/** Hits by the day they happened; confirmations by the day they were made. */
+/**
+ * Hits by the day they happened; confirmations by the day they were made: the `link_daily_totals`
+ * rows, with the day's distinct visitors over its hits in D1 (null for an archived day).
+ */
 export const dailyHits = sqliteView("daily_hits", {
   day: text("day").notNull(),
   identifier: text("identifier").notNull(),
   hits: integer("hits").notNull(),
   uniqueHits: integer("unique_hits").notNull(),
-  visitors: integer("visitors").notNull(),
+  visitors: integer("visitors"),
   confirmed: integer("confirmed").notNull(),
 }).as(
-  sql`SELECT d.day AS day, l.identifier AS identifier, SUM(d.hits) AS hits,
-  SUM(d.unique_hits) AS unique_hits, SUM(d.visitors) AS visitors, SUM(d.confirmed) AS confirmed
-FROM (
-  SELECT substr(h.created_at, 1, 10) AS day, h.link_id AS link_id, COUNT(*) AS hits,
-    SUM(CASE WHEN h.duplicate = 0 THEN 1 ELSE 0 END) AS unique_hits,
-    COUNT(DISTINCT ${visitorKey}) AS visitors, 0 AS confirmed
-  FROM referral_hits h GROUP BY 1, 2
-  UNION ALL
-  SELECT substr(c.created_at, 1, 10), c.link_id, 0, 0, 0, COUNT(*)
-  FROM confirmed_referrals c GROUP BY 1, 2
-) d JOIN referral_links l ON l.id = d.link_id
-GROUP BY d.day, d.link_id`,
+  sql`SELECT t.day AS day, l.identifier AS identifier, t.hits AS hits, t.unique_hits AS unique_hits,
+  CASE WHEN EXISTS (SELECT 1 FROM archived_days a WHERE a.day = t.day) THEN NULL
+    ELSE (SELECT COUNT(DISTINCT ${visitorKey}) FROM referral_hits h WHERE h.link_id = t.link_id
+      AND h.created_at >= t.day AND h.created_at < date(t.day, '+1 day')) END AS visitors,
+  t.confirmed AS confirmed
+FROM link_daily_totals t JOIN referral_links l ON l.id = t.link_id
+WHERE t.hits > 0 OR t.confirmed > 0`,
 );
 
 /** The moment of reading, as stored timestamps are written: `pending` past it reads as approved. */
@@ -406,3 +462,5 @@ export type Payout = typeof payouts.$inferSelect;
 export type Webhook = typeof webhooks.$inferSelect;
 export type WebhookEvent = typeof webhookEvents.$inferSelect;
 export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;
+export type LinkDailyTotal = typeof linkDailyTotals.$inferSelect;
+export type ArchivedDay = typeof archivedDays.$inferSelect;

@@ -7,6 +7,7 @@ import type { AppBindings } from "../bindings";
 import { type Clock, systemClock } from "../lib/clock";
 import { errorMessage, log } from "../lib/log";
 import { approveEndedHolds, deliverDueEvents } from "../webhooks";
+import { archiveOldDays } from "./archive";
 import { applyRetention } from "./retention";
 import { pruneWebhookEvents } from "./webhook-events-pruning";
 
@@ -21,11 +22,13 @@ export type ScheduledTask = (
   clock: Clock,
 ) => Promise<Record<string, number>>;
 
-/** The tasks, in the order they run. Webhook retries, approvals, retention and the pruning of old webhook events register here. */
+/** The tasks, in the order they run. Webhook retries, approvals, the archive, retention and the pruning of old webhook events register here. */
 export const SCHEDULED_TASKS: Record<string, ScheduledTask> = {
   // Approvals first: their conversion.approved events are then sent by the same run.
   conversion_approvals: (bindings, _ctx, clock) => approveEndedHolds(bindings, clock()),
   webhook_deliveries: (bindings, _ctx, clock) => deliverDueEvents(bindings, clock),
+  // Before retention: the archive holds no personal field, so the order changes nothing it writes.
+  archive: (bindings, _ctx, clock) => archiveOldDays(bindings, clock),
   retention: (bindings, _ctx, clock) => applyRetention(bindings, clock()),
   // After the deliveries: an event is only deleted once it is done with, and long after.
   webhook_events_pruning: (bindings, _ctx, clock) => pruneWebhookEvents(bindings, clock()),

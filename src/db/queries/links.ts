@@ -97,8 +97,9 @@ export interface LinkStats {
   hits: number;
   /** Hits that are not duplicates (`DEDUPE_SECONDS`). */
   unique_hits: number;
-  visitors: number;
-  users: number;
+  /** Distinct counts over the hits in D1: null when one of the days they cover is archived. */
+  visitors: number | null;
+  users: number | null;
   confirmed: number;
 }
 

@@ -13,9 +13,6 @@
 /** A visitor: the user when the hit has one, else the browser's anonymous id (as in the views). */
 const VISITOR = "COALESCE('u:' || h.hit_user_id, 'a:' || h.anonymous_id)";
 
-/** Hits that are not duplicates (`DEDUPE_SECONDS`), as the views' `unique_hits` counts them. */
-const UNIQUE = "COALESCE(SUM(CASE WHEN h.duplicate = 0 THEN 1 ELSE 0 END), 0)";
-
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const LAST_DAY = "9999-12-31";
 
@@ -74,10 +71,27 @@ function page(options, params) {
   return sql;
 }
 
+/** The period as conditions on a `YYYY-MM-DD` column (`link_daily_totals.day`, `archived_days.day`). */
+function dayConditions(column, period, params) {
+  const conditions = [];
+  if (period.from !== undefined) {
+    params.push(period.from);
+    conditions.push(`${column} >= ?${params.length}`);
+  }
+  if (period.to !== undefined) {
+    params.push(period.to);
+    conditions.push(`${column} <= ?${params.length}`);
+  }
+  return conditions;
+}
+
 /**
  * The link report: one row per link, most hits first (ties by identifier). Without a period it is
- * the `link_stats` view itself; with one, the same correlated subqueries restricted to it, each a
- * search of `referral_hits_link_created_idx` by link and time.
+ * the `link_stats` view itself; with one, the same numbers restricted to it: `hits`, `unique_hits`
+ * and `confirmed` summed from the link's `link_daily_totals` rows of the period (O(days)),
+ * `visitors` and `users` counted over its hits in D1 (a search of
+ * `referral_hits_link_created_idx` by link and time), null when one of the link's days in the
+ * period is archived (docs/scaling.md).
  */
 export function linkReportQuery(options = {}) {
   const params = [];
@@ -86,75 +100,95 @@ export function linkReportQuery(options = {}) {
     const sql = `SELECT identifier, user_id, hits, unique_hits, visitors, users, confirmed FROM link_stats${order}`;
     return { sql: sql + page(options, params), params };
   }
-  const hitPeriod = periodConditions("h.created_at", options, params).map((c) => ` AND ${c}`);
-  const hitsOfLink = `FROM referral_hits h WHERE h.link_id = l.id${hitPeriod.join("")}`;
-  // Both bounds were pushed once and are numbered: the confirmations reuse them.
-  const confirmedPeriod = hitPeriod.map((c) => c.replace("h.created_at", "c.created_at")).join("");
+  const days = dayConditions("t.day", options, params)
+    .map((c) => ` AND ${c}`)
+    .join("");
+  const hitsOfLink = `FROM referral_hits h WHERE h.link_id = l.id${periodConditions(
+    "h.created_at",
+    options,
+    params,
+  )
+    .map((c) => ` AND ${c}`)
+    .join("")}`;
+  const totals = (column) =>
+    `(SELECT COALESCE(SUM(t.${column}), 0) FROM link_daily_totals t WHERE t.link_id = l.id${days})`;
+  const archived =
+    "EXISTS (SELECT 1 FROM link_daily_totals t JOIN archived_days a ON a.day = t.day " +
+    `WHERE t.link_id = l.id AND t.hits > 0${days})`;
   const sql =
     "SELECT l.identifier AS identifier, l.user_id AS user_id, " +
-    `(SELECT COUNT(*) ${hitsOfLink}) AS hits, ` +
-    `(SELECT COUNT(*) ${hitsOfLink} AND h.duplicate = 0) AS unique_hits, ` +
-    `(SELECT COUNT(DISTINCT ${VISITOR}) ${hitsOfLink}) AS visitors, ` +
-    `(SELECT COUNT(DISTINCT h.hit_user_id) ${hitsOfLink}) AS users, ` +
-    `(SELECT COUNT(*) FROM confirmed_referrals c WHERE c.link_id = l.id${confirmedPeriod}) AS confirmed ` +
+    `${totals("hits")} AS hits, ${totals("unique_hits")} AS unique_hits, ` +
+    `CASE WHEN ${archived} THEN NULL ELSE (SELECT COUNT(DISTINCT ${VISITOR}) ${hitsOfLink}) END AS visitors, ` +
+    `CASE WHEN ${archived} THEN NULL ELSE (SELECT COUNT(DISTINCT h.hit_user_id) ${hitsOfLink}) END AS users, ` +
+    `${totals("confirmed")} AS confirmed ` +
     `FROM referral_links l${order}`;
   return { sql: sql + page(options, params), params };
 }
 
 /**
- * The WHERE conditions on hits (`h`) and confirmations (`c`) for a link (`linkId`) and a period,
- * with their bound parameters.
+ * The conditions on totals (`t`), hits (`h`) and archived days (`a`) for a link (`linkId`) and a
+ * period, with their bound parameters.
  */
 function scopeConditions(options) {
   const params = [];
+  const totalConditions = [];
   const hitConditions = [];
-  const confirmedConditions = [];
   if (options.linkId !== undefined) {
     params.push(options.linkId);
+    totalConditions.push(`t.link_id = ?${params.length}`);
     hitConditions.push(`h.link_id = ?${params.length}`);
-    confirmedConditions.push(`c.link_id = ?${params.length}`);
-  } else {
-    // As the view's join does: a confirmation outlives its deleted link, but not in the reports.
-    confirmedConditions.push("c.link_id IN (SELECT id FROM referral_links)");
   }
-  const period = periodConditions("h.created_at", options, params);
-  hitConditions.push(...period);
-  confirmedConditions.push(...period.map((c) => c.replace("h.created_at", "c.created_at")));
-  return { params, hitConditions, confirmedConditions };
+  const days = dayConditions("t.day", options, params);
+  totalConditions.push(...days);
+  const archivedConditions = days.map((c) => c.replace("t.day", "a.day"));
+  hitConditions.push(...periodConditions("h.created_at", options, params));
+  return { params, totalConditions, hitConditions, archivedConditions };
 }
 
 /**
  * Hits, visitors and confirmations per day, oldest first; only days with a hit or a confirmation.
- * For one link (`linkId`) the rows are that link's rows of the `daily_hits` view. Across every link,
- * `hits` and `confirmed` are the sums of the view's rows of the day, and `visitors` counts each
- * visitor once that day, whichever links they used.
+ * `hits`, `unique_hits` and `confirmed` are sums of the day's `link_daily_totals` rows (of one
+ * link, `linkId`, or of all); `visitors` counts each visitor once that day, whichever links they
+ * used, over the day's hits in D1: null for an archived day.
  */
 export function dailyReportQuery(options = {}) {
-  const { params, hitConditions, confirmedConditions } = scopeConditions(options);
+  const params = [];
+  const totalConditions = [];
+  if (options.linkId !== undefined) {
+    params.push(options.linkId);
+    totalConditions.push("t.link_id = ?1");
+  }
+  totalConditions.push(...dayConditions("t.day", options, params));
+  const link = options.linkId === undefined ? "" : " AND h.link_id = ?1";
   const sql =
-    "SELECT day, SUM(hits) AS hits, SUM(unique_hits) AS unique_hits, SUM(visitors) AS visitors, " +
-    "SUM(confirmed) AS confirmed FROM (" +
-    `SELECT substr(h.created_at, 1, 10) AS day, COUNT(*) AS hits, ${UNIQUE} AS unique_hits, ` +
-    `COUNT(DISTINCT ${VISITOR}) AS visitors, ` +
-    `0 AS confirmed FROM referral_hits h${where(hitConditions)} GROUP BY 1 ` +
-    "UNION ALL SELECT substr(c.created_at, 1, 10), 0, 0, 0, COUNT(*) " +
-    `FROM confirmed_referrals c${where(confirmedConditions)} GROUP BY 1` +
-    ") GROUP BY day ORDER BY day";
+    "SELECT t.day AS day, SUM(t.hits) AS hits, SUM(t.unique_hits) AS unique_hits, " +
+    "CASE WHEN EXISTS (SELECT 1 FROM archived_days a WHERE a.day = t.day) THEN NULL " +
+    `ELSE (SELECT COUNT(DISTINCT ${VISITOR}) FROM referral_hits h WHERE h.created_at >= t.day ` +
+    `AND h.created_at < date(t.day, '+1 day')${link}) END AS visitors, ` +
+    `SUM(t.confirmed) AS confirmed FROM link_daily_totals t${where(totalConditions)} ` +
+    "GROUP BY t.day HAVING SUM(t.hits) > 0 OR SUM(t.confirmed) > 0 ORDER BY t.day";
   return { sql, params };
 }
 
 /**
- * One row of totals for a period (and a link): hits, distinct visitors and users over the whole
- * period, and confirmations, as one `link_stats` row would count them.
+ * One row of totals for a period (and a link): hits and confirmations summed from
+ * `link_daily_totals`; distinct visitors and users over the period's hits in D1, as one
+ * `link_stats` row would count them, or null when a day of the period with hits is archived.
  */
 export function totalsQuery(options = {}) {
-  const { params, hitConditions, confirmedConditions } = scopeConditions(options);
+  const { params, totalConditions, hitConditions, archivedConditions } = scopeConditions(options);
+  const totals = `FROM link_daily_totals t${where(totalConditions)}`;
   const hits = `FROM referral_hits h${where(hitConditions)}`;
+  // An archived day counts when this scope has hits on it.
+  const archived =
+    `EXISTS (SELECT 1 FROM archived_days a JOIN link_daily_totals t2 ON t2.day = a.day AND t2.hits > 0` +
+    `${options.linkId === undefined ? "" : ` AND t2.link_id = ?1`}${where(archivedConditions)})`;
   const sql =
-    `SELECT (SELECT COUNT(*) ${hits}) AS hits, (SELECT ${UNIQUE} ${hits}) AS unique_hits, ` +
-    `(SELECT COUNT(DISTINCT ${VISITOR}) ${hits}) AS visitors, ` +
-    `(SELECT COUNT(DISTINCT h.hit_user_id) ${hits}) AS users, ` +
-    `(SELECT COUNT(*) FROM confirmed_referrals c${where(confirmedConditions)}) AS confirmed`;
+    `SELECT (SELECT COALESCE(SUM(t.hits), 0) ${totals}) AS hits, ` +
+    `(SELECT COALESCE(SUM(t.unique_hits), 0) ${totals}) AS unique_hits, ` +
+    `CASE WHEN ${archived} THEN NULL ELSE (SELECT COUNT(DISTINCT ${VISITOR}) ${hits}) END AS visitors, ` +
+    `CASE WHEN ${archived} THEN NULL ELSE (SELECT COUNT(DISTINCT h.hit_user_id) ${hits}) END AS users, ` +
+    `(SELECT COALESCE(SUM(t.confirmed), 0) ${totals}) AS confirmed`;
   return { sql, params };
 }
 

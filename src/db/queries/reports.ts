@@ -30,8 +30,9 @@ export interface LinkReportRow {
   hits: number;
   /** Hits that are not duplicates (`DEDUPE_SECONDS`). */
   unique_hits: number;
-  visitors: number;
-  users: number;
+  /** Null when one of the link's days in the period is archived. */
+  visitors: number | null;
+  users: number | null;
   confirmed: number;
 }
 
@@ -41,7 +42,8 @@ export interface DailyReportRow {
   hits: number;
   /** Hits that are not duplicates (`DEDUPE_SECONDS`). */
   unique_hits: number;
-  visitors: number;
+  /** Null for an archived day. */
+  visitors: number | null;
   confirmed: number;
 }
 

@@ -30,6 +30,9 @@ function meta<T extends z.ZodMiniType>(schema: T, data: z.core.GlobalMeta): T {
 
 /** An integer: a count, an id, an amount of minor units. */
 const int = () => z.number().check(z.int());
+/** A distinct count over hits in D1: null where a day it covers is archived (docs/scaling.md). */
+const distinctCount = () =>
+  meta(z.nullable(int()), { description: "null when a day it covers is archived (ARCHIVE_AFTER_DAYS)" });
 
 const timestamp = meta(z.string(), { description: "ISO-8601 UTC, e.g. 2026-11-24T09:00:00.000Z" });
 
@@ -273,8 +276,8 @@ export const statsSchema = meta(
   z.strictObject({
     hits: int(),
     unique_hits: meta(int(), { description: "hits that are not duplicates (DEDUPE_SECONDS)" }),
-    visitors: int(),
-    users: int(),
+    visitors: distinctCount(),
+    users: distinctCount(),
     confirmed: int(),
   }),
   { id: "Stats" },
@@ -339,8 +342,8 @@ export const linkReportSchema = z.strictObject({
       user_id: z.nullable(z.string()),
       hits: int(),
       unique_hits: meta(int(), { description: "hits that are not duplicates (DEDUPE_SECONDS)" }),
-      visitors: int(),
-      users: int(),
+      visitors: distinctCount(),
+      users: distinctCount(),
       confirmed: int(),
     }),
   ),
@@ -352,7 +355,7 @@ export const dailyReportSchema = z.strictObject({
       day: z.string(),
       hits: int(),
       unique_hits: meta(int(), { description: "hits that are not duplicates (DEDUPE_SECONDS)" }),
-      visitors: int(),
+      visitors: distinctCount(),
       confirmed: int(),
     }),
   ),

@@ -111,11 +111,12 @@ export interface DashboardView {
 const integer = new Intl.NumberFormat("en-US");
 
 /** A count as people read it: `1,234`. */
-export const formatCount = (value: number) => integer.format(value);
+/** A count; null (a distinct count over archived days) is shown as a dash. */
+export const formatCount = (value: number | null) => (value === null ? "—" : integer.format(value));
 
 /** Confirmed referrals per visitor, as a percentage; a dash when there was no visitor. */
-export function conversion(confirmed: number, visitors: number): string {
-  return visitors === 0 ? "—" : `${((100 * confirmed) / visitors).toFixed(1)}%`;
+export function conversion(confirmed: number, visitors: number | null): string {
+  return visitors === null || visitors === 0 ? "—" : `${((100 * confirmed) / visitors).toFixed(1)}%`;
 }
 
 /** `2026-11-24T09:00:00.000Z` as `2026-11-24 09:00:00` (the page says the times are UTC). */

@@ -1,0 +1,165 @@
+#!/usr/bin/env node
+// The `scale` scenario (docs/scaling.md#figures): a year of hits in one local D1, the reports a
+// dashboard asks for timed through the worker's own API, then the archive job's throughput.
+//
+//   node bench/scale.mjs                 1,000,000 hits over 365 days and 200 links
+//   node bench/scale.mjs --hits 10000000
+//
+// The worker runs as `wrangler deploy` would bundle it, in Miniflare (the workerd `wrangler dev`
+// uses), with a local D1 and R2; the hits are seeded inside D1 with one recursive INSERT (then
+// ANALYZE), the totals by the migration's backfill.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { Miniflare } from "miniflare";
+
+const { values: args } = parseArgs({
+  options: {
+    hits: { type: "string", default: "1000000" },
+    links: { type: "string", default: "200" },
+    "archive-runs": { type: "string", default: "5" },
+  },
+});
+const HITS = Number(args.hits);
+const LINKS = Number(args.links);
+const DAYS = 365;
+const TOKEN = "scale-bench-token";
+const root = path.resolve(import.meta.dirname, "..");
+const out = mkdtempSync(path.join(tmpdir(), "reflinks-scale-"));
+const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
+
+execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", out], { cwd: root, stdio: "ignore" });
+const now = new Date();
+const mf = new Miniflare({
+  modules: true,
+  scriptPath: path.join(out, "index.js"),
+  modulesRoot: out,
+  compatibilityDate: "2026-04-20",
+  d1Databases: ["DB"],
+  r2Buckets: ["ARCHIVE"],
+  bindings: {
+    API_TOKEN: TOKEN,
+    ARCHIVE_AFTER_DAYS: "90",
+    ATTRIBUTION_WINDOW_DAYS: "90",
+    DASHBOARD_HOST: "localhost",
+  },
+  d1Persist: path.join(out, "d1"),
+  r2Persist: path.join(out, "r2"),
+});
+try {
+  const db = await mf.getD1Database("DB");
+  const migrations = readdirSync(path.join(root, "drizzle"))
+    .filter((f) => f.endsWith(".sql"))
+    .sort();
+  const seedBefore = migrations.filter((f) => f < "0008");
+  const apply = async (files) => {
+    for (const file of files) {
+      for (const statement of readFileSync(path.join(root, "drizzle", file), "utf8").split(
+        "--> statement-breakpoint",
+      )) {
+        if (statement.trim()) await db.prepare(statement).run();
+      }
+    }
+  };
+  await apply(seedBefore);
+  const start = new Date(
+    Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - DAYS * 86_400_000,
+  );
+  let t = process.hrtime.bigint();
+  await db
+    .prepare(
+      `INSERT INTO referral_links (identifier, user_id, disabled, created_at, updated_at)
+     WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${LINKS})
+     SELECT 'scale-' || i, 'owner-' || (i % 50), 0, '${start.toISOString()}', '${start.toISOString()}' FROM n`,
+    )
+    .run();
+  // Hits spread evenly over the year, links skewed (link i gets a share ∝ 1/i), visitors reused.
+  const chunk = 250_000;
+  for (let done = 0; done < HITS; done += chunk) {
+    const n = Math.min(chunk, HITS - done);
+    await db
+      .prepare(
+        `INSERT INTO referral_hits (id, link_id, anonymous_id, authenticated, hit_user_id, next, duplicate, created_at, updated_at)
+       WITH RECURSIVE n(i) AS (SELECT ${done + 1} UNION ALL SELECT i + 1 FROM n WHERE i < ${done + n})
+       SELECT printf('%08x-0000-4000-8000-%012x', i, i), 1 + (abs(random()) % ${LINKS}) * (abs(random()) % ${LINKS}) / ${LINKS},
+         'anon-' || (abs(random()) % ${Math.max(1, Math.floor(HITS / 3))}), 0,
+         CASE WHEN i % 10 = 0 THEN 'user-' || (i % 20000) END, '/', (i % 4 = 0),
+         strftime('%Y-%m-%dT%H:%M:%fZ', '${start.toISOString()}', '+' || CAST((i - 1) * ${(DAYS * 86400) / HITS} AS INTEGER) || ' seconds'),
+         strftime('%Y-%m-%dT%H:%M:%fZ', '${start.toISOString()}', '+' || CAST((i - 1) * ${(DAYS * 86400) / HITS} AS INTEGER) || ' seconds')
+       FROM n`,
+      )
+      .run();
+  }
+  const seedMs = ms(t);
+  t = process.hrtime.bigint();
+  await apply(migrations.filter((f) => f >= "0008"));
+  const backfillMs = ms(t);
+  await db.prepare("ANALYZE").run();
+
+  const from = start.toISOString().slice(0, 10);
+  const to = now.toISOString().slice(0, 10);
+  const request = async (p) => {
+    const started = process.hrtime.bigint();
+    const res = await mf.dispatchFetch(`http://localhost${p}`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    const body = await res.text();
+    if (res.status !== 200) throw new Error(`${p}: ${res.status} ${body.slice(0, 200)}`);
+    return ms(started);
+  };
+  const median = async (p, runs = 5) => {
+    await request(p);
+    const times = [];
+    for (let i = 0; i < runs; i++) times.push(await request(p));
+    return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
+  };
+  const reports = async (label) => {
+    console.log(`  ${label}`);
+    for (const [name, p] of [
+      ["/reports/links, the year", `/_reflinks/reports/links?from=${from}&to=${to}`],
+      ["/reports/links, all time (link_stats)", "/_reflinks/reports/links"],
+      ["/reports/daily, one link, the year", `/_reflinks/reports/daily?link=scale-7&from=${from}&to=${to}`],
+      ["/reports/daily, all links, the year", `/_reflinks/reports/daily?from=${from}&to=${to}`],
+    ]) {
+      console.log(`    ${name.padEnd(42)} ${(await median(p)).toFixed(1).padStart(8)} ms`);
+    }
+  };
+  console.log(
+    `scale: ${HITS.toLocaleString("en")} hits, ${LINKS} links, ${DAYS} days (seeded in ${(seedMs / 1000).toFixed(1)} s, totals backfilled in ${(backfillMs / 1000).toFixed(1)} s)`,
+  );
+  await reports("every hit in D1");
+
+  const worker = await mf.getWorker();
+  let archived = 0;
+  let deleted = 0;
+  t = process.hrtime.bigint();
+  for (let run = 0; run < Number(args["archive-runs"]); run++) {
+    await worker.scheduled({ scheduledTime: now, cron: "* * * * *" });
+  }
+  const archiveMs = ms(t);
+  const row = await db
+    .prepare("SELECT COALESCE(SUM(rows), 0) AS hits, COUNT(*) AS days FROM archived_days")
+    .first();
+  archived = row.hits;
+  const left = await db.prepare("SELECT COUNT(*) AS n FROM referral_hits").first();
+  deleted = HITS - left.n;
+  console.log(
+    `  archive job: ${args["archive-runs"]} runs, ${row.days} days, ${archived.toLocaleString("en")} hits written, ` +
+      `${deleted.toLocaleString("en")} deleted in ${(archiveMs / 1000).toFixed(1)} s: ` +
+      `${Math.round(archived / (archiveMs / 1000)).toLocaleString("en")} hits/s written and deleted (whole runs)`,
+  );
+  // The days before the window, as if the archive had caught up: visitors and users are then null.
+  await db
+    .prepare(
+      `INSERT INTO archived_days (day, object, rows, sha256, archived_at, deleted_at)
+     SELECT DISTINCT day, 'hits/day=' || day || '/part-0.parquet', 0, '', '${now.toISOString()}', '${now.toISOString()}'
+     FROM link_daily_totals WHERE day < date('${to}', '-90 days') ON CONFLICT DO NOTHING`,
+    )
+    .run();
+  await reports("days older than 90 recorded as archived (distinct counts null there)");
+} finally {
+  await mf.dispose();
+  rmSync(out, { recursive: true, force: true });
+}
