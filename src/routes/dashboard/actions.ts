@@ -12,6 +12,7 @@ import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import type * as z from "zod/mini";
 import type { HonoEnv } from "../../app-env";
+import { payoutMinimumOf } from "../../config";
 import { insertLink, updateLink } from "../../db/queries/links";
 import { payReferrer } from "../../db/queries/payouts";
 import { isDay } from "../../db/queries/report-sql.js";
@@ -200,8 +201,10 @@ export const payAction: Action = async (c, form) => {
     referrerUserId: checked.data.referrer_user_id,
     currency: checked.data.currency,
     now: new Date().toISOString(),
+    minimum: payoutMinimumOf(c.var.config, checked.data.currency),
   });
   if (outcome.kind === "nothing_due") return { failed: "nothing_due" };
+  if (outcome.kind === "below_minimum") return { failed: "below_minimum" };
   if (outcome.kind === "key_reused") return { failed: "key_reused" };
   return {
     done: outcome.kind === "created" ? "payout_created" : "payout_existing",

@@ -24,6 +24,7 @@ export const FAILED_CODES = [
   "identifier_taken",
   "link_not_found",
   "nothing_due",
+  "below_minimum",
   "key_reused",
   "event_not_found",
 ] as const;
@@ -122,6 +123,8 @@ export function flashText(outcome: Outcome, facts: OutcomeFacts = {}): string {
       return `Nothing changed: there is no link${link} (any more).`;
     case "nothing_due":
       return "Nothing paid: nothing is due to that referrer in that currency now.";
+    case "below_minimum":
+      return "Nothing paid: what is due to that referrer is less than PAYOUT_MINIMUM for that currency.";
     case "key_reused":
       return "Nothing paid: this form's key was used for another payout. Reload the dashboard.";
     case "event_not_found":
