@@ -9,7 +9,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, apiError, apiJson, uniqueUser } from "../support/api";
-import { converted, dueRow, getConversion, referredUser, reverse } from "../support/money";
+import { converted, dueRow, endHold, getConversion, referredUser, reverse } from "../support/money";
 import { createWebhook, receiver } from "../support/webhooks";
 
 // biome-ignore lint/suspicious/noExplicitAny: the tests assert on the shape.
@@ -101,6 +101,10 @@ describe("PUT /users/:user_id/payout-method", () => {
     [{ type: "wise", email: "ann@example.com" }, "account_name", /required for type wise/],
     [{ type: "paypal", email: "ann@example.com", iban: "DE89370400440532013000" }, "iban", /not used/],
     [{ type: "cheque" }, "type", /paypal, wise or iban/],
+    [{ type: "paypal", email: `${"a".repeat(250)}@example.com` }, "email", /at most 254/],
+    [{ type: "wise", email: "ann@example.com", account_name: "\t=1+1" }, "account_name", /formula/],
+    [{ type: "wise", email: "ann@example.com", account_name: "Ann\rLee" }, "account_name", /control/],
+    [{ type: "paypal", email: "\t=1@example.com" }, "email", /e-mail address/],
     [{ type: "paypal", email: "ann@example.com", note: "x" }, "note", /not a known field/],
   ])("%j: 422 naming %s", async (body, field, message) => {
     const answer = await setMethod(uniqueUser("payee"), body);
@@ -182,6 +186,16 @@ describe("POST /payout-runs", () => {
     expect(byReferrer(bob.referrer)).toMatchObject({ amount: 500, conversions: 1 });
     expect(byReferrer(cy.referrer)).toMatchObject({ amount: 70, conversions: 1 });
     const sorted = (...users: string[]) => users.sort();
+    expect(made.body.run.payouts.map((p: Json) => p.referrer_user_id)).toEqual(
+      sorted(ann.referrer, bob.referrer, cy.referrer),
+    );
+    const stored = await env.DB.prepare("SELECT idempotency_key, run_id FROM payouts WHERE id = ?")
+      .bind(byReferrer(ann.referrer).id)
+      .first();
+    expect(stored).toEqual({
+      idempotency_key: `run:${made.body.run.id}:${ann.referrer}`,
+      run_id: made.body.run.id,
+    });
     expect(made.body.run.missing_method).toEqual({
       paypal: sorted(bob.referrer, cy.referrer),
       wise: sorted(ann.referrer, bob.referrer, cy.referrer),
@@ -225,9 +239,14 @@ describe("POST /payout-runs", () => {
   });
 
   it("nothing due: 409 nothing_due; without a key: 422; a bad currency: 422", async () => {
-    const nothing = await run(uniqueCurrency());
+    const empty = uniqueCurrency();
+    const nothing = await run(empty);
     expect(nothing.status).toBe(409);
     expect(nothing.body).toEqual(apiError("nothing_due"));
+    const stored = await env.DB.prepare("SELECT COUNT(*) AS n FROM payout_runs WHERE currency = ?")
+      .bind(empty)
+      .first<{ n: number }>();
+    expect(stored?.n).toBe(0);
     const keyless = await run(uniqueCurrency(), null);
     expect(keyless.status).toBe(422);
     expect(keyless.body).toEqual(apiError("validation_failed", /Idempotency-Key/));
@@ -267,6 +286,34 @@ describe("POST /payout-runs", () => {
       expect.objectContaining({ referrer_user_id: ann.referrer, amount: 160, conversions: 1, clawbacks: 1 }),
     ]);
     expect(await dueRow(ann.referrer, currency)).toBeUndefined();
+  });
+
+  it("a conversion past its hold still stored pending: conversion.approved, then paid by the run", async () => {
+    const currency = uniqueCurrency();
+    const hook = await createWebhook(receiver("ok").url, ["conversion.approved"]);
+    const referrer = uniqueUser("referrer");
+    const { user } = await referredUser({ referrer });
+    const answer = await apiJson("/conversions", {
+      method: "POST",
+      json: { user_id: user, external_id: `inv-${crypto.randomUUID()}`, amount: 1000, currency },
+      bindings: { COMMISSION: "percent:10", HOLD_DAYS: "30" },
+    });
+    const external = answer.body.conversion.external_id;
+    await endHold(external);
+    const made = await run(currency);
+    expect(made.status).toBe(201);
+    const { results } = await env.DB.prepare(
+      "SELECT payload FROM webhook_events WHERE webhook_id = ? AND type = 'conversion.approved'",
+    )
+      .bind(hook.id)
+      .all<{ payload: string }>();
+    expect(results.map((row) => JSON.parse(row.payload).data)).toEqual([
+      expect.objectContaining({ external_id: external, status: "approved", payout_id: null }),
+    ]);
+    expect((await getConversion(external)).body).toMatchObject({
+      status: "paid",
+      payout_id: made.body.run.payouts[0].id,
+    });
   });
 
   it("writes payout.created for each payout in the same batch", async () => {

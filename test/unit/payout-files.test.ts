@@ -238,6 +238,9 @@ describe("payoutFile", () => {
     expect(sepa.body).toContain("<MsgId>reflinks-run-7</MsgId>");
     expect(sepa.body.match(/<CtrlSum>999.99<\/CtrlSum>/g)).toHaveLength(2);
     expect(sepa.body).toContain("<Dt>2026-12-08</Dt>");
+    expect(sepa.body).toContain("<PmtInfId>reflinks-run-7</PmtInfId>");
+    expect(sepa.body).toContain("<ChrgBr>SLEV</ChrgBr>");
+    expect(sepa.body).toContain("<RmtInf><Ustrd>Referral commission, payout 13</Ustrd></RmtInf>");
   });
 
   it("sepa: EUR only", () => {
