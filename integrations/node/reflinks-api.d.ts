@@ -1720,7 +1720,7 @@ export interface operations {
                             paid: number;
                             /** @description minor units: commission taken back by reversals */
                             reversed: number;
-                            /** @description minor units: what POST /payouts would pay now (GET /payouts/due), 0 if nothing */
+                            /** @description minor units: what is due now, 0 if nothing; GET /payouts/due and POST /payouts take it once it reaches PAYOUT_MINIMUM */
                             due: number;
                         }[];
                     };

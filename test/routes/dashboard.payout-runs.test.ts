@@ -117,6 +117,11 @@ describe("a payout run from the dashboard", () => {
     );
     expect(await file.text()).toMatch(/^ann@example\.com,12\.34,QDB,\d+,/);
 
+    const posted = await postForm(path, {});
+    await posted.body?.cancel();
+    expect(posted.status).toBe(405);
+    expect(posted.headers.get("Allow")).toBe("GET, HEAD");
+
     const anonymous = await download(path, null);
     await anonymous.body?.cancel();
     expect(anonymous.status).toBe(401);

@@ -139,6 +139,12 @@ describe("PAYOUT_MINIMUM", () => {
     expect(referrers).not.toContain(small.referrer);
     // Without the setting both are due.
     expect(await dueRow(small.referrer, currency)).toMatchObject({ amount: 499 });
+    // The earnings report shows what is due to every referrer, below the minimum too.
+    const earnings = await apiJson("/reports/earnings", { bindings });
+    expect(earnings.body.rows.find((row: Json) => row.referrer_user_id === small.referrer)).toMatchObject({
+      currency,
+      due: 499,
+    });
   });
 
   it("POST /payouts: 409 below_minimum when something is due but less; 409 nothing_due when nothing is", async () => {

@@ -482,7 +482,8 @@ export const earningsReportSchema = z.strictObject({
       paid: meta(int(), { description: "minor units: commissions paid out, as they were when paid" }),
       reversed: meta(int(), { description: "minor units: commission taken back by reversals" }),
       due: meta(int(), {
-        description: "minor units: what POST /payouts would pay now (GET /payouts/due), 0 if nothing",
+        description:
+          "minor units: what is due now, 0 if nothing; GET /payouts/due and POST /payouts take it once it reaches PAYOUT_MINIMUM",
       }),
     }),
   ),

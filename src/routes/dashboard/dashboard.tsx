@@ -137,7 +137,12 @@ registerAction(dashboard, "/webhooks/:webhook_id/retry", retryAction, refuse);
  * A run's file, as `GET /payout-runs/:id/file` answers it, for the browser: the dashboard's
  * links carry Basic credentials, not the API's bearer token.
  */
-dashboard.get("/payout-runs/:id/file", async (c) => {
+dashboard.all("/payout-runs/:id/file", async (c) => {
+  // Registered for every method, as the actions are, so that another method is a 405 page.
+  if (c.req.method !== "GET" && c.req.method !== "HEAD") {
+    c.header("Allow", "GET, HEAD");
+    return refuse(c, 405, "This address is a download: open it with the dashboard's link.");
+  }
   const { id } = validate(runParams, c.req.param());
   const { format } = validate(runFileQuery, queryOf(c));
   const file = await runFile(c, Number(id), format);
