@@ -14,9 +14,6 @@ export type PayoutFileFormat = (typeof PAYOUT_FILE_FORMATS)[number];
 export const PAYOUT_METHOD_TYPES = ["paypal", "wise", "iban"] as const;
 export type PayoutMethodType = (typeof PAYOUT_METHOD_TYPES)[number];
 
-/** The formats that pay through a method, and the method each needs. */
-export const METHOD_OF_FORMAT = { paypal: "paypal", wise: "wise", sepa: "iban" } as const;
-
 export interface PayoutMethod {
   type: PayoutMethodType;
   email: string | null;
@@ -53,7 +50,7 @@ export interface NoFile {
 export function missingMethods(
   run: RunForFiles,
   methods: ReadonlyMap<string, PayoutMethod>,
-): Record<keyof typeof METHOD_OF_FORMAT, string[]> {
+): Record<"paypal" | "wise" | "sepa", string[]> {
   const missing = (type: PayoutMethodType) =>
     [
       ...new Set(
