@@ -277,6 +277,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/_reflinks/payout-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List payout runs, newest first */
+        get: operations["listPayoutRuns"];
+        put?: never;
+        /** Pay every referrer due at least PAYOUT_MINIMUM in a currency, one payout each, once per Idempotency-Key */
+        post: operations["createPayoutRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/_reflinks/payout-runs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One payout run with its payouts */
+        get: operations["getPayoutRun"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/_reflinks/payout-runs/{id}/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The run's file for PayPal Payouts, Wise batch payments, a SEPA credit transfer (pain.001.001.09), or a CSV of every payout */
+        get: operations["getPayoutRunFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/_reflinks/webhooks": {
         parameters: {
             query?: never;
@@ -381,6 +433,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/_reflinks/users/{user_id}/payout-method": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set how a referrer is paid: PayPal, Wise or a bank account (IBAN) */
+        put: operations["setPayoutMethod"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/_reflinks/dashboard": {
         parameters: {
             query?: never;
@@ -427,7 +496,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "bad_json" | "unauthorized" | "not_found" | "no_referral" | "method_not_allowed" | "conflict" | "nothing_due" | "payload_too_large" | "validation_failed" | "internal_error" | "misconfigured" | "api_disabled" | "unavailable" | "not_migrated";
+                code: "bad_json" | "unauthorized" | "not_found" | "no_referral" | "method_not_allowed" | "conflict" | "nothing_due" | "below_minimum" | "payload_too_large" | "validation_failed" | "unsupported_currency" | "missing_setting" | "amount_too_large" | "internal_error" | "misconfigured" | "api_disabled" | "unavailable" | "not_migrated";
                 /** @description what is wrong; names the field or variable */
                 message: string;
                 /** @description cf-ray, or a generated id: find it in the log */
@@ -487,6 +556,31 @@ export interface components {
             amount: number;
             conversions: number;
             clawbacks: number;
+            /** @description ISO-8601 UTC, e.g. 2026-11-24T09:00:00.000Z */
+            created_at: string;
+        };
+        PayoutMethod: {
+            user_id: string;
+            /** @enum {string} */
+            type: "paypal" | "wise" | "iban";
+            email: string | null;
+            iban: string | null;
+            account_name: string | null;
+            /** @description ISO-8601 UTC, e.g. 2026-11-24T09:00:00.000Z */
+            updated_at: string;
+        };
+        PayoutRun: {
+            id: number;
+            currency: string;
+            /** @description minor units: the sum of its payouts */
+            amount: number;
+            payouts: components["schemas"]["Payout"][];
+            /** @description per file format, the referrers paid in the run whose payout method (as of now) is not of that format: their payouts are not in that file */
+            missing_method: {
+                paypal: string[];
+                wise: string[];
+                sepa: string[];
+            };
             /** @description ISO-8601 UTC, e.g. 2026-11-24T09:00:00.000Z */
             created_at: string;
         };
@@ -1631,7 +1725,7 @@ export interface operations {
                             paid: number;
                             /** @description minor units: commission taken back by reversals */
                             reversed: number;
-                            /** @description minor units: what POST /payouts would pay now (GET /payouts/due), 0 if nothing */
+                            /** @description minor units: what is due now, 0 if nothing; GET /payouts/due and POST /payouts take it once it reaches PAYOUT_MINIMUM */
                             due: number;
                         }[];
                     };
@@ -2315,6 +2409,194 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error: conflict, nothing_due, below_minimum */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal_error, misconfigured */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: api_disabled */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listPayoutRuns: {
+        parameters: {
+            query?: {
+                /** @description 1-200, default 50 */
+                limit?: string;
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of runs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        runs: components["schemas"]["PayoutRun"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Error: unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: method_not_allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal_error, misconfigured */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: api_disabled */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createPayoutRun: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description required, not blank: the same key again answers the same payout, and pays nothing twice */
+                "idempotency-key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description ISO 4217, e.g. EUR */
+                    currency: string;
+                };
+            };
+        };
+        responses: {
+            /** @description This key's run, made earlier */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        run: components["schemas"]["PayoutRun"];
+                    };
+                };
+            };
+            /** @description Paid now */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        run: components["schemas"]["PayoutRun"];
+                    };
+                };
+            };
+            /** @description Error: bad_json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: method_not_allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error: conflict, nothing_due */
             409: {
                 headers: {
@@ -2334,6 +2616,171 @@ export interface operations {
                 };
             };
             /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal_error, misconfigured */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: api_disabled */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getPayoutRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The run */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        run: components["schemas"]["PayoutRun"];
+                    };
+                };
+            };
+            /** @description Error: unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: method_not_allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal_error, misconfigured */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: api_disabled */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getPayoutRunFile: {
+        parameters: {
+            query: {
+                format: "paypal" | "wise" | "sepa" | "csv";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An attachment: CSV (paypal, wise, csv) or XML (sepa); payouts whose referrer has no method of the format are left out */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Error: unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: method_not_allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: nothing_due */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed, unsupported_currency, missing_setting, amount_too_large */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2936,6 +3383,8 @@ export interface operations {
                         };
                         /** @description payouts to the user as a referrer */
                         payouts: components["schemas"]["Payout"][];
+                        /** @description how the user is paid; null: not set */
+                        payout_method: components["schemas"]["PayoutMethod"] | null;
                     };
                 };
             };
@@ -2950,6 +3399,104 @@ export interface operations {
             };
             /** @description Error: method_not_allowed */
             405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal_error, misconfigured */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: api_disabled */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setPayoutMethod: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "paypal" | "wise" | "iban";
+                    /** @description an e-mail address, not starting with =, +, - or @ */
+                    email?: string;
+                    /** @description an IBAN; spaces and lower case are accepted and stored without */
+                    iban?: string;
+                    /** @description the account holder's name, 1-70 characters, not starting with =, +, - or @ */
+                    account_name?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The method as stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutMethod"];
+                };
+            };
+            /** @description Error: bad_json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: method_not_allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -16,6 +16,12 @@ export interface AppBindings extends Env {
   DASHBOARD_HOST?: string;
   /** `percent:N` or `fixed:N`; unset: conversions earn commission 0. */
   COMMISSION?: string;
+  /** Per currency, the smallest payout in minor units (`EUR:5000,USD:5000`); unset: any above 0. */
+  PAYOUT_MINIMUM?: string;
+  /** The account SEPA payout files pay from; unset: no SEPA file. */
+  SEPA_DEBTOR_NAME?: string;
+  SEPA_DEBTOR_IBAN?: string;
+  SEPA_DEBTOR_BIC?: string;
   /** Secret: bearer token for `/_reflinks/*`. */
   API_TOKEN?: string;
   /** Secret: HMAC key of the identity cookie. */

@@ -6,6 +6,9 @@
 import * as z from "zod/mini";
 import { type CommissionRule, commissionRuleSchema } from "./lib/commission";
 import { log } from "./lib/log";
+import { MAX_AMOUNT } from "./lib/money";
+import { isValidIban, normalizeIban } from "./payouts/iban";
+import { sepaText } from "./payouts/sepa-text";
 
 export interface Config {
   /** Base URL of the origin; null: pass the request on with `fetch(request)` (route mode). */
@@ -51,6 +54,10 @@ export interface Config {
   archiveAfterDays: number;
   /** Where the dashboard answers (SECURITY.md, "A script on the site driving the dashboard"). */
   dashboardHost: DashboardHost;
+  /** `PAYOUT_MINIMUM`: the smallest payout per currency, in minor units; a currency not named: 1. */
+  payoutMinimum: ReadonlyMap<string, number>;
+  /** The account a SEPA payout file pays from; each null when unset (docs/payouts.md#sepa). */
+  sepaDebtor: { name: string | null; iban: string | null; bic: string | null };
 }
 
 /**
@@ -105,7 +112,11 @@ type ConfigVariable =
   | "CONSENT"
   | "RETENTION_DAYS"
   | "ARCHIVE_AFTER_DAYS"
-  | "DASHBOARD_HOST";
+  | "DASHBOARD_HOST"
+  | "PAYOUT_MINIMUM"
+  | "SEPA_DEBTOR_NAME"
+  | "SEPA_DEBTOR_IBAN"
+  | "SEPA_DEBTOR_BIC";
 
 /** Unset, or set to the empty string: both mean "not configured" for the optional variables. */
 const optional = <T extends z.ZodMiniType>(schema: T) =>
@@ -239,6 +250,54 @@ const schema = z.object({
         ),
       ),
   ),
+  PAYOUT_MINIMUM: optional(
+    z.pipe(
+      z.string(),
+      z.transform((value: string, ctx) => {
+        const minimums = new Map<string, number>();
+        for (const entry of value.split(",")) {
+          const match = /^\s*([A-Z]{3}):(\d{1,12})\s*$/.exec(entry);
+          const amount = Number(match?.[2]);
+          if (!match?.[1] || amount < 1 || amount > MAX_AMOUNT || minimums.has(match[1])) {
+            ctx.issues.push({
+              code: "custom",
+              message: `must be CURRENCY:AMOUNT pairs, each currency once, amounts whole minor units from 1 to ${MAX_AMOUNT}, like EUR:5000,USD:5000`,
+              input: value,
+            });
+            return z.NEVER;
+          }
+          minimums.set(match[1], amount);
+        }
+        return minimums;
+      }),
+    ),
+  ),
+  SEPA_DEBTOR_NAME: optional(
+    z
+      .string()
+      .check(
+        z.refine(
+          (name) => sepaText(name) !== "" && name.length <= 70,
+          "must be the account holder's name, at most 70 characters, with letters of the SEPA character set",
+        ),
+      ),
+  ),
+  SEPA_DEBTOR_IBAN: optional(
+    z.pipe(
+      z.transform((value: unknown) => (typeof value === "string" ? normalizeIban(value) : value)),
+      z.string().check(z.refine(isValidIban, "must be an IBAN (its check digits did not match)")),
+    ),
+  ),
+  SEPA_DEBTOR_BIC: optional(
+    z
+      .string()
+      .check(
+        z.regex(
+          /^[A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$/,
+          "must be a BIC of 8 or 11 characters, like DEUTDEFF",
+        ),
+      ),
+  ),
 });
 
 /** `host` or `host:port` as the setting gives it, lower-cased; null when it is not one. */
@@ -309,7 +368,18 @@ export function parseConfig(source: ConfigSource): Config {
     dashboardHost: vars.DASHBOARD_HOST
       ? (dashboardHostOf(vars.DASHBOARD_HOST) as DashboardHost)
       : { own: false },
+    payoutMinimum: vars.PAYOUT_MINIMUM ?? new Map(),
+    sepaDebtor: {
+      name: vars.SEPA_DEBTOR_NAME ?? null,
+      iban: vars.SEPA_DEBTOR_IBAN ?? null,
+      bic: vars.SEPA_DEBTOR_BIC ?? null,
+    },
   };
+}
+
+/** The smallest payout in `currency` under `PAYOUT_MINIMUM`, in minor units: 1 when it names none. */
+export function payoutMinimumOf(config: Pick<Config, "payoutMinimum">, currency: string): number {
+  return config.payoutMinimum.get(currency) ?? 1;
 }
 
 function originBaseOf(origin: URL): string {

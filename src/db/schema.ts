@@ -183,8 +183,46 @@ export const reflinksUsers = sqliteTable("reflinks_users", {
 });
 
 /**
+ * Payout runs (docs/payouts.md#payout-runs): every referrer due at least `PAYOUT_MINIMUM` in one
+ * currency paid at once, one payout each (their `run_id`). The idempotency key makes a retried or
+ * doubled `POST /payout-runs` the same run; its amount is the sum of its payouts.
+ */
+export const payoutRuns = sqliteTable(
+  "payout_runs",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    idempotencyKey: text("idempotency_key").notNull(),
+    currency: text("currency").notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("payout_runs_idempotency_key_unique").on(t.idempotencyKey),
+    check("payout_runs_currency_format", sql`${t.currency} GLOB '[A-Z][A-Z][A-Z]'`),
+  ],
+);
+
+/**
+ * How a referrer is paid (docs/payouts.md#payout-methods): personal data, in the export and
+ * deleted by `DELETE /users/:user_id`. `email` for paypal and wise, `iban` and `account_name` for
+ * iban, `account_name` for wise too; the API checks each (an IBAN by its checksum).
+ */
+export const payoutMethods = sqliteTable(
+  "payout_methods",
+  {
+    userId: text("user_id").primaryKey(),
+    type: text("type").notNull(),
+    email: text("email"),
+    iban: text("iban"),
+    accountName: text("account_name"),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [check("payout_methods_type", sql`${t.type} IN ('paypal', 'wise', 'iban')`)],
+);
+
+/**
  * Payouts (docs/money.md#payouts): what a referrer was paid in one currency at once. The
- * idempotency key makes a retried or doubled `POST /payouts` the same payout.
+ * idempotency key makes a retried or doubled `POST /payouts` the same payout; a payout of a run
+ * has the key `run:<run id>:<referrer>` and the run's id.
  */
 export const payouts = sqliteTable(
   "payouts",
@@ -196,10 +234,13 @@ export const payouts = sqliteTable(
     /** Minor units: approved commissions less the clawbacks settled with them; above 0. */
     amount: integer("amount").notNull(),
     createdAt: text("created_at").notNull(),
+    /** The run that made it; null for a payout of `POST /payouts`. */
+    runId: integer("run_id").references(() => payoutRuns.id),
   },
   (t) => [
     uniqueIndex("payouts_idempotency_key_unique").on(t.idempotencyKey),
     index("payouts_referrer_idx").on(t.referrerUserId, t.id),
+    index("payouts_run_idx").on(t.runId, t.referrerUserId),
     check("payouts_amount_positive", sql`${t.amount} > 0`),
     check("payouts_currency_format", sql`${t.currency} GLOB '[A-Z][A-Z][A-Z]'`),
   ],
@@ -459,6 +500,8 @@ export type ReflinksUser = typeof reflinksUsers.$inferSelect;
 export type Conversion = typeof conversions.$inferSelect;
 export type Reversal = typeof reversals.$inferSelect;
 export type Payout = typeof payouts.$inferSelect;
+export type PayoutRun = typeof payoutRuns.$inferSelect;
+export type PayoutMethodRow = typeof payoutMethods.$inferSelect;
 export type Webhook = typeof webhooks.$inferSelect;
 export type WebhookEvent = typeof webhookEvents.$inferSelect;
 export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;

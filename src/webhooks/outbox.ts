@@ -100,6 +100,19 @@ export function payoutCreatedEvent(idempotencyKey: string, now: string): SQL {
   });
 }
 
+/** `payout.created` for every payout of the run of `idempotencyKey` made at `now`. */
+export function payoutCreatedInRunEvents(idempotencyKey: string, now: string): SQL {
+  return outboxInsert({
+    type: "payout.created",
+    from: sql`payouts p JOIN payout_runs run ON run.id = p.run_id`,
+    where: sql`run.idempotency_key = ${idempotencyKey} AND run.created_at = ${now}`,
+    key: sql`p.id`,
+    data: payoutData("p"),
+    timestamp: sql`p.created_at`,
+    now,
+  });
+}
+
 /** `link.created` for the link `identifier` made at `now`; `urlPrefix` as `linkJson` makes `url`. */
 export function linkCreatedEvent(identifier: string, now: string, urlPrefix: string): SQL {
   return outboxInsert({

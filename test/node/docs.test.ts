@@ -187,6 +187,27 @@ describe("citations of the docs in src/", () => {
   });
 });
 
+describe("the settings, in every place that lists them", () => {
+  // The variables the worker reads (src/config.ts's ConfigVariable) against the two tables users
+  // read: docs/configuration.md's and README's (which may name several in one row).
+  const source = read("src/config.ts") ?? "";
+  const union = /type ConfigVariable =([^;]+);/.exec(source)?.[1] ?? "";
+  const variables = [...union.matchAll(/"([A-Z_]+)"/g)].map((match) => match[1] ?? "");
+
+  it("src/config.ts names its variables", () => {
+    expect(variables).toContain("PAYOUT_MINIMUM");
+    expect(variables.length).toBeGreaterThan(20);
+  });
+
+  it.each(["docs/configuration.md", "README.md"])("%s has a table row naming every variable", (file) => {
+    const rows = (read(file) ?? "").split("\n").filter((line) => line.startsWith("| `"));
+    const missing = variables.filter(
+      (variable) => !rows.some((row) => (row.split("|")[1] ?? "").includes(`\`${variable}\``)),
+    );
+    expect(missing).toEqual([]);
+  });
+});
+
 describe("relative Markdown links", () => {
   it.each(DOCS)("every relative link in %s leads to a tracked file and an existing heading", (file) => {
     const text = read(file);

@@ -8,6 +8,7 @@ import { database } from "../../src/db/client";
 import { reverseConversion } from "../../src/db/queries/conversions";
 import { payReferrer } from "../../src/db/queries/payouts";
 import { uniqueUser } from "../support/api";
+import { delayedBatch } from "../support/faults";
 import {
   converted,
   countRows,
@@ -20,21 +21,8 @@ import {
   reverse,
 } from "../support/money";
 
-/** A D1 binding whose `batch` first waits for `before()` (what another call does meanwhile). */
-function delayedBatch(before: () => Promise<unknown>): D1Database {
-  return new Proxy(env.DB, {
-    get(target, property) {
-      if (property === "batch") {
-        return async (statements: D1PreparedStatement[]) => {
-          await before();
-          return target.batch(statements);
-        };
-      }
-      const value = Reflect.get(target, property, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-}
+/** {@link delayedBatch} of the test database. */
+const delayed = (before: () => Promise<unknown>) => delayedBatch(env.DB, before);
 
 describe("POST /payouts with one key, two calls in the same millisecond", () => {
   it("a conversion that becomes due between the winner's batch and the loser's is not put into the winner's payout", async () => {
@@ -51,7 +39,7 @@ describe("POST /payouts with one key, two calls in the same millisecond", () => 
     // winner's, and after a new conversion came in.
     const loser = payReferrer(
       database(
-        delayedBatch(async () => {
+        delayed(async () => {
           await winner;
           late = await converted(user, 5000); // 500, due at once
         }),
@@ -81,7 +69,7 @@ describe("a reversal decides from the conversion as it is when it writes, not as
     let payoutId: number | undefined;
     const outcome = await reverseConversion(
       database(
-        delayedBatch(async () => {
+        delayed(async () => {
           const payout = await pay(referrer, "EUR");
           payoutId = payout.body.payout.id;
         }),
@@ -104,7 +92,7 @@ describe("a reversal decides from the conversion as it is when it writes, not as
     const reversalId = externalId("refund");
     const outcome = await reverseConversion(
       database(
-        delayedBatch(async () => {
+        delayed(async () => {
           expect(
             (await reverse(conversion.external_id, { reversal_id: externalId("refund"), amount: 600 }))
               .status,
@@ -127,9 +115,7 @@ describe("a reversal decides from the conversion as it is when it writes, not as
     const conversion = await converted(user, 1000);
     const outcome = await reverseConversion(
       database(
-        delayedBatch(() =>
-          reverse(conversion.external_id, { reversal_id: externalId("refund"), amount: 300 }),
-        ),
+        delayed(() => reverse(conversion.external_id, { reversal_id: externalId("refund"), amount: 300 })),
       ),
       conversion.id,
       { reversalId: externalId("refund"), amount: undefined, now: new Date().toISOString() },

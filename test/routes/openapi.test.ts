@@ -111,6 +111,12 @@ async function requests(): Promise<Record<RouteName, () => Promise<Response>>> {
       });
     },
     listPayouts: () => api("/payouts?referrer_user_id=doc-owner"),
+    ...(await payoutRunRequests(user)),
+    setPayoutMethod: () =>
+      api("/users/doc-owner/payout-method", {
+        method: "PUT",
+        ...json({ type: "iban", iban: "DE89 3704 0044 0532 0130 00", account_name: "Doc Owner" }),
+      }),
     getUser: () => api("/users/doc-owner"),
     exportUser: () => api("/users/doc-owner/export"),
     eraseUser: () => api("/users/doc-erased", { method: "DELETE" }),
@@ -134,6 +140,38 @@ async function requests(): Promise<Record<RouteName, () => Promise<Response>>> {
       const doomed = await createLink(uniqueIdentifier("doc-doomed"));
       return api(`/links/${doomed.identifier}`, { method: "DELETE" });
     },
+  };
+}
+
+/** A run in a currency of its own (CHF: no other request here pays in it), and its file. */
+async function payoutRunRequests(user: string) {
+  await api("/conversions", {
+    method: "POST",
+    ...json({ user_id: user, external_id: `in_${crypto.randomUUID()}`, amount: 10_000, currency: "CHF" }),
+    bindings: { HOLD_DAYS: "0", COMMISSION: "percent:10" },
+  });
+  const made = await api("/payout-runs", {
+    method: "POST",
+    headers: { "Idempotency-Key": crypto.randomUUID() },
+    ...json({ currency: "CHF" }),
+  });
+  const { run } = await made.json<{ run: { id: number } }>();
+  return {
+    createPayoutRun: async () => {
+      await api("/conversions", {
+        method: "POST",
+        ...json({ user_id: user, external_id: `in_${crypto.randomUUID()}`, amount: 10_000, currency: "CHF" }),
+        bindings: { HOLD_DAYS: "0", COMMISSION: "percent:10" },
+      });
+      return api("/payout-runs", {
+        method: "POST",
+        headers: { "Idempotency-Key": crypto.randomUUID() },
+        ...json({ currency: "CHF" }),
+      });
+    },
+    listPayoutRuns: () => api("/payout-runs?limit=2"),
+    getPayoutRun: () => api(`/payout-runs/${run.id}`),
+    getPayoutRunFile: () => api(`/payout-runs/${run.id}/file?format=csv`),
   };
 }
 

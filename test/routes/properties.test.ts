@@ -8,8 +8,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config";
 import { safeNext } from "../../src/lib/safe-next";
-import { api } from "../support/api";
+import { api, apiJson } from "../support/api";
 import { createLink } from "../support/db";
+import { convert, expectIntegerMoney, referredUser, reverse } from "../support/money";
 import { SITE, send, uniqueIdentifier } from "../support/worker";
 
 const SITE_URL = new URL(SITE);
@@ -286,4 +287,165 @@ describe("properties of the referral model", () => {
       { numRuns: Math.max(30, RUNS / 4) },
     );
   });
+});
+
+type MoneyOperation =
+  | { kind: "convert"; referrer: number; amount: number }
+  | { kind: "reverse"; conversion: number; amount: number | null }
+  | { kind: "pay"; referrer: number }
+  | { kind: "run"; sameKey: boolean };
+
+const moneyOperation: fc.Arbitrary<MoneyOperation> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant("convert" as const),
+      referrer: fc.nat(2),
+      amount: fc.integer({ min: 1, max: 100_000 }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("reverse" as const),
+      conversion: fc.nat(20),
+      amount: fc.option(fc.integer({ min: 1, max: 60_000 }), { nil: null }),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("pay" as const), referrer: fc.nat(2) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("run" as const), sameKey: fc.boolean() }) },
+);
+
+let moneyCurrencies = 0;
+
+describe("properties of money: payouts and payout runs", () => {
+  it(
+    "for any sequence of conversions, refunds, payouts and runs: no commission is paid twice, every sum is exact",
+    SLOW,
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(moneyOperation, { minLength: 1, maxLength: 14 }),
+          fc.constantFrom(null, 500),
+          async (operations, minimum) => {
+            moneyCurrencies += 1;
+            const letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+            // A currency of its own: a run pays everyone due in it.
+            const currency = `S${letters[Math.floor(moneyCurrencies / 26) % 26]}${letters[moneyCurrencies % 26]}`;
+            const bindings = minimum === null ? {} : { PAYOUT_MINIMUM: `${currency}:${minimum}` };
+            const people = [];
+            for (let n = 0; n < 3; n++) people.push(await referredUser());
+            const conversions: string[] = [];
+            /** The payout each conversion was first seen in: it must never change. */
+            const paidIn = new Map<number, number>();
+            const runKeys: string[] = [];
+            const runAnswers = new Map<string, string>();
+
+            for (const op of operations) {
+              if (op.kind === "convert") {
+                const externalId = `p-${crypto.randomUUID()}`;
+                const answer = await convert({
+                  user_id: people[op.referrer]?.user,
+                  external_id: externalId,
+                  amount: op.amount,
+                  currency,
+                });
+                expect(answer.status).toBe(201);
+                conversions.push(externalId);
+              } else if (op.kind === "reverse") {
+                const externalId = conversions[op.conversion % Math.max(conversions.length, 1)];
+                if (externalId === undefined) continue;
+                const answer = await reverse(externalId, {
+                  reversal_id: `r-${crypto.randomUUID()}`,
+                  ...(op.amount === null ? {} : { amount: op.amount }),
+                });
+                expect([201, 422]).toContain(answer.status); // 422: more than is left
+              } else if (op.kind === "pay") {
+                const answer = await apiJson("/payouts", {
+                  method: "POST",
+                  json: { referrer_user_id: people[op.referrer]?.referrer, currency },
+                  headers: { "Idempotency-Key": crypto.randomUUID() },
+                  bindings,
+                });
+                expect([201, 409]).toContain(answer.status);
+                expectIntegerMoney(answer.body);
+                if (answer.status === 201)
+                  expect(answer.body.payout.amount).toBeGreaterThanOrEqual(minimum ?? 1);
+              } else {
+                const key =
+                  op.sameKey && runKeys.length > 0 ? (runKeys.at(-1) as string) : crypto.randomUUID();
+                const answer = await apiJson("/payout-runs", {
+                  method: "POST",
+                  json: { currency },
+                  headers: { "Idempotency-Key": key },
+                  bindings,
+                });
+                expect([200, 201, 409]).toContain(answer.status);
+                expectIntegerMoney(answer.body);
+                if (answer.status === 201) {
+                  expect(runAnswers.has(key)).toBe(false);
+                  runKeys.push(key);
+                  runAnswers.set(key, JSON.stringify(answer.body.run.payouts));
+                  const { run } = answer.body;
+                  expect(run.amount).toBe(
+                    run.payouts.reduce((sum: number, p: { amount: number }) => sum + p.amount, 0),
+                  );
+                  for (const payout of run.payouts)
+                    expect(payout.amount).toBeGreaterThanOrEqual(minimum ?? 1);
+                } else if (answer.status === 200) {
+                  // The same key again: the same payouts, as they were made.
+                  expect(JSON.stringify(answer.body.run.payouts)).toBe(runAnswers.get(key));
+                }
+              }
+
+              const { results: paid } = await env.DB.prepare(
+                "SELECT id, payout_id FROM conversions WHERE currency = ? AND payout_id IS NOT NULL",
+              )
+                .bind(currency)
+                .all<{ id: number; payout_id: number }>();
+              for (const row of paid) {
+                const first = paidIn.get(row.id);
+                if (first === undefined) paidIn.set(row.id, row.payout_id);
+                else expect(row.payout_id).toBe(first); // never paid again
+              }
+            }
+
+            // Each payout is exactly the commissions paid in it (as they were then) and the clawbacks
+            // it settled; over the currency, what payouts paid is what paid conversions earn, less the
+            // clawbacks still to settle. All in integers.
+            const payoutRows = await env.DB.prepare(
+              `SELECT p.amount AS amount,
+               (SELECT COALESCE(SUM(c.commission - COALESCE((SELECT SUM(r.commission_delta) FROM reversals r
+                  WHERE r.conversion_id = c.id AND r.clawback = 1), 0)), 0) FROM conversions c WHERE c.payout_id = p.id)
+               + (SELECT COALESCE(SUM(r.commission_delta), 0) FROM reversals r WHERE r.payout_id = p.id) AS lines
+             FROM payouts p WHERE p.currency = ?`,
+            )
+              .bind(currency)
+              .all<{ amount: number; lines: number }>();
+            for (const payout of payoutRows.results) {
+              expect(Number.isInteger(payout.amount)).toBe(true);
+              expect(payout.amount).toBe(payout.lines);
+            }
+            const totals = await env.DB.prepare(
+              `SELECT (SELECT COALESCE(SUM(amount), 0) FROM payouts WHERE currency = ?1) AS paid_out,
+               (SELECT COALESCE(SUM(commission), 0) FROM conversions WHERE currency = ?1 AND status = 'paid') AS earned,
+               (SELECT COALESCE(SUM(r.commission_delta), 0) FROM reversals r JOIN conversions c ON c.id = r.conversion_id
+                 WHERE c.currency = ?1 AND r.clawback = 1 AND r.payout_id IS NULL) AS unsettled`,
+            )
+              .bind(currency)
+              .first<{ paid_out: number; earned: number; unsettled: number }>();
+            expect(totals?.paid_out).toBe((totals?.earned ?? 0) - (totals?.unsettled ?? 0));
+            // At most one payout per referrer in each run.
+            const { results: doubled } = await env.DB.prepare(
+              "SELECT run_id FROM payouts WHERE currency = ? AND run_id IS NOT NULL GROUP BY run_id, referrer_user_id HAVING COUNT(*) > 1",
+            )
+              .bind(currency)
+              .all();
+            expect(doubled).toEqual([]);
+          },
+        ),
+        { numRuns: Math.max(20, RUNS / 10) },
+      );
+    },
+  );
 });

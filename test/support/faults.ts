@@ -88,3 +88,22 @@ export function beforeFirstBatch(db: D1Database, action: () => Promise<unknown>)
     },
   });
 }
+
+/**
+ * A D1 binding whose `batch` first waits for `before()`: what another call does between a call's
+ * reads and its batch, replayed in the order that would break a read-then-write.
+ */
+export function delayedBatch(db: D1Database, before: () => Promise<unknown>): D1Database {
+  return new Proxy(db, {
+    get(target, property) {
+      if (property === "batch") {
+        return async (statements: D1PreparedStatement[]) => {
+          await before();
+          return target.batch(statements);
+        };
+      }
+      const value = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}

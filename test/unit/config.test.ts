@@ -87,6 +87,17 @@ describe("parseConfig", () => {
     ["ORIGIN_URL", "ftp://origin.example.com"],
     ["ORIGIN_TIMEOUT_SECONDS", "0"],
     ["SIGNING_SECRET", "short"],
+    ["PAYOUT_MINIMUM", "EUR"],
+    ["PAYOUT_MINIMUM", "EUR:50.00"],
+    ["PAYOUT_MINIMUM", "eur:5000"],
+    ["PAYOUT_MINIMUM", "EUR:0"],
+    ["PAYOUT_MINIMUM", "EUR:5000,EUR:100"],
+    ["PAYOUT_MINIMUM", "EUR:5000,"],
+    ["SEPA_DEBTOR_NAME", "李小龙"],
+    ["SEPA_DEBTOR_NAME", "x".repeat(71)],
+    ["SEPA_DEBTOR_IBAN", "DE89370400440532013001"],
+    ["SEPA_DEBTOR_BIC", "DEUT"],
+    ["SEPA_DEBTOR_BIC", "deutdeff"],
   ])("rejects %s=%j, naming the variable", (variable, value) => {
     let thrown: unknown;
     try {
@@ -128,6 +139,27 @@ describe("parseConfig", () => {
     "*.example.com",
   ])("DASHBOARD_HOST=%j is not a host: a ConfigError naming it", (value) => {
     expect(() => parseConfig({ DASHBOARD_HOST: value })).toThrow(/DASHBOARD_HOST must be a host name/);
+  });
+
+  it("PAYOUT_MINIMUM: minor units per currency; unset, every minimum is empty", () => {
+    expect([...parseConfig({ PAYOUT_MINIMUM: "EUR:5000, USD:2500,JPY:1" }).payoutMinimum]).toEqual([
+      ["EUR", 5000],
+      ["USD", 2500],
+      ["JPY", 1],
+    ]);
+    expect(parseConfig({}).payoutMinimum.size).toBe(0);
+    expect(parseConfig({ PAYOUT_MINIMUM: "" }).payoutMinimum.size).toBe(0);
+  });
+
+  it("SEPA_DEBTOR_*: read, the IBAN as banks write it (no spaces, capitals); unset, null", () => {
+    expect(
+      parseConfig({
+        SEPA_DEBTOR_NAME: "Shop GmbH",
+        SEPA_DEBTOR_IBAN: "de89 3704 0044 0532 0130 00",
+        SEPA_DEBTOR_BIC: "COBADEFFXXX",
+      }).sepaDebtor,
+    ).toEqual({ name: "Shop GmbH", iban: "DE89370400440532013000", bic: "COBADEFFXXX" });
+    expect(parseConfig({}).sepaDebtor).toEqual({ name: null, iban: null, bic: null });
   });
 
   it("rejects a variable that is not a string", () => {

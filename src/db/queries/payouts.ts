@@ -66,7 +66,19 @@ export async function findPayoutByKey(db: Database, key: string): Promise<Payout
 export type PayOutcome =
   | { kind: "created" | "existing"; payout: PayoutJson }
   | { kind: "nothing_due" }
+  | { kind: "below_minimum"; due: number }
   | { kind: "key_reused" };
+
+/**
+ * What is due, as the payout batches decide it: a conversion of the referrer `c`, approved (or
+ * pending past its hold at `now`), unpaid, with a commission; `now` is an SQL expression. The
+ * payout of `POST /payouts` and those of a run (./payout-runs.ts) take exactly these.
+ */
+export const dueConversion = (now: string) => `c.payout_id IS NULL AND c.commission > 0
+    AND (c.status = 'approved' OR (c.status = 'pending' AND c.approve_at <= ${now}))`;
+
+/** A clawback `r` not yet settled by a payout. */
+export const unsettledClawback = "r.clawback = 1 AND r.payout_id IS NULL";
 
 /**
  * Pays a referrer everything due in a currency, once per idempotency key. The same key again
@@ -74,17 +86,17 @@ export type PayOutcome =
  */
 export async function payReferrer(
   db: Database,
-  request: { key: string; referrerUserId: string; currency: string; now: string },
+  request: { key: string; referrerUserId: string; currency: string; now: string; minimum?: number },
 ): Promise<PayOutcome> {
   const { key, referrerUserId, currency, now } = request;
+  const minimum = request.minimum ?? 1;
   const earlier = await findPayoutByKey(db, key);
   if (earlier) return sameRequest(earlier, request);
 
-  // ?1 key, ?2 referrer, ?3 currency, ?4 now
+  // ?1 key, ?2 referrer, ?3 currency, ?4 now, ?5 the smallest payout (PAYOUT_MINIMUM)
   const mine = "c.referrer_user_id = ?2 AND c.currency = ?3";
-  const due = `c.payout_id IS NULL AND c.commission > 0
-    AND (c.status = 'approved' OR (c.status = 'pending' AND c.approve_at <= ?4))`;
-  const unsettled = "r.clawback = 1 AND r.payout_id IS NULL";
+  const due = dueConversion("?4");
+  const unsettled = unsettledClawback;
   // The payout row decides: the conversions and clawbacks join it only if this batch made it.
   // Key and created_at alone do not say so: a racing call with the same key, in the same
   // millisecond (Date.now() stands still between I/O in a Worker), finds the winner's payout
@@ -96,7 +108,8 @@ export async function payReferrer(
     AND p.referrer_user_id = ?2 AND p.currency = ?3
     AND NOT EXISTS (SELECT 1 FROM conversions paid WHERE paid.payout_id = p.id))`;
   const d1 = db.$client;
-  const statement = (text: string) => d1.prepare(text).bind(key, referrerUserId, currency, now);
+  const statement = (text: string) =>
+    d1.prepare(text).bind(key, referrerUserId, currency, now, ...(text.includes("?5") ? [minimum] : []));
   // The conversions the payout made here takes (the conversions update's WHERE, with Drizzle's
   // parameters), for the conversion.approved of those still stored pending.
   const takenHere = sql`c.referrer_user_id = ${referrerUserId} AND c.currency = ${currency}
@@ -111,7 +124,7 @@ export async function payReferrer(
           COALESCE((SELECT SUM(c.commission) FROM conversions c WHERE ${mine} AND ${due}), 0)
           + COALESCE((SELECT SUM(r.commission_delta) FROM reversals r JOIN conversions c ON c.id = r.conversion_id
               WHERE ${mine} AND ${unsettled}), 0) AS amount) due
-      WHERE due.amount > 0
+      WHERE due.amount >= MAX(?5, 1)
       ON CONFLICT (idempotency_key) DO NOTHING`),
     statement(`UPDATE reversals AS r SET payout_id = ${madeHere}
       WHERE ${unsettled} AND ${madeHere} IS NOT NULL
@@ -129,7 +142,13 @@ export async function payReferrer(
   noteWrittenEvents(db, approvedEvents);
   noteWrittenEvents(db, events);
   const made = await findPayoutByKey(db, key);
-  if (!made) return { kind: "nothing_due" };
+  if (!made) {
+    // Nothing paid: say whether something was due, below the minimum, or nothing at all.
+    const mineDue = (await payoutsDue(db, { currency })).find(
+      (due) => due.referrer_user_id === referrerUserId,
+    );
+    return mineDue ? { kind: "below_minimum", due: mineDue.amount } : { kind: "nothing_due" };
+  }
   if ((inserted?.meta.changes ?? 0) > 0) return { kind: "created", payout: payoutJson(made) };
   // Another call with this key won the race: its payout is the answer.
   return sameRequest(made, request);

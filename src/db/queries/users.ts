@@ -71,7 +71,8 @@ export async function userHits(db: Database, userId: string) {
  * Erases what identifies the user (docs/privacy.md#data-access-requests-and-erasure), in one atomic batch: `ip`,
  * `user_agent`, `http_referer` and `anonymous_id` of their own hits; their anonymous ids wherever
  * else they appear (a hit of another user made from the same browser keeps everything but that
- * id); the `hit.created` webhook events of all those hits; their `reflinks_users` row. Referrals, conversions and payouts are records of money and are
+ * id); the `hit.created` webhook events of all those hits; their `reflinks_users` row; their
+ * payout method. Referrals, conversions and payouts are records of money and are
  * kept, as are `hit_user_id` and `country` (the origin's own id for the user, and a country).
  * Returns how many of the user's own hits changed: 0 on a repeat.
  */
@@ -112,6 +113,8 @@ export async function eraseUser(
       )
       .bind(userId, now),
     d1.prepare("DELETE FROM reflinks_users WHERE user_id = ?1").bind(userId),
+    // Their payout method: an e-mail address, an IBAN, a name (docs/payouts.md#payout-methods).
+    d1.prepare("DELETE FROM payout_methods WHERE user_id = ?1").bind(userId),
   ]);
   return (sameBrowser?.meta.changes ?? 0) + (own?.meta.changes ?? 0);
 }

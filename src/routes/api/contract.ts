@@ -14,6 +14,7 @@ import {
   conversionListSchema,
   conversionSchema,
   createLinkBody,
+  createRunBody,
   createWebhookBody,
   dailyReportQuery,
   dailyReportSchema,
@@ -40,16 +41,23 @@ import {
   listHitsQuery,
   listLinksQuery,
   listPayoutsQuery,
+  listRunsQuery,
   patchLinkBody,
   payoutBody,
   payoutCreatedSchema,
   payoutListSchema,
+  payoutMethodBody,
+  payoutMethodSchema,
   periodQuery,
   reconcileBody,
   reconciledSchema,
   revenueReportSchema,
   reverseBody,
   reversedSchema,
+  runAnswerSchema,
+  runFileQuery,
+  runListSchema,
+  runParams,
   userExportSchema,
   userParams,
   userSchema,
@@ -58,7 +66,7 @@ import {
   webhookParams,
 } from "./schemas";
 
-export type Method = "get" | "post" | "patch" | "delete";
+export type Method = "get" | "post" | "put" | "patch" | "delete";
 
 export interface ApiRoute {
   method: Method;
@@ -288,7 +296,7 @@ export const API_ROUTES = {
       200: { description: "This key's payout, made earlier", schema: payoutCreatedSchema },
       201: { description: "Paid now", schema: payoutCreatedSchema },
     },
-    errors: ["nothing_due", "conflict"],
+    errors: ["nothing_due", "below_minimum", "conflict"],
   }),
   listPayouts: route({
     method: "get",
@@ -298,6 +306,55 @@ export const API_ROUTES = {
     query: listPayoutsQuery,
     responses: { 200: { description: "One page of payouts", schema: payoutListSchema } },
     errors: [],
+  }),
+  createPayoutRun: route({
+    method: "post",
+    path: "/payout-runs",
+    summary:
+      "Pay every referrer due at least PAYOUT_MINIMUM in a currency, one payout each, once per Idempotency-Key",
+    auth: "bearer",
+    headers: idempotencyHeaders,
+    body: createRunBody,
+    responses: {
+      200: { description: "This key's run, made earlier", schema: runAnswerSchema },
+      201: { description: "Paid now", schema: runAnswerSchema },
+    },
+    errors: ["nothing_due", "conflict"],
+  }),
+  listPayoutRuns: route({
+    method: "get",
+    path: "/payout-runs",
+    summary: "List payout runs, newest first",
+    auth: "bearer",
+    query: listRunsQuery,
+    responses: { 200: { description: "One page of runs", schema: runListSchema } },
+    errors: [],
+  }),
+  getPayoutRun: route({
+    method: "get",
+    path: "/payout-runs/:id",
+    summary: "One payout run with its payouts",
+    auth: "bearer",
+    params: runParams,
+    responses: { 200: { description: "The run", schema: runAnswerSchema } },
+    errors: ["not_found"],
+  }),
+  getPayoutRunFile: route({
+    method: "get",
+    path: "/payout-runs/:id/file",
+    summary:
+      "The run's file for PayPal Payouts, Wise batch payments, a SEPA credit transfer (pain.001.001.09), or a CSV of every payout",
+    auth: "bearer",
+    params: runParams,
+    query: runFileQuery,
+    responses: {
+      200: {
+        description:
+          "An attachment: CSV (paypal, wise, csv) or XML (sepa); payouts whose referrer has no method of the format are left out",
+        contentType: "text/csv",
+      },
+    },
+    errors: ["not_found", "unsupported_currency", "missing_setting", "amount_too_large", "nothing_due"],
   }),
   createWebhook: route({
     method: "post",
@@ -377,6 +434,16 @@ export const API_ROUTES = {
         schema: erasedSchema,
       },
     },
+    errors: [],
+  }),
+  setPayoutMethod: route({
+    method: "put",
+    path: "/users/:user_id/payout-method",
+    summary: "Set how a referrer is paid: PayPal, Wise or a bank account (IBAN)",
+    auth: "bearer",
+    params: userParams,
+    body: payoutMethodBody,
+    responses: { 200: { description: "The method as stored", schema: payoutMethodSchema } },
     errors: [],
   }),
   dashboard: route({

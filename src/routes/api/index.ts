@@ -23,6 +23,7 @@ import { MAX_BODY_BYTES, validate } from "./input";
 import { linkHandlers } from "./links";
 import { moneyHandlers } from "./money";
 import openApiDocument from "./openapi.json";
+import { payoutRunHandlers } from "./payout-runs";
 import { API_PREFIX } from "./prefix";
 import { referralHandlers } from "./referrals";
 import { reportHandlers } from "./reports";
@@ -60,6 +61,7 @@ const HANDLERS: Record<Exclude<RouteName, "dashboard">, Handler> = {
   ...referralHandlers,
   ...reportHandlers,
   ...moneyHandlers,
+  ...payoutRunHandlers,
   ...userHandlers,
   ...webhookHandlers,
 };

@@ -6,6 +6,7 @@ import { and, eq } from "drizzle-orm";
 import type { Context } from "hono";
 import * as z from "zod/mini";
 import type { HonoEnv } from "../../app-env";
+import { payoutMinimumOf } from "../../config";
 import {
   type ConversionRow,
   findConversion,
@@ -20,6 +21,7 @@ import { ApiError } from "../../errors";
 import { addCalendarMonths, type CommissionRule, parseCommissionRule } from "../../lib/commission";
 import { API_ROUTES } from "./contract";
 import { decodeCursor, encodeCursor, jsonBody, queryOf, validate } from "./input";
+import { idempotencyKeyOf } from "./payout-runs";
 import { conversionJson, reversalJson } from "./serialize";
 
 type C = Context<HonoEnv>;
@@ -152,25 +154,30 @@ export const moneyHandlers = {
 
   async payoutsDue(c: C) {
     const query = validate(API_ROUTES.payoutsDue.query, queryOf(c));
-    return c.json({
-      rows: await payoutsDue(c.var.db, { currency: query.currency }),
-    });
+    const rows = await payoutsDue(c.var.db, { currency: query.currency });
+    // PAYOUT_MINIMUM: only those a payout would pay now.
+    return c.json({ rows: rows.filter((row) => row.amount >= payoutMinimumOf(c.var.config, row.currency)) });
   },
 
   async createPayout(c: C) {
-    const key = c.req.header("Idempotency-Key")?.trim() ?? "";
-    if (key === "" || key.length > 255) {
-      throw new ApiError("validation_failed", "Idempotency-Key header is required (1-255 characters)");
-    }
+    const key = idempotencyKeyOf(c);
     const body = await jsonBody(c, API_ROUTES.createPayout.body);
+    const minimum = payoutMinimumOf(c.var.config, body.currency);
     const outcome = await payReferrer(c.var.db, {
       key,
       referrerUserId: body.referrer_user_id,
       currency: body.currency,
       now: new Date().toISOString(),
+      minimum,
     });
     if (outcome.kind === "nothing_due") {
       throw new ApiError("nothing_due", `Nothing is due to "${body.referrer_user_id}" in ${body.currency}.`);
+    }
+    if (outcome.kind === "below_minimum") {
+      throw new ApiError(
+        "below_minimum",
+        `"${body.referrer_user_id}" is due ${outcome.due} in ${body.currency}, less than PAYOUT_MINIMUM's ${minimum} (minor units).`,
+      );
     }
     if (outcome.kind === "key_reused") {
       throw new ApiError(

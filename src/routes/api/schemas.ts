@@ -13,6 +13,9 @@ import { COMMISSION_RULE_MESSAGE, isSettableCommissionRule } from "../../lib/com
 import { MAX_AMOUNT } from "../../lib/money";
 import { textIdCheck } from "../../lib/text-id";
 import { userIdSchema } from "../../lib/user-id";
+import { PAYOUT_FILE_FORMATS, PAYOUT_METHOD_TYPES } from "../../payouts/files";
+import { isValidIban, normalizeIban } from "../../payouts/iban";
+import { sepaText } from "../../payouts/sepa-text";
 import { receiverUrlProblem } from "../../webhooks/endpoints";
 import { WEBHOOK_EVENT_TYPES } from "../../webhooks/event-types";
 
@@ -222,6 +225,101 @@ export const idempotencyHeaders = z.object({
 
 export const dueQuery = z.object({ currency: z.optional(currency) });
 
+/**
+ * A cell of a payout file must never read as a spreadsheet formula (OWASP's CSV injection): text
+ * that starts with `=`, `+`, `-` or `@` is refused (tab and CR are control characters, refused
+ * by the text rule).
+ */
+const notFormula = z.refine<string>(
+  (text) => !/^[=+\-@]/.test(text),
+  "must not start with =, +, - or @ (a spreadsheet would read it as a formula)",
+);
+
+const email = meta(
+  z
+    .string("must be a string")
+    .check(
+      z.maxLength(254, "must be at most 254 characters"),
+      z.regex(/^[^\s@",;<>()[\]\\]+@[^\s@",;<>()[\]\\]+\.[^\s@",;<>()[\]\\]+$/, "must be an e-mail address"),
+      notFormula,
+    ),
+  { description: "an e-mail address, not starting with =, +, - or @" },
+);
+
+const accountName = meta(
+  z
+    .string("must be a string")
+    .check(
+      z.trim(),
+      z.minLength(1, "must not be empty"),
+      z.maxLength(70, "must be at most 70 characters"),
+      textIdCheck(),
+      notFormula,
+    ),
+  { description: "the account holder's name, 1-70 characters, not starting with =, +, - or @" },
+);
+
+const iban = meta(
+  z.pipe(
+    z.pipe(z.string("must be a string"), z.transform(normalizeIban)),
+    z.string().check(z.refine(isValidIban, "must be an IBAN (its check digits did not match)")),
+  ),
+  { description: "an IBAN; spaces and lower case are accepted and stored without" },
+);
+
+/** The fields each method type takes: required (true) or optional (false); others are refused. */
+const METHOD_FIELDS = {
+  paypal: { email: true, account_name: false },
+  wise: { email: true, account_name: true },
+  iban: { iban: true, account_name: true },
+} as const;
+
+export const payoutMethodBody = z
+  .strictObject({
+    type: z.enum(PAYOUT_METHOD_TYPES, "must be paypal, wise or iban"),
+    email: z.optional(email),
+    iban: z.optional(iban),
+    account_name: z.optional(accountName),
+  })
+  .check(
+    z.superRefine((body, ctx) => {
+      const fields: Record<string, boolean> = METHOD_FIELDS[body.type];
+      for (const field of ["email", "iban", "account_name"] as const) {
+        const given = body[field] !== undefined;
+        if (!given && fields[field] === true) {
+          ctx.addIssue({
+            code: "custom",
+            path: [field],
+            message: `is required for type ${body.type}`,
+            input: undefined,
+          });
+        } else if (given && fields[field] === undefined) {
+          ctx.addIssue({ code: "custom", path: [field], message: `is not used by type ${body.type}` });
+        }
+      }
+      // A bank transfer carries the name in the SEPA character set: it must keep a letter there.
+      if (body.type === "iban" && body.account_name !== undefined && sepaText(body.account_name) === "") {
+        ctx.addIssue({
+          code: "custom",
+          path: ["account_name"],
+          message: "must have Latin letters or digits a SEPA transfer can carry",
+        });
+      }
+    }),
+  );
+
+export const createRunBody = z.strictObject({ currency });
+
+export const runParams = z.object({
+  id: z.string().check(z.regex(/^[1-9]\d{0,15}$/, "must be a payout run id")),
+});
+
+export const runFileQuery = z.object({
+  format: z.enum(PAYOUT_FILE_FORMATS, "must be paypal, wise, sepa or csv"),
+});
+
+export const listRunsQuery = z.object({ limit: limitSchema, cursor: cursorSchema });
+
 export const listPayoutsQuery = z.object({
   referrer_user_id: z.optional(z.string().check(z.minLength(1, "must not be empty"))),
   limit: limitSchema,
@@ -383,7 +481,8 @@ export const earningsReportSchema = z.strictObject({
       paid: meta(int(), { description: "minor units: commissions paid out, as they were when paid" }),
       reversed: meta(int(), { description: "minor units: commission taken back by reversals" }),
       due: meta(int(), {
-        description: "minor units: what POST /payouts would pay now (GET /payouts/due), 0 if nothing",
+        description:
+          "minor units: what is due now, 0 if nothing; GET /payouts/due and POST /payouts take it once it reaches PAYOUT_MINIMUM",
       }),
     }),
   ),
@@ -456,6 +555,46 @@ export const dueSchema = z.strictObject({
   ),
 });
 export const payoutCreatedSchema = z.strictObject({ payout: payoutSchema });
+
+export const payoutMethodSchema = meta(
+  z.strictObject({
+    user_id: z.string(),
+    type: z.enum(PAYOUT_METHOD_TYPES),
+    email: z.nullable(z.string()),
+    iban: z.nullable(z.string()),
+    account_name: z.nullable(z.string()),
+    updated_at: timestamp,
+  }),
+  { id: "PayoutMethod" },
+);
+
+export const runSchema = meta(
+  z.strictObject({
+    id: int(),
+    currency: z.string(),
+    amount: meta(int(), { description: "minor units: the sum of its payouts" }),
+    payouts: z.array(payoutSchema),
+    missing_method: meta(
+      z.strictObject({
+        paypal: z.array(z.string()),
+        wise: z.array(z.string()),
+        sepa: z.array(z.string()),
+      }),
+      {
+        description:
+          "per file format, the referrers paid in the run whose payout method (as of now) is not of that format: their payouts are not in that file",
+      },
+    ),
+    created_at: timestamp,
+  }),
+  { id: "PayoutRun" },
+);
+
+export const runAnswerSchema = z.strictObject({ run: runSchema });
+export const runListSchema = z.strictObject({
+  runs: z.array(runSchema),
+  next_cursor: z.nullable(z.string()),
+});
 export const payoutListSchema = z.strictObject({
   payouts: z.array(payoutSchema),
   next_cursor: z.nullable(z.string()),
@@ -542,6 +681,7 @@ export const userExportSchema = z.strictObject({
     as_referrer: z.array(conversionSchema),
   }),
   payouts: meta(z.array(payoutSchema), { description: "payouts to the user as a referrer" }),
+  payout_method: meta(z.nullable(payoutMethodSchema), { description: "how the user is paid; null: not set" }),
 });
 
 export const erasedSchema = z.strictObject({

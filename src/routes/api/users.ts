@@ -7,10 +7,13 @@ import type { Context } from "hono";
 import type { HonoEnv } from "../../app-env";
 import { listConversions } from "../../db/queries/conversions";
 import { linkStatsOfOwner, listLinks } from "../../db/queries/links";
+import { findPayoutMethod, setPayoutMethod } from "../../db/queries/payout-methods";
 import { listPayouts } from "../../db/queries/payouts";
 import { firstReferral } from "../../db/queries/referrals";
 import { eraseUser, findUser, userHits, userReferrals } from "../../db/queries/users";
 import { referrerEarnings } from "../../db/schema";
+import { API_ROUTES } from "./contract";
+import { jsonBody } from "./input";
 import type { HitJson } from "./schemas";
 import { conversionJson, linkJson } from "./serialize";
 
@@ -62,7 +65,7 @@ export const userHandlers = {
     const now = new Date().toISOString();
     const conversions = (filter: { userId?: string; referrerUserId?: string }) =>
       listConversions(db, { ...filter, limit: EVERYTHING, now });
-    const [seen, owned, hits, referred, referrer, bought, earned, payouts] = await Promise.all([
+    const [seen, owned, hits, referred, referrer, bought, earned, payouts, method] = await Promise.all([
       findUser(db, userId),
       listLinks(db, { userId, limit: EVERYTHING }),
       userHits(db, userId),
@@ -71,6 +74,7 @@ export const userHandlers = {
       conversions({ userId }),
       conversions({ referrerUserId: userId }),
       listPayouts(db, { referrerUserId: userId, limit: EVERYTHING }),
+      findPayoutMethod(db, userId),
     ]);
     return c.json({
       user_id: userId,
@@ -83,7 +87,26 @@ export const userHandlers = {
         as_referrer: earned.map((row) => conversionJson(row, now)),
       },
       payouts,
+      payout_method: method,
     });
+  },
+
+  /** Sets how the user is paid (docs/payouts.md#payout-methods); the whole method is replaced. */
+  async setPayoutMethod(c: Context<HonoEnv>) {
+    const userId = c.req.param("user_id") ?? "";
+    const body = await jsonBody(c, API_ROUTES.setPayoutMethod.body);
+    const method = await setPayoutMethod(
+      c.var.db,
+      userId,
+      {
+        type: body.type,
+        email: body.email ?? null,
+        iban: body.iban ?? null,
+        account_name: body.account_name ?? null,
+      },
+      new Date().toISOString(),
+    );
+    return c.json(method);
   },
 
   /** Erases the personal data the worker holds about the user; money records stay. */

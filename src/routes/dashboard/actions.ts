@@ -12,14 +12,16 @@ import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import type * as z from "zod/mini";
 import type { HonoEnv } from "../../app-env";
+import { payoutMinimumOf } from "../../config";
 import { insertLink, updateLink } from "../../db/queries/links";
+import { createRun } from "../../db/queries/payout-runs";
 import { payReferrer } from "../../db/queries/payouts";
 import { isDay } from "../../db/queries/report-sql.js";
 import { forgetLink } from "../../hits/link-cache";
 import { randomIdentifier } from "../../lib/random-identifier";
 import { findDelivery, retryWebhookEvent } from "../../webhooks";
 import { DASHBOARD_PATH } from "../api/prefix";
-import { createLinkBody, patchLinkBody, payoutBody } from "../api/schemas";
+import { createLinkBody, createRunBody, patchLinkBody, payoutBody } from "../api/schemas";
 import { FIELD_RULES, type FlashField, type Outcome, outcomeParams } from "./flash";
 import { checkFormToken } from "./form-token";
 
@@ -35,6 +37,7 @@ export const ACTIONS = {
   setDisabled: (identifier: string) => `${DASHBOARD_PATH}/links/${identifier}/disabled`,
   setCommission: (identifier: string) => `${DASHBOARD_PATH}/links/${identifier}/commission`,
   pay: () => `${DASHBOARD_PATH}/payouts`,
+  run: () => `${DASHBOARD_PATH}/payout-runs`,
   retry: (webhookId: string) => `${DASHBOARD_PATH}/webhooks/${encodeURIComponent(webhookId)}/retry`,
 };
 
@@ -200,13 +203,35 @@ export const payAction: Action = async (c, form) => {
     referrerUserId: checked.data.referrer_user_id,
     currency: checked.data.currency,
     now: new Date().toISOString(),
+    minimum: payoutMinimumOf(c.var.config, checked.data.currency),
   });
   if (outcome.kind === "nothing_due") return { failed: "nothing_due" };
+  if (outcome.kind === "below_minimum") return { failed: "below_minimum" };
   if (outcome.kind === "key_reused") return { failed: "key_reused" };
   return {
     done: outcome.kind === "created" ? "payout_created" : "payout_existing",
     payout: outcome.payout.id,
   };
+};
+
+/**
+ * `POST /payout-runs` from a form: one per currency, its key made when the page was rendered, so
+ * a second click answers the run the first one made.
+ */
+export const runAction: Action = async (c, form) => {
+  const key = form.idempotency_key?.trim() ?? "";
+  if (key === "" || key.length > 255) return { failed: "invalid", field: "idempotency_key" };
+  const checked = invalidField(createRunBody, { currency: form.currency });
+  if (!checked.data) return { failed: "invalid", field: checked.field };
+  const outcome = await createRun(c.var.db, {
+    key,
+    currency: checked.data.currency,
+    now: new Date().toISOString(),
+    minimum: payoutMinimumOf(c.var.config, checked.data.currency),
+  });
+  if (outcome.kind === "nothing_due") return { failed: "nothing_due_run" };
+  if (outcome.kind === "key_reused") return { failed: "key_reused" };
+  return { done: outcome.kind === "created" ? "run_created" : "run_existing", run: outcome.run.id };
 };
 
 /**

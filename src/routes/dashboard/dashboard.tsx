@@ -12,8 +12,11 @@
  */
 import { Hono } from "hono/tiny";
 import type { HonoEnv } from "../../app-env";
+import { payoutMinimumOf } from "../../config";
 import { linkSettingsOf } from "../../db/queries/link-settings";
 import { findLink, findLinkTarget } from "../../db/queries/links";
+import { payoutMethodsOf } from "../../db/queries/payout-methods";
+import { listRuns } from "../../db/queries/payout-runs";
 import { listPayouts, type PayoutJson, payoutsDue } from "../../db/queries/payouts";
 import { nextDay } from "../../db/queries/report-sql.js";
 import {
@@ -32,8 +35,9 @@ import { formatCommissionRule } from "../../lib/commission";
 import { errorMessage, log } from "../../lib/log";
 import { requestIdOf } from "../../lib/request-id";
 import { decodeHitCursor, encodeHitCursor, queryOf, validate } from "../api/input";
+import { attachment, runFile, runJson } from "../api/payout-runs";
 import { periodOf } from "../api/reports";
-import { dashboardQuery } from "../api/schemas";
+import { dashboardQuery, runFileQuery, runParams } from "../api/schemas";
 import { linkJson } from "../api/serialize";
 import {
   ACTIONS,
@@ -43,13 +47,14 @@ import {
   type Refusal,
   registerAction,
   retryAction,
+  runAction,
   setCommissionAction,
   setDisabledAction,
 } from "./actions";
 import type { ChartDay } from "./chart";
 import { flashText, type Outcome, type OutcomeFacts, outcomeOf } from "./flash";
 import { formToken } from "./form-token";
-import { DashboardPage, formatCount, formatMoney } from "./page";
+import { DashboardPage, formatCount, formatMoney, type RunView } from "./page";
 import { styleHashSource } from "./style";
 import { webhookFailures } from "./webhook-failures";
 
@@ -61,6 +66,8 @@ export const EARNINGS_ROWS = 100;
 export const DUE_ROWS = 100;
 /** The newest payouts shown. */
 export const PAYOUT_ROWS = 20;
+/** The newest payout runs shown, each with its files. */
+export const RUN_ROWS = 5;
 const DEFAULT_DAYS = 30;
 /** One bar a day: a longer period would make bars thinner than a pixel. */
 export const MAX_DAYS = 366;
@@ -123,13 +130,32 @@ registerAction(dashboard, "/links", createLinkAction, refuse);
 registerAction(dashboard, "/links/:identifier/disabled", setDisabledAction, refuse);
 registerAction(dashboard, "/links/:identifier/commission", setCommissionAction, refuse);
 registerAction(dashboard, "/payouts", payAction, refuse);
+registerAction(dashboard, "/payout-runs", runAction, refuse);
 registerAction(dashboard, "/webhooks/:webhook_id/retry", retryAction, refuse);
+
+/**
+ * A run's file, as `GET /payout-runs/:id/file` answers it, for the browser: the dashboard's
+ * links carry Basic credentials, not the API's bearer token.
+ */
+dashboard.all("/payout-runs/:id/file", async (c) => {
+  // Registered for every method, as the actions are, so that another method is a 405 page.
+  if (c.req.method !== "GET" && c.req.method !== "HEAD") {
+    c.header("Allow", "GET, HEAD");
+    return refuse(c, 405, "This address is a download: open it with the dashboard's link.");
+  }
+  const { id } = validate(runParams, c.req.param());
+  const { format } = validate(runFileQuery, queryOf(c));
+  const file = await runFile(c, Number(id), format);
+  c.header("Cache-Control", "no-store");
+  return attachment(c, file);
+});
 
 /** The sentence for the outcome the redirect named, with facts read from the database. */
 async function flashOf(
   c: Parameters<Refusal>[0],
   outcome: Outcome | null,
   payouts: PayoutJson[],
+  runs: RunView[],
 ): Promise<{ kind: "done" | "failed"; text: string } | null> {
   if (!outcome) return null;
   const facts: OutcomeFacts = {};
@@ -143,6 +169,10 @@ async function flashOf(
           ? `${c.var.config.refPath}${link.identifier} on your site`
           : linkJson(link, new URL(c.req.url), c.var.config).url;
       }
+    }
+    const run = runs.find((row) => row.id === outcome.run);
+    if (run) {
+      facts.run = `${formatCount(run.payouts.length)} payouts, ${formatMoney(run.amount, run.currency)}`;
     }
     const payout = payouts.find((row) => row.id === outcome.payout);
     if (payout) {
@@ -182,6 +212,7 @@ dashboard.get("/", async (c) => {
     due,
     payouts,
     webhooks,
+    runs,
   ] = await Promise.all([
     reportTotals(db, { from, to, linkId }),
     dailyReport(db, { from, to, linkId }),
@@ -204,6 +235,7 @@ dashboard.get("/", async (c) => {
     payoutsDue(db),
     listPayouts(db, { limit: PAYOUT_ROWS }),
     webhookFailures(db),
+    listRuns(db, { limit: RUN_ROWS }).then((rows) => Promise.all(rows.map((run) => runJson(db, run)))),
   ]);
 
   const byDay = new Map(daily.map((row) => [row.day, row]));
@@ -223,11 +255,29 @@ dashboard.get("/", async (c) => {
   back.delete("hits");
 
   const outcome = outcomeOf(query);
-  const shownDue = due.slice(0, DUE_ROWS);
+  // PAYOUT_MINIMUM: only what a payout would pay now (as GET /payouts/due).
+  const payable = due.filter((row) => row.amount >= payoutMinimumOf(c.var.config, row.currency));
+  const shownDue = payable.slice(0, DUE_ROWS);
+  // A run per currency with someone due, and who of them has no payout method yet.
+  const methods = await payoutMethodsOf(
+    db,
+    payable.map((row) => row.referrer_user_id),
+  );
+  const runCurrencies = [...new Set(payable.map((row) => row.currency))].sort().map((currency) => {
+    const rows = payable.filter((row) => row.currency === currency);
+    return {
+      currency,
+      referrers: rows.length,
+      amount: rows.reduce((sum, row) => sum + row.amount, 0),
+      withoutMethod: rows.map((row) => row.referrer_user_id).filter((referrer) => !methods.has(referrer)),
+      key: crypto.randomUUID(),
+    };
+  });
   const apiToken = c.var.config.apiToken ?? "";
   const actions = [
     ACTIONS.createLink(),
     ACTIONS.pay(),
+    ACTIONS.run(),
     ...links.flatMap((row) => [ACTIONS.setDisabled(row.identifier), ACTIONS.setCommission(row.identifier)]),
     ...webhooks.filter((webhook) => webhook.failures.length > 0).map((webhook) => ACTIONS.retry(webhook.id)),
   ];
@@ -241,7 +291,7 @@ dashboard.get("/", async (c) => {
         from,
         to,
         link: options.link ?? null,
-        flash: await flashOf(c, outcome, payouts),
+        flash: await flashOf(c, outcome, payouts, runs),
         totals,
         days,
         links,
@@ -253,7 +303,10 @@ dashboard.get("/", async (c) => {
         moreEarnings: earnings.length > EARNINGS_ROWS,
         earningsTotals: owed,
         due: shownDue.map((row) => ({ ...row, key: crypto.randomUUID() })),
-        moreDue: due.length > DUE_ROWS,
+        moreDue: payable.length > DUE_ROWS,
+        runCurrencies,
+        runs,
+        markedRun: outcome && "done" in outcome ? (outcome.run ?? null) : null,
         payouts,
         markedPayout: outcome && "done" in outcome ? (outcome.payout ?? null) : null,
         webhooks,

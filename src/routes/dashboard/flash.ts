@@ -14,6 +14,8 @@ export const DONE_CODES = [
   "commission_cleared",
   "payout_created",
   "payout_existing",
+  "run_created",
+  "run_existing",
   "webhook_delivered",
   "webhook_failed_again",
 ] as const;
@@ -24,6 +26,8 @@ export const FAILED_CODES = [
   "identifier_taken",
   "link_not_found",
   "nothing_due",
+  "below_minimum",
+  "nothing_due_run",
   "key_reused",
   "event_not_found",
 ] as const;
@@ -42,7 +46,7 @@ export const FIELD_RULES = {
 export type FlashField = keyof typeof FIELD_RULES;
 
 export type Outcome =
-  | { done: DoneCode; subject?: string; payout?: number }
+  | { done: DoneCode; subject?: string; payout?: number; run?: number }
   | { failed: FailedCode; subject?: string; field?: FlashField };
 
 /** The outcome as query parameters of the redirect. */
@@ -53,6 +57,7 @@ export function outcomeParams(outcome: Outcome): [string, string][] {
     params.push(["subject", outcome.subject]);
   }
   if ("payout" in outcome && outcome.payout !== undefined) params.push(["payout", String(outcome.payout)]);
+  if ("run" in outcome && outcome.run !== undefined) params.push(["run", String(outcome.run)]);
   if ("field" in outcome && outcome.field !== undefined) params.push(["field", outcome.field]);
   return params;
 }
@@ -66,7 +71,8 @@ export function outcomeOf(query: Record<string, string>): Outcome | null {
   if (oneOf(DONE_CODES, query.done)) {
     const payout =
       query.payout !== undefined && /^[1-9]\d{0,15}$/.test(query.payout) ? Number(query.payout) : undefined;
-    return { done: query.done, subject, payout };
+    const run = query.run !== undefined && /^[1-9]\d{0,15}$/.test(query.run) ? Number(query.run) : undefined;
+    return { done: query.done, subject, payout, run };
   }
   if (oneOf(FAILED_CODES, query.failed)) {
     const field =
@@ -84,6 +90,8 @@ export interface OutcomeFacts {
   linkUrl?: string;
   /** The payout, as a sentence: "12.00 EUR to alice (3 conversions, 0 clawbacks)". */
   payout?: string;
+  /** The run, as a sentence: "3 payouts, 120.00 EUR". */
+  run?: string;
 }
 
 /** The sentence shown for an outcome. */
@@ -107,6 +115,10 @@ export function flashText(outcome: Outcome, facts: OutcomeFacts = {}): string {
         return `Payout ${payout} recorded${facts.payout ? `: ${facts.payout}` : ""}.`;
       case "payout_existing":
         return `Payout ${payout} was already recorded by this form${facts.payout ? ` (${facts.payout})` : ""}: nothing was paid twice.`;
+      case "run_created":
+        return `Payout run #${outcome.run ?? "?"} made${facts.run ? `: ${facts.run}` : ""}. Download its files below.`;
+      case "run_existing":
+        return `Payout run #${outcome.run ?? "?"} was already made by this form: nothing was paid twice.`;
       case "webhook_delivered":
         return "Event sent again: the receiver accepted it.";
       case "webhook_failed_again":
@@ -122,6 +134,10 @@ export function flashText(outcome: Outcome, facts: OutcomeFacts = {}): string {
       return `Nothing changed: there is no link${link} (any more).`;
     case "nothing_due":
       return "Nothing paid: nothing is due to that referrer in that currency now.";
+    case "below_minimum":
+      return "Nothing paid: what is due to that referrer is less than PAYOUT_MINIMUM for that currency.";
+    case "nothing_due_run":
+      return "Nothing paid: no referrer is due at least the minimum in that currency now.";
     case "key_reused":
       return "Nothing paid: this form's key was used for another payout. Reload the dashboard.";
     case "event_not_found":

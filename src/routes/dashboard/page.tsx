@@ -20,7 +20,7 @@ import type {
   RevenueRow,
   RevenueTotals,
 } from "../../db/queries/reports";
-import { ACTIONS, BACK_FIELD, TOKEN_FIELD } from "./actions";
+import { ACTIONS, BACK_FIELD, DASHBOARD_PATH, TOKEN_FIELD } from "./actions";
 import { type ChartDay, DailyChart } from "./chart";
 import { STYLE } from "./style";
 
@@ -39,6 +39,27 @@ export interface DueView {
   clawbacks: number;
   /** Made when the page was rendered: a double click or a reload-and-resend pays once. */
   key: string;
+}
+
+/** A currency with referrers due at least its minimum: the run button's form. */
+export interface RunCurrencyView {
+  currency: string;
+  referrers: number;
+  amount: number;
+  /** Referrers due in it with no payout method at all. */
+  withoutMethod: string[];
+  /** Made when the page was rendered: a double click or a reload-and-resend makes one run. */
+  key: string;
+}
+
+/** A run as the API answers it. */
+export interface RunView {
+  id: number;
+  currency: string;
+  amount: number;
+  payouts: PayoutJson[];
+  missing_method: { paypal: string[]; wise: string[]; sepa: string[] };
+  created_at: string;
 }
 
 /** A webhook endpoint and its newest failed deliveries. */
@@ -85,6 +106,12 @@ export interface DashboardView {
   /** What is due now, per referrer and currency (the first DUE_ROWS rows). */
   due: DueView[];
   moreDue: boolean;
+  /** The currencies a run would pay now. */
+  runCurrencies: RunCurrencyView[];
+  /** The newest payout runs. */
+  runs: RunView[];
+  /** The run the last action made, to mark its row. */
+  markedRun: number | null;
   /** The newest payouts. */
   payouts: PayoutJson[];
   /** The payout the last action recorded, to mark its row. */
@@ -235,6 +262,7 @@ export const DashboardPage: FC<{ view: DashboardView }> = ({ view }) => {
             <a href="#links-heading">Links</a>
             <a href="#earnings-heading">Earnings</a>
             <a href="#due-heading">Payouts due</a>
+            <a href="#runs-heading">Payout runs</a>
             <a href="#payouts-heading">Payouts made</a>
             <a href="#webhooks-heading">Webhook failures</a>
             <a href="#hits-heading">Recent hits</a>
@@ -360,6 +388,11 @@ export const DashboardPage: FC<{ view: DashboardView }> = ({ view }) => {
           <section aria-labelledby="due-heading">
             <h2 id="due-heading">Payouts due</h2>
             <DueTable view={view} />
+          </section>
+
+          <section aria-labelledby="runs-heading">
+            <h2 id="runs-heading">Payout runs</h2>
+            <RunsSection view={view} />
           </section>
 
           <section aria-labelledby="payouts-heading">
@@ -696,6 +729,121 @@ const DueTable: FC<{ view: DashboardView }> = ({ view }) => {
     </>
   );
 };
+
+const FILE_FORMATS = [
+  ["paypal", "PayPal (CSV)"],
+  ["wise", "Wise (CSV)"],
+  ["sepa", "SEPA (XML)"],
+  ["csv", "All payouts (CSV)"],
+] as const;
+
+/**
+ * A run button per currency with referrers due (and who of them has no payout method), then the
+ * newest runs with their files and, per file, the referrers it leaves out for want of a method.
+ */
+const RunsSection: FC<{ view: DashboardView }> = ({ view }) => (
+  <>
+    {view.runCurrencies.length === 0 ? (
+      <p class="empty" data-empty="run-currencies">
+        No currency has a referrer due at least its minimum: there is nothing for a run to pay.
+      </p>
+    ) : (
+      <>
+        <p class="note">
+          A run pays every referrer due at least the minimum (PAYOUT_MINIMUM) in that currency, one payout
+          each, at the moment of the click. Then download the file for PayPal, Wise or your bank and upload it
+          there: no money leaves through reflinks. Each button makes one run: a second click answers the first
+          run.
+        </p>
+        <ul data-list="run-currencies">
+          {view.runCurrencies.map((row) => (
+            <li data-currency={row.currency}>
+              <ActionForm view={view} action={ACTIONS.run()}>
+                <input type="hidden" name="currency" value={row.currency} />
+                <input type="hidden" name="idempotency_key" value={row.key} />
+                <button type="submit" data-action="run">
+                  {`Pay ${formatCount(row.referrers)} referrers ${formatMoney(row.amount, row.currency)} (payout run)`}
+                </button>
+              </ActionForm>
+              {row.withoutMethod.length > 0 ? (
+                <p class="note" data-without-method={row.currency}>
+                  {"Due but without a payout method (in no file but the CSV): "}
+                  {row.withoutMethod.map((referrer, index) => (
+                    <>
+                      {index > 0 ? ", " : ""}
+                      <Id text={referrer} />
+                    </>
+                  ))}
+                </p>
+              ) : null}
+            </li>
+          ))}
+        </ul>
+      </>
+    )}
+    {view.runs.length === 0 ? (
+      <p class="empty" data-empty="runs">
+        No payout runs yet.
+      </p>
+    ) : (
+      <table data-table="runs" class="cards-narrow">
+        <thead>
+          <tr>
+            <th>run</th>
+            <th>time (UTC)</th>
+            <th class="n">amount</th>
+            <th class="n">payouts</th>
+            <th>files</th>
+          </tr>
+        </thead>
+        <tbody>
+          {view.runs.map((run) => (
+            <tr data-run={String(run.id)} aria-current={run.id === view.markedRun ? "true" : undefined}>
+              <td data-label="run">{`#${run.id}`}</td>
+              <td class="time" data-label="time (UTC)">
+                {formatTime(run.created_at)}
+              </td>
+              <td class="n" data-label="amount" data-money="amount" data-amount={String(run.amount)}>
+                {formatMoney(run.amount, run.currency)}
+              </td>
+              <td class="n" data-label="payouts">
+                {formatCount(run.payouts.length)}
+              </td>
+              <td data-label="files">
+                <ul>
+                  {FILE_FORMATS.map(([format, label]) => {
+                    const missing = format === "csv" ? [] : run.missing_method[format];
+                    return (
+                      <li>
+                        <a
+                          href={`${DASHBOARD_PATH}/payout-runs/${run.id}/file?format=${format}`}
+                          data-file={format}
+                        >
+                          {label}
+                        </a>
+                        {missing.length > 0 ? (
+                          <span data-missing={format}>
+                            {` — not in it, no ${format === "sepa" ? "IBAN" : format} method: `}
+                            {missing.map((referrer, index) => (
+                              <>
+                                {index > 0 ? ", " : ""}
+                                <Id text={referrer} />
+                              </>
+                            ))}
+                          </span>
+                        ) : null}
+                      </li>
+                    );
+                  })}
+                </ul>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    )}
+  </>
+);
 
 const PayoutsTable: FC<{ view: DashboardView }> = ({ view }) => {
   if (view.payouts.length === 0) {
