@@ -24,6 +24,8 @@ Checks the vars that \`wrangler deploy\` would upload with the worker's own rule
 
   -c, --config <path>  the wrangler config file (default: the one wrangler finds, ./wrangler.toml)
   -e, --env <name>     check [env.<name>.vars], as \`wrangler deploy --env <name>\` (default: CLOUDFLARE_ENV)
+  --local              for \`wrangler dev\` (\`npm start\`): the D1 database needs no database_id of its own
+  --var NAME:VALUE     a var as \`wrangler dev --var\` gives it, over the file's (repeatable)
   -h, --help           this help`;
 
 function fail(message) {
@@ -53,6 +55,8 @@ try {
     options: {
       config: { type: "string", short: "c" },
       env: { type: "string", short: "e" },
+      local: { type: "boolean" },
+      var: { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
     },
   }).values;
@@ -64,6 +68,9 @@ if (args.help) {
   console.log(USAGE);
   process.exit(0);
 }
+
+/** What a failed check stopped: a deploy, or (`--local`) the local demo. */
+const NOTHING_DONE = args.local ? "Nothing was started." : "Nothing was migrated or deployed.";
 
 let config;
 try {
@@ -85,12 +92,21 @@ const envName = config.targetEnvironment;
 // An --env missing from a config that defines none: wrangler deploys the top-level vars (and warns).
 const section = envName && config.definedEnvironments?.includes(envName) ? `[env.${envName}.vars]` : "[vars]";
 const where = `${section} of ${file}`;
-const vars = config.vars ?? {};
+const vars = { ...config.vars };
+/** The vars that `--var` set, named as such in a failure. */
+const given = new Set();
+for (const pair of args.var ?? []) {
+  const colon = pair.indexOf(":");
+  if (colon < 1) fail(`--var must be NAME:VALUE, got "${pair}"`);
+  vars[pair.slice(0, colon)] = pair.slice(colon + 1);
+  given.add(pair.slice(0, colon));
+}
 
 for (const secret of SECRETS) {
-  if (Object.hasOwn(vars, secret)) {
+  // `--var` is how `npm start` passes the demo's own token: local, never deployed.
+  if (Object.hasOwn(config.vars ?? {}, secret)) {
     fail(
-      `${secret} is a secret and must not be in ${where}: remove it there and run \`wrangler secret put ${secret}${envName ? ` --env ${envName}` : ""}\` instead. Nothing was migrated or deployed.`,
+      `${secret} is a secret and must not be in ${where}: remove it there and run \`wrangler secret put ${secret}${envName ? ` --env ${envName}` : ""}\` instead. ${NOTHING_DONE}`,
     );
   }
 }
@@ -106,16 +122,17 @@ try {
     value !== undefined && typeof value !== "string"
       ? `; it is a ${Array.isArray(value) ? "list" : typeof value} there: write the value in quotes`
       : "";
-  fail(`${error.message} (in ${where}${hint}). Nothing was migrated or deployed.`);
+  const source = given.has(error.variable) ? "given with --var" : `in ${where}${hint}`;
+  fail(`${error.message} (${source}). ${NOTHING_DONE}`);
 }
 
 // The committed wrangler.toml's placeholder: `wrangler d1 migrations apply --remote` would otherwise
 // wait a minute and a half at "Resource location: remote" before failing to find it.
 const PLACEHOLDER_ID = /^0{8}-0{4}-0{4}-0{4}-0{12}$/;
-for (const database of config.d1_databases ?? []) {
+for (const database of args.local ? [] : (config.d1_databases ?? [])) {
   if (!database.database_id || PLACEHOLDER_ID.test(database.database_id)) {
     fail(
-      `the D1 database ${database.binding} in ${file} has ${database.database_id ? "the placeholder database_id" : "no database_id"}: run \`npx wrangler d1 create ${database.database_name ?? "reflinks"}\` and put the id it prints there. Nothing was migrated or deployed.`,
+      `the D1 database ${database.binding} in ${file} has ${database.database_id ? "the placeholder database_id" : "no database_id"}: run \`npx wrangler d1 create ${database.database_name ?? "reflinks"}\` and put the id it prints there. ${NOTHING_DONE}`,
     );
   }
 }

@@ -1,6 +1,6 @@
 // `npm start`: the whole demo on this machine, no Cloudflare account and no network needed.
 // Local D1 migrated and seeded, the demo origin on :8000, `wrangler dev` in front of it on :8787.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
@@ -46,6 +46,19 @@ const env = {
 };
 
 if (!fs.existsSync(WRANGLER)) fail("wrangler is not installed: run `npm ci` first.");
+
+// The demo's own settings, given to `wrangler dev` over wrangler.toml's [vars]. The demo pays
+// referrers 20% of each purchase, held 30 days (HOLD_DAYS) as a real site would.
+const DEMO_VARS = ["COMMISSION:percent:20"];
+
+// First of all, as `npm run deploy` does: a bad setting stops the demo with the variable's name,
+// rather than a worker that answers its API with 500 while this script says it is running.
+const check = spawnSync(
+  process.execPath,
+  [path.join(ROOT, "scripts", "check-config.mjs"), "--local", ...DEMO_VARS.flatMap((pair) => ["--var", pair])],
+  { cwd: ROOT, env, encoding: "utf8" },
+);
+if (check.status !== 0) fail("The configuration is not valid: fix it and run `npm start` again.", check.stderr);
 
 // Quiet on success; on failure the whole output is the useful part.
 function wrangler(args, extraEnv = {}) {
@@ -131,9 +144,7 @@ const worker = spawn(
     `API_TOKEN:${token}`,
     "--var",
     `SIGNING_SECRET:${secret}`,
-    // The demo pays referrers 20% of each purchase, held 30 days (HOLD_DAYS) as a real site would.
-    "--var",
-    "COMMISSION:percent:20",
+    ...DEMO_VARS.flatMap((pair) => ["--var", pair]),
     "--show-interactive-dev-session=false",
   ],
   {
@@ -193,6 +204,14 @@ worker.on("exit", (code, signal) => {
 });
 process.on("SIGINT", () => stop(0));
 process.on("SIGTERM", () => stop(0));
+process.on("SIGHUP", () => stop(0));
+// `npm start` runs this script under npm (and a shell): when whatever started it is gone (npm
+// killed by a process manager, an IDE or `timeout`, a closed terminal), this script is handed to
+// another parent. Then nobody is left to press Ctrl-C: stop everything rather than run on.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) stop(0);
+}, 500).unref();
 // Last resort if this script dies some other way: never leave a worker running.
 process.on("exit", () => workerRunning() && killWorker("SIGKILL"));
 
@@ -214,7 +233,24 @@ while (!stopping && !ready && Date.now() < deadline) {
 if (!stopping && !ready) {
   console.error(`\n✖ The worker did not answer ${workerUrl}/health within 60 s (last: ${last}).`);
   stop(1);
-} else if (ready) {
+}
+// The worker's own health: its configuration (as wrangler dev read it, .dev.vars included) and
+// its database's migrations. Anything else than ok stops the demo, saying why.
+if (ready && !stopping) {
+  let answer = "no answer";
+  try {
+    const res = await fetch(`${workerUrl}/_reflinks/health`, { signal: AbortSignal.timeout(10_000) });
+    answer = res.ok ? "" : `HTTP ${res.status}: ${(await res.json()).error?.message ?? "?"}`;
+  } catch (err) {
+    answer = err.cause?.code ?? err.message;
+  }
+  if (answer) {
+    console.error(`\n✖ The worker is not healthy (${answer}).`);
+    ready = false;
+    stop(1);
+  }
+}
+if (ready && !stopping) {
   // The demo receives the worker's webhooks: registered anew on every start (idempotent: the
   // previous run's registration is replaced, its secret being gone with that run).
   try {
