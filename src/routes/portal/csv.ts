@@ -1,5 +1,5 @@
 /**
- * `PORTAL_PATH/commissions.csv` (docs/referrer-page.md#commissions-csv): RFC 4180, CRLF line
+ * `PORTAL_PATH/commissions.csv` (docs/referrer-page.md#what-the-page-shows): RFC 4180, CRLF line
  * ends, a header line, every field that holds a comma, a quote or a line break quoted with its
  * quotes doubled. Amounts are decimal in the currency's unit (`25.00` EUR, `1500` JPY), exact.
  */

@@ -86,8 +86,8 @@ const LinkCard: FC<{ link: PortalLinkView }> = ({ link }) => (
 );
 
 /**
- * Where the payout-method form will go (a PayPal or Wise address, or an IBAN and holder's name:
- * SPEC "The referrer's page"). Another change builds `payout_methods` and
+ * Where the payout-method form will go (a PayPal or Wise address, or an IBAN and holder's name).
+ * Another change builds `payout_methods` and
  * `PUT /users/:user_id/payout-method`; this slot renders nothing until then.
  */
 const PayoutMethodSlot: FC = () => null;
