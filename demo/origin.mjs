@@ -121,7 +121,12 @@ async function readForm(req) {
   return parseForm(text);
 }
 
-function formPage(kind, user, error = "", username = "") {
+/** A `next` the demo's login may redirect to: a path on this site, nothing else. */
+function safeNext(next) {
+  return typeof next === "string" && /^\/(?![/\\])[^\s\\]*$/.test(next) ? next : null;
+}
+
+function formPage(kind, user, error = "", username = "", next = null) {
   const title = kind === "signup" ? "Sign up" : "Log in";
   const other =
     kind === "signup"
@@ -131,7 +136,7 @@ function formPage(kind, user, error = "", username = "") {
     title,
     user,
     `${error ? `<p style="color:#b00">${escapeHtml(error)}</p>` : ""}
-<form method="post" action="/${kind}">
+<form method="post" action="/${kind}${next ? `?next=${encodeURIComponent(next)}` : ""}">
 <label>Username <input name="username" value="${escapeHtml(username)}" required maxlength="50"
  pattern="[A-Za-z0-9_.@\\-]{1,50}" autofocus></label> <button>${title}</button></form>
 <p>No password: this is a demo. ${other}</p>`,
@@ -224,7 +229,7 @@ export async function registerDemoWebhook({ reflinksUrl, apiToken, receiverUrl }
 }
 
 /**
- * @param {{ reflinksUrl?: string, apiToken?: string, accounts?: string[] }} [options] where the
+ * @param {{ reflinksUrl?: string, apiToken?: string, accounts?: string[], portalPath?: string }} [options] where the
  *   worker's API is and its token (default: the REFLINKS_URL and REFLINKS_API_TOKEN environment
  *   variables), and the usernames that have an account from the start (`npm start` makes `alice`,
  *   the demo link's owner, one: she logs in to see what she earned).
@@ -235,6 +240,8 @@ export function createOriginServer(options = {}) {
   const started = new Date().toISOString();
   // username -> when the account was created (ISO-8601)
   const users = new Map((options.accounts ?? []).map((username) => [username, started]));
+  // The worker's referrer's page (PORTAL_PATH), linked from the account page.
+  const portalPath = options.portalPath ?? "/_reflinks/me";
   const sessions = new Map(); // session token -> username
   const orders = new Map(); // order id -> { user, refunded }
   // The reflinks webhook: its secret (set once registered), the last deliveries, newest first.
@@ -369,6 +376,7 @@ ${rows ? `<table><tr><th>When</th><th>Type</th><th>What</th><th>webhook-id</th><
 <form method="post" action="/purchase"><button>Complete purchase (Pro, $8)</button></form>
 <h2>Your orders</h2>${history}
 <h2>Your referral links</h2>${links ? `<ul>${links}</ul>` : "<p>None.</p>"}
+<p><a href="${escapeHtml(portalPath)}">Your referral page</a>: your links with QR codes, what they brought, your earnings and payouts.</p>
 <h2>Your referral earnings</h2>${earnings}`;
   }
 
@@ -399,10 +407,10 @@ ${rows ? `<table><tr><th>When</th><th>Type</th><th>What</th><th>webhook-id</th><
     return { "Reflinks-User": value, "Reflinks-User-Signature": signature };
   }
 
-  function signIn(req, res, username) {
+  function signIn(req, res, username, next = null) {
     const token = crypto.randomUUID();
     sessions.set(token, username);
-    redirect(res, "/account", { "Set-Cookie": sessionCookie(req, token), ...reflinksUser(username) });
+    redirect(res, next ?? "/account", { "Set-Cookie": sessionCookie(req, token), ...reflinksUser(username) });
   }
 
   async function handle(req, res) {
@@ -440,23 +448,28 @@ ${rows ? `<table><tr><th>Name</th><th>Value</th></tr>${rows}</table>` : "<p>None
       }
       case "GET /signup":
       case "GET /login":
-        return send(res, 200, formPage(url.pathname.slice(1), user));
+        return send(
+          res,
+          200,
+          formPage(url.pathname.slice(1), user, "", "", safeNext(url.searchParams.get("next"))),
+        );
       case "POST /signup":
       case "POST /login": {
         const kind = url.pathname.slice(1);
+        const next = safeNext(url.searchParams.get("next"));
         const username = (await readForm(req)).get("username")?.trim() ?? "";
         if (!USERNAME.test(username)) {
           const error = "Username: 1–50 letters, digits, or . _ @ -";
-          return send(res, 400, formPage(kind, user, error, username));
+          return send(res, 400, formPage(kind, user, error, username, next));
         }
         if (kind === "signup" && users.has(username)) {
-          return send(res, 409, formPage(kind, user, "That username is taken.", username));
+          return send(res, 409, formPage(kind, user, "That username is taken.", username, next));
         }
         if (kind === "login" && !users.has(username)) {
-          return send(res, 401, formPage(kind, user, "No such user: sign up first.", username));
+          return send(res, 401, formPage(kind, user, "No such user: sign up first.", username, next));
         }
         if (kind === "signup") users.set(username, new Date().toISOString());
-        return signIn(req, res, username);
+        return signIn(req, res, username, next);
       }
       case "POST /logout":
         if (token) sessions.delete(token);

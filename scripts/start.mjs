@@ -55,10 +55,15 @@ const DEMO_VARS = ["COMMISSION:percent:20"];
 // rather than a worker that answers its API with 500 while this script says it is running.
 const check = spawnSync(
   process.execPath,
-  [path.join(ROOT, "scripts", "check-config.mjs"), "--local", ...DEMO_VARS.flatMap((pair) => ["--var", pair])],
+  [
+    path.join(ROOT, "scripts", "check-config.mjs"),
+    "--local",
+    ...DEMO_VARS.flatMap((pair) => ["--var", pair]),
+  ],
   { cwd: ROOT, env, encoding: "utf8" },
 );
-if (check.status !== 0) fail("The configuration is not valid: fix it and run `npm start` again.", check.stderr);
+if (check.status !== 0)
+  fail("The configuration is not valid: fix it and run `npm start` again.", check.stderr);
 
 // Quiet on success; on failure the whole output is the useful part.
 function wrangler(args, extraEnv = {}) {
@@ -116,8 +121,9 @@ await step('Creating the demo link "demo" (owner alice)', [
 process.env.REFLINKS_URL = workerUrl;
 process.env.REFLINKS_API_TOKEN = token;
 const { createOriginServer, registerDemoWebhook } = await import("../demo/origin.mjs");
-// alice owns the demo link: she can log in at once, to see her referrals and earnings.
-const origin = createOriginServer({ accounts: ["alice"] });
+// alice owns the demo link: she can log in at once, to see her referrals and earnings; bob has
+// no link yet and can get one on his referral page.
+const origin = createOriginServer({ accounts: ["alice", "bob"] });
 await new Promise((resolve) => {
   origin.once("error", (err) =>
     fail(`The demo origin could not listen on ${HOST}:${originPort} (${err.code}): set DEMO_ORIGIN_PORT.`),
@@ -279,6 +285,7 @@ if (ready && !stopping) {
     on localhost, a host of its own: no page of the site (${workerUrl}) can reach it.
     Deployed, it answers only on DASHBOARD_HOST (SECURITY.md).
   Log in as alice (the demo link's owner) at ${workerUrl}/login to see what she earned.
+  Referrer's page: ${workerUrl}/_reflinks/me   (log in as alice, or as bob to get a link of his own)
 
   API: ${workerUrl}/_reflinks/… with "Authorization: Bearer ${tokenShown}"
   Ctrl-C stops everything.

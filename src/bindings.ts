@@ -14,6 +14,12 @@ export interface AppBindings extends Env {
   COOKIE_DOMAIN?: string;
   /** The dashboard's own host (`admin.example.com`); unset: `localhost` only (SECURITY.md). */
   DASHBOARD_HOST?: string;
+  /** The referrer's page (docs/referrer-page.md); unset: `/_reflinks/me`; `off`: none. */
+  PORTAL_PATH?: string;
+  /** Where the referrer's page sends a visitor who is not signed in; unset: `/login`. */
+  PORTAL_LOGIN_URL?: string;
+  /** How many links a user may create on their page; unset: 1. */
+  PORTAL_LINKS?: string;
   /** `percent:N` or `fixed:N`; unset: conversions earn commission 0. */
   COMMISSION?: string;
   /** Per currency, the smallest payout in minor units (`EUR:5000,USD:5000`); unset: any above 0. */

@@ -58,6 +58,12 @@ export interface Config {
   payoutMinimum: ReadonlyMap<string, number>;
   /** The account a SEPA payout file pays from; each null when unset (docs/payouts.md#sepa). */
   sepaDebtor: { name: string | null; iban: string | null; bic: string | null };
+  /** The referrer's page (docs/referrer-page.md), without a trailing slash; null: off. */
+  portalPath: string | null;
+  /** Where the referrer's page sends a visitor who is not signed in (with `?next=`). */
+  portalLoginUrl: string;
+  /** How many links a user may create on their page; 0: none. */
+  portalLinks: number;
 }
 
 /**
@@ -116,7 +122,10 @@ type ConfigVariable =
   | "PAYOUT_MINIMUM"
   | "SEPA_DEBTOR_NAME"
   | "SEPA_DEBTOR_IBAN"
-  | "SEPA_DEBTOR_BIC";
+  | "SEPA_DEBTOR_BIC"
+  | "PORTAL_PATH"
+  | "PORTAL_LOGIN_URL"
+  | "PORTAL_LINKS";
 
 /** Unset, or set to the empty string: both mean "not configured" for the optional variables. */
 const optional = <T extends z.ZodMiniType>(schema: T) =>
@@ -142,6 +151,57 @@ const httpUrl = z.string().check(
       return false;
     }
   }, "must be an absolute http(s) URL without query or fragment"),
+);
+
+/** A path starting with one "/" (not "//" or "/\\"), or an absolute http(s) URL. */
+const pathOrUrl = z
+  .string()
+  .check(
+    z.refine(
+      (value) => (value.startsWith("/") && !/^\/[/\\]/.test(value)) || httpUrl.safeParse(value).success,
+      'must be a path starting with "/" or an absolute http(s) URL',
+    ),
+  );
+
+/**
+ * The API's first path segments under `/_reflinks/`: `PORTAL_PATH` may lie under `/_reflinks/`
+ * (its default does), but never on an API route, which it would hide. A test checks this list
+ * against the API's route table (src/routes/api/contract.ts), which is not loaded here: it is the
+ * API's, and the front must not pay for it.
+ */
+export const API_SEGMENTS = [
+  "health",
+  "openapi.json",
+  "links",
+  "reconcile",
+  "confirm",
+  "reports",
+  "conversions",
+  "payouts",
+  "webhooks",
+  "users",
+  "dashboard",
+] as const;
+
+const portalPathSchema = z.pipe(
+  z.string(),
+  z.transform((value: string, ctx): string | null => {
+    if (value === "off") return null;
+    const path = value.length > 1 && value.endsWith("/") ? value.slice(0, -1) : value;
+    const problem = !/^(\/[A-Za-z0-9._~-]+)+$/.test(path)
+      ? 'must be "off" or a path of URL-safe segments, like /_reflinks/me'
+      : /\/\.{1,2}(\/|$)/.test(path)
+        ? 'must not contain "." or ".." segments'
+        : path === "/_reflinks"
+          ? 'must not be "/_reflinks" itself'
+          : (API_SEGMENTS as readonly string[]).includes(path.split("/")[2] ?? "") &&
+              path.startsWith("/_reflinks/")
+            ? "must not be on a route of the API"
+            : null;
+    if (problem === null) return path;
+    ctx.issues.push({ code: "custom", message: problem, input: value });
+    return z.NEVER;
+  }),
 );
 
 const schema = z.object({
@@ -182,17 +242,7 @@ const schema = z.object({
   COOKIE_DOMAIN: optional(
     z.string().check(z.regex(/^\.?[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i, "must be a domain like .example.com")),
   ),
-  SUCCESS_URL: z._default(
-    z
-      .string()
-      .check(
-        z.refine(
-          (value) => (value.startsWith("/") && !/^\/[/\\]/.test(value)) || httpUrl.safeParse(value).success,
-          'must be a path starting with "/" or an absolute http(s) URL',
-        ),
-      ),
-    "/",
-  ),
+  SUCCESS_URL: z._default(pathOrUrl, "/"),
   ATTRIBUTION: z._default(z.enum(["first", "last"], "must be first or last"), "last"),
   ATTRIBUTION_WINDOW_DAYS: z._default(wholeNumber(1, 3650), 90),
   STORE_IP: z._default(z.enum(["full", "truncated", "none"], "must be full, truncated or none"), "full"),
@@ -298,6 +348,9 @@ const schema = z.object({
         ),
       ),
   ),
+  PORTAL_PATH: z._default(portalPathSchema, "/_reflinks/me"),
+  PORTAL_LOGIN_URL: z._default(pathOrUrl, "/login"),
+  PORTAL_LINKS: z._default(wholeNumber(0, 1000), 1),
 });
 
 /** `host` or `host:port` as the setting gives it, lower-cased; null when it is not one. */
@@ -324,6 +377,11 @@ export function parseConfig(source: ConfigSource): Config {
   // A __Host- cookie may not carry a Domain: browsers would refuse every cookie we set.
   if (/^__host-/i.test(vars.COOKIE_NAME) && vars.COOKIE_DOMAIN) {
     throw new ConfigError("COOKIE_NAME", 'must not start with "__Host-" while COOKIE_DOMAIN is set');
+  }
+  const portalPath = vars.PORTAL_PATH;
+  // Under REF_PATH, the page would be read as a referral link's identifier.
+  if (portalPath !== null && `${portalPath}/`.startsWith(vars.REF_PATH)) {
+    throw new ConfigError("PORTAL_PATH", `must not be under REF_PATH (${vars.REF_PATH})`);
   }
   const consent = vars.CONSENT;
   // The consent cookie is the site's own (its consent banner's), never one reflinks sets itself.
@@ -374,6 +432,9 @@ export function parseConfig(source: ConfigSource): Config {
       iban: vars.SEPA_DEBTOR_IBAN ?? null,
       bic: vars.SEPA_DEBTOR_BIC ?? null,
     },
+    portalPath,
+    portalLoginUrl: vars.PORTAL_LOGIN_URL,
+    portalLinks: vars.PORTAL_LINKS,
   };
 }
 

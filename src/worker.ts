@@ -1,7 +1,7 @@
 /**
  * The worker's front: one Hono app in front of every request, its routes in the documented order
- * of precedence (docs/routing.md#order-of-precedence): the API, referral links, then everything
- * else (referral parameters and the proxy). `REF_PATH` is a setting, so the app is built once per
+ * of precedence (docs/routing.md#order-of-precedence): the referrer's page (`PORTAL_PATH`), the
+ * API, referral links, then everything else (referral parameters and the proxy). `REF_PATH` is a setting, so the app is built once per
  * configuration, on the isolate's first request. Measured against the plain string dispatcher it
  * replaced (README.md#architecture), within the noise on every page view.
  */
@@ -47,6 +47,28 @@ function apiApp(): Promise<ApiApp> {
   return api;
 }
 
+type PortalApp = ReturnType<typeof import("./routes/portal/app").createPortalApp>;
+const portals = new WeakMap<Config, Promise<PortalApp>>();
+
+/**
+ * The referrer's page, loaded and built on the isolate's first request for it, as the API is: page
+ * views and clicks never evaluate it (nor its QR encoder). One per configuration.
+ */
+function portalApp(config: Config): Promise<PortalApp> {
+  let portal = portals.get(config);
+  if (!portal) {
+    portal = import("./routes/portal/app").then(
+      (module) => module.createPortalApp(config),
+      (error) => {
+        portals.delete(config);
+        throw error;
+      },
+    );
+    portals.set(config, portal);
+  }
+  return portal;
+}
+
 /** The site's front, and the dashboard host's when `DASHBOARD_HOST` names one. */
 interface Fronts {
   site: Front;
@@ -77,6 +99,14 @@ export function handleRequest(
 
 function frontFor(config: Config): Front {
   const front = newFront();
+  // The referrer's page first: its default path lies under the API's prefix, where it needs no
+  // bearer token (docs/referrer-page.md). Off: that path goes on like any other.
+  const portalPath = config.portalPath;
+  if (portalPath !== null) {
+    front.all(`${portalPath}/*`, async (c) =>
+      (await portalApp(config)).fetch(c.req.raw, c.env, c.executionCtx),
+    );
+  }
   // The operator's door (src/operator-door.ts): the dashboard only on its own host, before the API
   // could ask for credentials.
   front.all(DASHBOARD_ROUTE, (c) =>
@@ -102,6 +132,8 @@ function operatorOf(config: Config): Fronts["operator"] {
   const host = config.dashboardHost;
   if (!host.own) return null;
   const front = newFront();
+  // The referrer's page is the site's: 404 here, even where its path lies under the API's.
+  if (config.portalPath !== null) front.all(`${config.portalPath}/*`, onlyTheDashboardHere);
   front.all(API_ROUTE, toApi);
   front.all("*", onlyTheDashboardHere);
   return { front, host };

@@ -220,6 +220,24 @@ export const payoutMethods = sqliteTable(
 );
 
 /**
+ * Sign-in links for the referrer's page (docs/referrer-page.md#sign-in-links), made by
+ * `POST /users/:user_id/portal-link`: one use each, 15 minutes. Only the SHA-256 of the token is
+ * stored, so a copy of the table signs no one in; `used_at` is set by the one statement that
+ * uses the link, which decides a race between two uses.
+ */
+export const portalLinks = sqliteTable(
+  "portal_links",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    userId: text("user_id").notNull(),
+    createdAt: text("created_at").notNull(),
+    expiresAt: text("expires_at").notNull(),
+    usedAt: text("used_at"),
+  },
+  (t) => [index("portal_links_expires_idx").on(t.expiresAt)],
+);
+
+/**
  * Payouts (docs/money.md#payouts): what a referrer was paid in one currency at once. The
  * idempotency key makes a retried or doubled `POST /payouts` the same payout; a payout of a run
  * has the key `run:<run id>:<referrer>` and the run's id.
@@ -502,6 +520,7 @@ export type Reversal = typeof reversals.$inferSelect;
 export type Payout = typeof payouts.$inferSelect;
 export type PayoutRun = typeof payoutRuns.$inferSelect;
 export type PayoutMethodRow = typeof payoutMethods.$inferSelect;
+export type PortalLink = typeof portalLinks.$inferSelect;
 export type Webhook = typeof webhooks.$inferSelect;
 export type WebhookEvent = typeof webhookEvents.$inferSelect;
 export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;

@@ -11,6 +11,7 @@
  * saved under test/artifacts/ (git-ignored) for a person to look at.
  */
 import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { accessSync, constants } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
@@ -783,6 +784,54 @@ describe("running the program from the dashboard, on a phone and on a desktop", 
       await context.close();
     }
   });
+});
+
+describe("the referrer's page in a browser, on a desktop and on a phone", () => {
+  for (const width of [1280, 390]) {
+    it(`at ${width} px: sign up, land on the page through next, get a link, copy it, scan it; no layout problem`, async () => {
+      const context = await browser.newContext({
+        viewport: { width, height: width < 600 ? 844 : 900 },
+        isMobile: width < 600,
+        hasTouch: width < 600,
+        deviceScaleFactor: width < 600 ? 3 : 1,
+      });
+      context.setDefaultTimeout(90_000);
+      const page = await context.newPage();
+      // A CSP violation (a script or style the policy does not allow) is a console error. The
+      // demo site has no favicon, which the desktop browser asks for.
+      const problems: string[] = [];
+      page.on("console", (message) => {
+        if (message.type() === "error" && !message.location().url.endsWith("/favicon.ico"))
+          problems.push(`${message.text()} (${message.location().url})`);
+      });
+      page.on("pageerror", (error) => problems.push(error.message));
+      try {
+        const site = stack.workerUrl;
+        await page.goto(`${site}/_reflinks/me`);
+        expect(page.url()).toBe(`${site}/login?next=%2F_reflinks%2Fme`);
+        // A new user: the site's sign-up honours next like its login, and reports the login.
+        await page.goto(`${site}/signup?next=%2F_reflinks%2Fme`);
+        await page.fill('input[name="username"]', `reader-${width}-${randomUUID().slice(0, 8)}`);
+        await page.click("form button");
+        await page.waitForURL(`${site}/_reflinks/me`);
+        await page.click('#get-link button[type="submit"]');
+        await page.waitForURL(/\/_reflinks\/me\?created=[A-Za-z0-9_-]{10}$/);
+        const url = (await page.textContent("[data-url]")) ?? "";
+        expect(url).toMatch(new RegExp(`^${site}/ref/[A-Za-z0-9_-]{10}$`));
+        // The script ran (allowed by its hash): the copy button is shown.
+        expect(await page.isVisible("button[data-copy]")).toBe(true);
+        const qr = await page.locator(".qr svg").boundingBox();
+        expect(qr?.width).toBeGreaterThanOrEqual(120);
+        expect(await layoutProblems(page)).toEqual([]);
+        await page.screenshot({ path: `${ARTIFACTS}/referrer-page-${width}.png`, fullPage: true });
+        expect(problems).toEqual([]);
+        const click = await fetch(url, { redirect: "manual", headers: { "User-Agent": BROWSER_UA } });
+        expect(click.status).toBe(302);
+      } finally {
+        await context.close();
+      }
+    });
+  }
 });
 
 describe("the demo origin (npm start)", () => {

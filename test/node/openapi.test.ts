@@ -81,6 +81,7 @@ describe("the OpenAPI document", () => {
         "GET /_reflinks/users/{user_id}",
         "GET /_reflinks/users/{user_id}/export",
         "DELETE /_reflinks/users/{user_id}",
+        "POST /_reflinks/users/{user_id}/portal-link",
         "POST /_reflinks/conversions",
         "POST /_reflinks/conversions/{external_id}/reverse",
         "POST /_reflinks/payouts",

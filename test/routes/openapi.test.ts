@@ -120,6 +120,7 @@ async function requests(): Promise<Record<RouteName, () => Promise<Response>>> {
     getUser: () => api("/users/doc-owner"),
     exportUser: () => api("/users/doc-owner/export"),
     eraseUser: () => api("/users/doc-erased", { method: "DELETE" }),
+    createPortalLink: () => api(`/users/${user}/portal-link`, { method: "POST" }),
     createWebhook: () =>
       api("/webhooks", {
         method: "POST",

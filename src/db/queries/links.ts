@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, type SQL } from "drizzle-orm";
+import { and, asc, eq, gt, type SQL, sql } from "drizzle-orm";
 import { batchItem, linkCreatedEvent, noteWrittenEvents } from "../../webhooks/outbox";
 import type { Database } from "../client";
 import { linkStats, type ReferralLink, referralLinks } from "../schema";
@@ -43,15 +43,54 @@ export async function insertLink(
   now = new Date().toISOString(),
 ): Promise<ReferralLink | null> {
   const [[created], events] = await db.batch([
-    db
-      .insert(referralLinks)
-      .values({ ...link, disabled: false, createdAt: now, updatedAt: now })
-      .onConflictDoNothing({ target: referralLinks.identifier })
-      .returning(),
+    newLinkStatement(db, link, now),
     batchItem(db, linkCreatedEvent(link.identifier, now, urlPrefix)),
   ]);
   noteWrittenEvents(db, events);
   return created ?? null;
+}
+
+function newLinkStatement(db: Database, link: { identifier: string; userId: string | null }, now: string) {
+  return db
+    .insert(referralLinks)
+    .values({ ...link, disabled: false, createdAt: now, updatedAt: now })
+    .onConflictDoNothing({ target: referralLinks.identifier })
+    .returning();
+}
+
+/**
+ * Inserts a link for `userId` only while they own fewer than `limit` links, counting every link
+ * they own (docs/referrer-page.md#get-your-link). One batch, so one transaction: the link is
+ * inserted, then deleted again in the same batch when it made one too many, and its
+ * `link.created` event is written only if it is still there. Of racing calls, no more than
+ * `limit` links are kept.
+ */
+export async function insertOwnLink(
+  db: Database,
+  link: { identifier: string; userId: string },
+  limit: number,
+  urlPrefix: string,
+  now = new Date().toISOString(),
+): Promise<{ created: ReferralLink } | { refused: "taken" | "limit" }> {
+  const [[inserted], removed, events] = await db.batch([
+    newLinkStatement(db, link, now),
+    db
+      .delete(referralLinks)
+      .where(
+        and(
+          eq(referralLinks.identifier, link.identifier),
+          eq(referralLinks.userId, link.userId),
+          eq(referralLinks.createdAt, now),
+          sql`(SELECT COUNT(*) FROM referral_links o WHERE o.user_id = ${link.userId}) > ${limit}`,
+        ),
+      )
+      .returning({ id: referralLinks.id }),
+    batchItem(db, linkCreatedEvent(link.identifier, now, urlPrefix)),
+  ]);
+  noteWrittenEvents(db, events);
+  if (!inserted) return { refused: "taken" };
+  if (removed.length > 0) return { refused: "limit" };
+  return { created: inserted };
 }
 
 /** One page of links in creation order, after the link with id `afterId`. */

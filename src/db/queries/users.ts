@@ -1,6 +1,6 @@
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import type { Database } from "../client";
-import { referralHits, reflinksUsers } from "../schema";
+import { referralHits, referrerEarnings, reflinksUsers } from "../schema";
 import type { Referral } from "./referrals";
 
 /**
@@ -131,4 +131,18 @@ export async function userReferrals(db: Database, userId: string, as: "referred"
     .bind(userId)
     .all<Referral>();
   return results;
+}
+
+/** A referrer's commissions by status per currency, as of the moment of reading (`referrer_earnings`). */
+export function earningsOf(db: Database, userId: string) {
+  return db
+    .select({
+      currency: referrerEarnings.currency,
+      pending: referrerEarnings.pending,
+      approved: referrerEarnings.approved,
+      paid: referrerEarnings.paid,
+    })
+    .from(referrerEarnings)
+    .where(eq(referrerEarnings.referrerUserId, userId))
+    .orderBy(asc(referrerEarnings.currency));
 }

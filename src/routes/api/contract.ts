@@ -49,6 +49,7 @@ import {
   payoutMethodBody,
   payoutMethodSchema,
   periodQuery,
+  portalLinkSchema,
   reconcileBody,
   reconciledSchema,
   revenueReportSchema,
@@ -445,6 +446,21 @@ export const API_ROUTES = {
     body: payoutMethodBody,
     responses: { 200: { description: "The method as stored", schema: payoutMethodSchema } },
     errors: [],
+  }),
+  createPortalLink: route({
+    method: "post",
+    path: "/users/:user_id/portal-link",
+    summary: "A sign-in link to the user's referral page: one use, 15 minutes",
+    auth: "bearer",
+    params: userParams,
+    responses: {
+      201: {
+        description:
+          "The link, on the request's host; it opens a one-hour session for the page only. Not found: PORTAL_PATH is off, or this is DASHBOARD_HOST",
+        schema: portalLinkSchema,
+      },
+    },
+    errors: ["not_found"],
   }),
   dashboard: route({
     method: "get",

@@ -684,6 +684,9 @@ export const userExportSchema = z.strictObject({
   payout_method: meta(z.nullable(payoutMethodSchema), { description: "how the user is paid; null: not set" }),
 });
 
+/** A one-use sign-in link to the user's referral page (docs/referrer-page.md#sign-in-links). */
+export const portalLinkSchema = z.object({ url: z.string(), expires_at: z.string() });
+
 export const erasedSchema = z.strictObject({
   hits: meta(int(), {
     description: "how many of the user's own hits were scrubbed now (0 on a repeat)",

@@ -2,16 +2,18 @@
  * `/_reflinks/users/:user_id` (docs/api.md#users): what the origin shows a user about their
  * referrals, everything the worker stores about them (a data-access request), and erasure.
  */
-import { asc, eq } from "drizzle-orm";
 import type { Context } from "hono";
 import type { HonoEnv } from "../../app-env";
 import { listConversions } from "../../db/queries/conversions";
 import { linkStatsOfOwner, listLinks } from "../../db/queries/links";
 import { findPayoutMethod, setPayoutMethod } from "../../db/queries/payout-methods";
 import { listPayouts } from "../../db/queries/payouts";
+import { insertPortalLink } from "../../db/queries/portal";
 import { firstReferral } from "../../db/queries/referrals";
-import { eraseUser, findUser, userHits, userReferrals } from "../../db/queries/users";
-import { referrerEarnings } from "../../db/schema";
+import { earningsOf, eraseUser, findUser, userHits, userReferrals } from "../../db/queries/users";
+import { ApiError } from "../../errors";
+import { isOnHost } from "../../operator-door";
+import { newSignInToken, SIGN_IN_SEGMENT } from "../portal/session";
 import { API_ROUTES } from "./contract";
 import { jsonBody } from "./input";
 import type { HitJson } from "./schemas";
@@ -32,16 +34,7 @@ export const userHandlers = {
       firstReferral(db, userId),
       listLinks(db, { userId, limit: EVERYTHING }),
       linkStatsOfOwner(db, userId),
-      db
-        .select({
-          currency: referrerEarnings.currency,
-          pending: referrerEarnings.pending,
-          approved: referrerEarnings.approved,
-          paid: referrerEarnings.paid,
-        })
-        .from(referrerEarnings)
-        .where(eq(referrerEarnings.referrerUserId, userId))
-        .orderBy(asc(referrerEarnings.currency)),
+      earningsOf(db, userId),
     ]);
     const links = owned.map((link) => ({
       ...linkJson(link, requestUrl, config),
@@ -107,6 +100,28 @@ export const userHandlers = {
       new Date().toISOString(),
     );
     return c.json(method);
+  },
+
+  /**
+   * A one-use, 15-minute sign-in link to the user's referral page, for an origin that reports
+   * logins by API calls (docs/referrer-page.md#sign-in-links). Only the token's hash is stored.
+   */
+  async createPortalLink(c: Context<HonoEnv>) {
+    const userId = c.req.param("user_id") ?? "";
+    const { db, config } = c.var;
+    if (config.portalPath === null)
+      throw new ApiError("not_found", "The referrer's page is off (PORTAL_PATH=off).");
+    const host = config.dashboardHost;
+    if (host.own && isOnHost(c.req.url, host)) {
+      throw new ApiError(
+        "not_found",
+        "The referrer's page is on the site's host, not on DASHBOARD_HOST: ask for the link there.",
+      );
+    }
+    const { token, hash } = await newSignInToken();
+    const { expiresAt } = await insertPortalLink(db, { tokenHash: hash, userId }, new Date());
+    const url = `${new URL(c.req.url).origin}${config.portalPath}${SIGN_IN_SEGMENT}?token=${token}`;
+    return c.json({ url, expires_at: expiresAt }, 201);
   },
 
   /** Erases the personal data the worker holds about the user; money records stay. */
