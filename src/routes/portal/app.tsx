@@ -13,6 +13,7 @@ import type { HonoEnv } from "../../app-env";
 import type { Config } from "../../config";
 import { database } from "../../db/client";
 import { insertOwnLink, listLinks } from "../../db/queries/links";
+import { findPayoutMethod, setPayoutMethod } from "../../db/queries/payout-methods";
 import { usePortalLink } from "../../db/queries/portal";
 import { forgetLink } from "../../hits/link-cache";
 import type { Clock } from "../../lib/clock";
@@ -21,12 +22,12 @@ import { verifiedUserId } from "../../lib/identity";
 import { errorMessage, log } from "../../lib/log";
 import { randomIdentifier } from "../../lib/random-identifier";
 import { requestIdOf } from "../../lib/request-id";
-import { createLinkBody } from "../api/schemas";
+import { createLinkBody, payoutMethodBody } from "../api/schemas";
 import { checkFormToken, formToken } from "../dashboard/form-token";
 import { hashSource, SCRIPT, STYLE } from "./assets";
 import { commissionsCsv } from "./csv";
 import { commissionLines, portalView } from "./data";
-import { MessagePage, PortalPage, type PortalPageProps } from "./page";
+import { MessagePage, type PayoutMethodForm, PortalPage, type PortalPageProps } from "./page";
 import { portalSecret, SIGN_IN_SEGMENT, sessionCookie, sessionUser, tokenHash } from "./session";
 
 type C = Context<HonoEnv>;
@@ -45,7 +46,12 @@ const tokenSubject = (action: string, userId: string) => `portal ${action} ${JSO
 
 export function createPortalApp(config: Config, clock: Clock = systemClock) {
   const page = config.portalPath ?? "";
-  const paths = { page, createLink: `${page}/links`, csv: `${page}/commissions.csv` };
+  const paths = {
+    page,
+    createLink: `${page}/links`,
+    csv: `${page}/commissions.csv`,
+    payoutMethod: `${page}/payout-method`,
+  };
   const app = new Hono<HonoEnv>();
 
   app.use(async function portalHeaders(c, next) {
@@ -82,9 +88,24 @@ export function createPortalApp(config: Config, clock: Clock = systemClock) {
     flash: PortalPageProps["flash"],
     status: 200 | 403 | 409 | 422 = 200,
     chosen = "",
+    methodValues: PayoutMethodForm["values"] | null = null,
   ) {
     const origin = new URL(c.req.url).origin;
-    const view = await portalView(c.var.db, userId, (id) => `${origin}${config.refPath}${id}`, clock());
+    const [view, current] = await Promise.all([
+      portalView(c.var.db, userId, (id) => `${origin}${config.refPath}${id}`, clock()),
+      findPayoutMethod(c.var.db, userId),
+    ]);
+    const payoutMethod: PayoutMethodForm = {
+      token: await formToken(portalSecret(config) ?? "", tokenSubject(paths.payoutMethod, userId)),
+      current,
+      values: methodValues ?? {
+        type: current?.type ?? "paypal",
+        email: current?.email ?? "",
+        // Never written back into the page: the summary shows it masked; typing it anew changes it.
+        iban: "",
+        account_name: current?.account_name ?? "",
+      },
+    };
     let getLink: PortalPageProps["getLink"] = null;
     if (config.portalLinks > 0) {
       getLink =
@@ -95,7 +116,16 @@ export function createPortalApp(config: Config, clock: Clock = systemClock) {
               chosen,
             };
     }
-    const html = <PortalPage view={view} userId={userId} paths={paths} flash={flash} getLink={getLink} />;
+    const html = (
+      <PortalPage
+        view={view}
+        userId={userId}
+        paths={paths}
+        flash={flash}
+        getLink={getLink}
+        payoutMethod={payoutMethod}
+      />
+    );
     return c.html(`<!doctype html>${html}`, status);
   }
 
@@ -106,7 +136,9 @@ export function createPortalApp(config: Config, clock: Clock = systemClock) {
     const flash =
       created && /^[A-Za-z0-9_-]{1,50}$/.test(created)
         ? { kind: "done" as const, text: `Your link "${created}" is ready: share it.` }
-        : null;
+        : c.req.query("saved") === "payout-method"
+          ? { kind: "done" as const, text: "Saved: your payouts go there from now on." }
+          : null;
     return render(c, userId, flash);
   });
 
@@ -120,7 +152,14 @@ export function createPortalApp(config: Config, clock: Clock = systemClock) {
     });
   });
 
-  app.all(paths.createLink, async (c) => {
+  /**
+   * A POST of one of the page's forms, or the answer that refuses it: signed in, from this origin,
+   * urlencoded, with the token of this very form made for this very user.
+   */
+  async function formPost(
+    c: C,
+    action: string,
+  ): Promise<Response | { userId: string; form: URLSearchParams }> {
     if (c.req.method !== "POST") {
       c.header("Allow", "POST");
       return message(c, 405, "method_not_allowed", "Not a page", "This address takes the page's form only.");
@@ -155,7 +194,7 @@ export function createPortalApp(config: Config, clock: Clock = systemClock) {
     const form = new URLSearchParams(await c.req.text());
     const problem = await checkFormToken(
       portalSecret(config) ?? "",
-      tokenSubject(paths.createLink, userId),
+      tokenSubject(action, userId),
       form.get("form_token") ?? undefined,
       clock().getTime(),
     );
@@ -166,6 +205,13 @@ export function createPortalApp(config: Config, clock: Clock = systemClock) {
           : "This form was not made for you on this page: nothing was done. Use the form below.";
       return render(c, userId, { kind: "failed", text }, 403);
     }
+    return { userId, form };
+  }
+
+  app.all(paths.createLink, async (c) => {
+    const posted = await formPost(c, paths.createLink);
+    if (posted instanceof Response) return posted;
+    const { userId, form } = posted;
     const chosen = form.get("identifier")?.trim() ?? "";
     const owned = await listLinks(c.var.db, { userId, limit: config.portalLinks + 1 });
     if (owned.length >= config.portalLinks) {
@@ -220,6 +266,53 @@ export function createPortalApp(config: Config, clock: Clock = systemClock) {
     // This isolate may remember the identifier as unknown.
     forgetLink(c.env.DB, outcome.created.identifier);
     return c.redirect(`${page}?created=${encodeURIComponent(outcome.created.identifier)}`, 303);
+  });
+
+  app.all(paths.payoutMethod, async (c) => {
+    const posted = await formPost(c, paths.payoutMethod);
+    if (posted instanceof Response) return posted;
+    const { userId, form } = posted;
+    const values = {
+      type: form.get("type") ?? "",
+      email: (form.get("email") ?? "").trim(),
+      iban: (form.get("iban") ?? "").trim(),
+      account_name: (form.get("account_name") ?? "").trim(),
+    };
+    // The form sends every field; the API's rule takes only those of the chosen type.
+    const used =
+      { paypal: ["email", "account_name"], wise: ["email", "account_name"], iban: ["iban", "account_name"] }[
+        values.type as "paypal"
+      ] ?? [];
+    const body: Record<string, string> = { type: values.type };
+    for (const field of used) {
+      const value = values[field as keyof typeof values];
+      if (value !== "") body[field] = value;
+    }
+    const checked = payoutMethodBody.safeParse(body);
+    if (!checked.success) {
+      const issue = checked.error.issues[0];
+      const field = String(issue?.path[0] ?? "type");
+      const names: Record<string, string> = {
+        type: "The way to be paid",
+        email: "The e-mail address",
+        iban: "The IBAN",
+        account_name: "The account holder's name",
+      };
+      const text = `${names[field] ?? field} ${issue?.message ?? "is not valid"}: nothing was saved.`;
+      return render(c, userId, { kind: "failed", text }, 422, "", values);
+    }
+    await setPayoutMethod(
+      c.var.db,
+      userId,
+      {
+        type: checked.data.type,
+        email: checked.data.email ?? null,
+        iban: checked.data.iban ?? null,
+        account_name: checked.data.account_name ?? null,
+      },
+      clock().toISOString(),
+    );
+    return c.redirect(`${page}?saved=payout-method#payout-method`, 303);
   });
 
   app.get(`${page}${SIGN_IN_SEGMENT}`, async (c) => {

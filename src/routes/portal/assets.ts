@@ -34,7 +34,7 @@ dd .money { font-size: 16px; }
 .badge { font-size: 13px; border: 1px solid var(--bad); color: var(--bad); border-radius: 999px; padding: 0 8px; }
 form { display: flex; flex-wrap: wrap; gap: 8px; align-items: end; margin: 0; }
 label { display: grid; gap: 2px; font-size: 14px; color: var(--muted); }
-input, button { font: inherit; padding: 6px 10px; border: 1px solid var(--line); border-radius: 6px;
+input, select, button { font: inherit; padding: 6px 10px; border: 1px solid var(--line); border-radius: 6px;
   background: var(--card); color: var(--fg); min-width: 0; max-width: 100%; }
 button { background: var(--accent); color: #fff; border-color: var(--accent); cursor: pointer; }
 table { border-collapse: collapse; width: 100%; font-size: 15px; }

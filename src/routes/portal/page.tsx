@@ -6,6 +6,7 @@
 import { raw } from "hono/html";
 import type { FC } from "hono/jsx";
 import { renderSVG } from "uqr";
+import type { PayoutMethodJson } from "../../db/queries/payout-methods";
 import { formatMinor } from "../../db/queries/report-sql.js";
 import { SCRIPT, STYLE } from "./assets";
 import type { PortalLinkView, PortalView } from "./data";
@@ -13,11 +14,12 @@ import type { PortalLinkView, PortalView } from "./data";
 export interface PortalPageProps {
   view: PortalView;
   userId: string;
-  paths: { page: string; createLink: string; csv: string };
+  paths: { page: string; createLink: string; csv: string; payoutMethod: string };
   /** A message at the top: what was done, or why a form was refused. */
   flash: { kind: "done" | "failed"; text: string } | null;
   /** The "Get your link" form, or why there is none. */
   getLink: { token: string; chosen: string } | { full: number } | null;
+  payoutMethod: PayoutMethodForm;
 }
 
 const count = new Intl.NumberFormat("en-US");
@@ -83,14 +85,72 @@ const LinkCard: FC<{ link: PortalLinkView }> = ({ link }) => (
   </article>
 );
 
-/**
- * Where the payout-method form will go (a PayPal or Wise address, or an IBAN and holder's name).
- * Another change builds `payout_methods` and
- * `PUT /users/:user_id/payout-method`; this slot renders nothing until then.
- */
-const PayoutMethodSlot: FC = () => null;
+/** The payout-method form: what the user last sent (after a refusal) or what is stored. */
+export interface PayoutMethodForm {
+  token: string;
+  current: PayoutMethodJson | null;
+  /** The fields as sent, shown again after a refusal; else the stored method's. */
+  values: { type: string; email: string; iban: string; account_name: string };
+}
 
-export const PortalPage: FC<PortalPageProps> = ({ view, userId, paths, flash, getLink }) => (
+/** An IBAN shown on a screen others may see: its country and check digits, and its last four. */
+const maskedIban = (iban: string) => `${iban.slice(0, 4)} … ${iban.slice(-4)}`;
+
+const METHOD_NAMES = { paypal: "PayPal", wise: "Wise", iban: "Bank transfer (IBAN)" } as const;
+
+/** Where the user wants to be paid: a PayPal or Wise address, or an IBAN and the holder's name. */
+const PayoutMethodSection: FC<{ action: string; form: PayoutMethodForm }> = ({ action, form }) => (
+  <div id="payout-method">
+    <h3>Where you are paid</h3>
+    {form.current === null ? (
+      <p class="note" data-method="none">
+        Not set yet: tell us where to send your payouts.
+      </p>
+    ) : (
+      <p class="note" data-method={form.current.type}>
+        {METHOD_NAMES[form.current.type]}:{" "}
+        <span class="id">
+          {form.current.type === "iban" ? maskedIban(form.current.iban ?? "") : form.current.email}
+        </span>
+        {form.current.account_name ? <> ({form.current.account_name})</> : null}
+      </p>
+    )}
+    <form method="post" action={action} class="method">
+      <input type="hidden" name="form_token" value={form.token} />
+      <label>
+        Paid by
+        <select name="type">
+          {(["paypal", "wise", "iban"] as const).map((type) => (
+            <option value={type} selected={form.values.type === type}>
+              {METHOD_NAMES[type]}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        E-mail (PayPal, Wise)
+        <input type="email" name="email" value={form.values.email} maxlength={254} autocomplete="email" />
+      </label>
+      <label>
+        IBAN (bank transfer)
+        <input type="text" name="iban" value={form.values.iban} maxlength={42} autocomplete="off" />
+      </label>
+      <label>
+        Account holder's name (Wise, bank transfer)
+        <input
+          type="text"
+          name="account_name"
+          value={form.values.account_name}
+          maxlength={70}
+          autocomplete="name"
+        />
+      </label>
+      <button type="submit">Save</button>
+    </form>
+  </div>
+);
+
+export const PortalPage: FC<PortalPageProps> = ({ view, userId, paths, flash, getLink, payoutMethod }) => (
   <html lang="en">
     <head>
       <meta charset="utf-8" />
@@ -218,7 +278,7 @@ export const PortalPage: FC<PortalPageProps> = ({ view, userId, paths, flash, ge
               </table>
             </div>
           )}
-          <PayoutMethodSlot />
+          <PayoutMethodSection action={paths.payoutMethod} form={payoutMethod} />
         </section>
       </main>
       <script>{raw(SCRIPT)}</script>
