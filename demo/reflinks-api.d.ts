@@ -7,7 +7,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Whether the worker and D1 answer */
+        /** Whether the worker and D1 answer, with every migration of this build applied */
         get: operations["health"];
         put?: never;
         post?: never;
@@ -683,7 +683,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description D1 answers */
+            /** @description D1 answers and is migrated */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -704,7 +704,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Error: unavailable */
+            /** @description Error: unavailable, not_migrated */
             503: {
                 headers: {
                     [name: string]: unknown;

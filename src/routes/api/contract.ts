@@ -92,10 +92,10 @@ export const API_ROUTES = {
   health: route({
     method: "get",
     path: "/health",
-    summary: "Whether the worker and D1 answer",
+    summary: "Whether the worker and D1 answer, with every migration of this build applied",
     auth: "none",
-    responses: { 200: { description: "D1 answers", schema: healthSchema } },
-    errors: ["unavailable"],
+    responses: { 200: { description: "D1 answers and is migrated", schema: healthSchema } },
+    errors: ["unavailable", "not_migrated"],
   }),
   openapi: route({
     method: "get",
