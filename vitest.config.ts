@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 import { createStubOrigin, listen, STUB_API_TOKEN } from "./test/node/stub-origin.ts";
@@ -7,6 +8,7 @@ const stubOrigin = createStubOrigin();
 const originUrl = await listen(stubOrigin);
 stubOrigin.unref();
 const migrations = await readD1Migrations("./drizzle");
+const source = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
 export default defineConfig({
   test: {
@@ -39,6 +41,15 @@ export default defineConfig({
             },
           }),
         ],
+        // The lazily loaded modules (src/lazy-modules.ts) are built by wrangler's [build] command,
+        // which the pool does not run: here they are their TypeScript entries, in the tests' one
+        // module graph. Their bundles and the boundary between them run in test/e2e (wrangler dev).
+        resolve: {
+          alias: [
+            { find: /^\.\/lazy\/api\.js$/, replacement: source("src/lazy/api-entry.ts") },
+            { find: /^\.\/lazy\/archive-parquet\.js$/, replacement: source("src/jobs/archive-parquet.ts") },
+          ],
+        },
         test: {
           name: "workers",
           include: ["test/{unit,routes}/**/*.test.ts"],

@@ -10,6 +10,9 @@ import { Hono } from "hono/tiny";
 import type { AppBindings } from "./bindings";
 import { type Config, ConfigError, configOf, proxyFallbackOf } from "./config";
 import { plainErrorResponse } from "./errors";
+import { forgetLink } from "./hits/link-cache";
+import type { ApiHost } from "./lazy/host";
+import { loadApi } from "./lazy-modules";
 import { errorMessage, log } from "./lib/log";
 import { requestIdOf } from "./lib/request-id";
 import { dashboardAnswers, dashboardNotHere, isOnHost, onlyTheDashboardHere } from "./operator-door";
@@ -17,6 +20,7 @@ import { API_PREFIX, DASHBOARD_PATH } from "./routes/api/prefix";
 import { applyLoginReport, SIGNATURE_HEADER, USER_HEADER, withoutLoginHeaders } from "./routes/login-report";
 import { proxyToOrigin } from "./routes/proxy";
 import { handleReferralLink, handleReferralParam } from "./routes/referral";
+import { forgetHitWebhooks, hitEventStatements, hitEventsWritten } from "./webhooks/hit-events";
 
 type Front = Hono<{ Bindings: AppBindings }>;
 type FrontContext = Context<{ Bindings: AppBindings }>;
@@ -26,19 +30,32 @@ const API_ROUTE = `${API_PREFIX}/*`;
 /** `/_reflinks/dashboard` and everything under it. */
 const DASHBOARD_ROUTE = `${DASHBOARD_PATH}/*`;
 
-type ApiApp = ReturnType<typeof import("./routes/api").createApiApp>;
+type ApiApp = ReturnType<Awaited<ReturnType<typeof loadApi>>["createApiApp"]>;
 let api: Promise<ApiApp> | undefined;
 
 /**
- * The API app, loaded and built on the isolate's first API request. Its modules (routes, schemas,
- * the dashboard, the OpenAPI document) are bundled but not evaluated before then, so an isolate that
- * serves page views and clicks starts faster and carries a smaller heap, which makes its garbage
- * collections shorter (README.md#performance). A failed load is not remembered: the next request
- * tries again.
+ * What the API borrows from this module (src/lazy/host.ts): the functions of the modules whose
+ * state the front reads and the API's changes invalidate, so that each has one copy per isolate.
+ */
+const API_HOST: ApiHost = {
+  forgetLink,
+  forgetHitWebhooks,
+  hitEventStatements,
+  hitEventsWritten,
+  requestIdOf,
+};
+
+/**
+ * The API app, loaded and built on the isolate's first API request. Its code (routes, schemas,
+ * the dashboard, the OpenAPI document) is a module of its own (src/lazy/api.js, built by
+ * scripts/build-lazy.mjs), uploaded beside this one but neither parsed nor evaluated before then,
+ * so an isolate that serves page views and clicks starts faster and carries a smaller heap, which
+ * makes its garbage collections shorter (README.md#performance). A failed load is not remembered:
+ * the next request tries again.
  */
 function apiApp(): Promise<ApiApp> {
-  api ??= import("./routes/api").then(
-    (module) => module.createApiApp(),
+  api ??= loadApi().then(
+    (module) => module.createApiApp(API_HOST),
     (error) => {
       api = undefined;
       throw error;

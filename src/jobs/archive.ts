@@ -13,6 +13,7 @@
  */
 import type { AppBindings } from "../bindings";
 import { ConfigError, configOf } from "../config";
+import { loadArchiveParquet } from "../lazy-modules";
 import type { Clock } from "../lib/clock";
 import type { ArchivedHit } from "./archive-parquet";
 
@@ -61,7 +62,7 @@ export async function archiveOldDays(
     if (budget <= 0) break;
     const stored = await bucket.get(object);
     if (!stored) throw new Error(`archived object ${object} is missing: the hits of ${day} stay in D1`);
-    const ids = await (await import("./archive-parquet")).readArchiveIds(await stored.arrayBuffer());
+    const ids = await (await loadArchiveParquet()).readArchiveIds(await stored.arrayBuffer());
     const done = await deleteArchived(d1, ids, budget, clock, day, options);
     budget -= done.deleted;
     deleted += done.deleted;
@@ -78,7 +79,7 @@ export async function archiveOldDays(
   let hits = 0;
   for (const { day } of candidates.results) {
     if (budget <= 0) break;
-    const parquet = await import("./archive-parquet");
+    const parquet = await loadArchiveParquet();
     const rows = await hitsOfDay(d1, day, limits.readPage);
     const file = parquet.writeArchive(rows);
     const sha256 = await sha256Hex(file);

@@ -9,6 +9,8 @@ import { BROWSER_UA, type Stack, sqlString, startStack } from "./harness.ts";
 import { navigate } from "./navigate.ts";
 
 const LINK = "story-link";
+/** A link the operator disables and enables again through the API. */
+const TOGGLED = "story-toggle";
 const REFERRER = "alice";
 const NEWCOMER = `bob-${Date.now()}`;
 
@@ -17,7 +19,10 @@ const jar = new Map<string, string>();
 
 beforeAll(async () => {
   stack = await startStack({
-    links: [{ identifier: LINK, userId: REFERRER }],
+    links: [
+      { identifier: LINK, userId: REFERRER },
+      { identifier: TOGGLED, userId: REFERRER },
+    ],
     vars: { COMMISSION: "percent:20" },
   });
 });
@@ -172,5 +177,40 @@ describe("an existing customer of the demo is never credited as referred", () =>
       { authenticated: 1, hit_user_id: customer },
       { authenticated: 0, hit_user_id: customer },
     ]);
+  });
+});
+
+describe("a link disabled through the API records no hit from the next click on", () => {
+  // The API is a module of its own (src/lazy/api.js), loaded beside the main module that serves
+  // clicks and remembers links (src/hits/link-cache.ts): its change must reach the main module's
+  // cache, or the click after it would still count, for LINK_CACHE_SECONDS, in this isolate.
+  const hits = async () =>
+    (
+      await stack.query<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM referral_hits h JOIN referral_links l ON l.id = h.link_id " +
+          `WHERE l.identifier = ${sqlString(TOGGLED)}`,
+      )
+    )[0]?.n;
+  // A new visitor each time: no duplicate, no remembered cookie.
+  const click = async () => (await browse(`/ref/${TOGGLED}`, {}, new Map())).status;
+  const patch = async (disabled: boolean) => {
+    const response = await fetch(`${stack.workerUrl}/_reflinks/links/${TOGGLED}`, {
+      method: "PATCH",
+      headers: { Authorization: `Bearer ${stack.apiToken}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ disabled }),
+      signal: AbortSignal.timeout(30_000),
+    });
+    expect(response.status).toBe(200);
+  };
+
+  it("clicked (remembered by the front), disabled, clicked: no hit; enabled, clicked: a hit", async () => {
+    expect(await click()).toBe(302);
+    expect(await hits()).toBe(1);
+    await patch(true);
+    expect(await click()).toBe(302);
+    expect(await hits()).toBe(1);
+    await patch(false);
+    expect(await click()).toBe(302);
+    expect(await hits()).toBe(2);
   });
 });
