@@ -39,7 +39,7 @@ across currencies.
 Examples:
   npm run report
   npm run report -- --remote --from 2026-11-01 --to 2026-11-30
-  npm run report -- --json | jq '.rows[0]'`;
+  npm run --silent report -- --json | jq '.rows[0]'    (--silent: no npm banner before the JSON)`;
 
 function usageError(message) {
   console.error(`✖ ${message}\n\n${USAGE}`);

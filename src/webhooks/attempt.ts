@@ -8,7 +8,12 @@
  */
 import { signatureHeader } from "./signature";
 
-/** 10 s, as Standard Webhooks recommends; `WEBHOOK_TIMEOUT_MS` overrides it (tests). */
+/**
+ * 10 s, the product contract's (docs/webhooks.md). Standard Webhooks recommends "somewhere between
+ * 15 and 30s" (its spec, "Request timeouts"); we keep 10 s so that a scheduled run's rounds of
+ * attempts, and the lease that covers them (./delivery.ts), stay short. A receiver should answer
+ * at once and do its work after. `WEBHOOK_TIMEOUT_MS` overrides it (tests).
+ */
 export const DEFAULT_TIMEOUT_MS = 10_000;
 /** Enough of a network error's message for the delivery log. */
 const MAX_ERROR_CHARS = 256;

@@ -157,6 +157,22 @@ describe("a local database", () => {
       });
     });
 
+    it("npm run --silent report -- --json, as its help says: JSON alone on stdout, ready for jq", async () => {
+      let stdout = "";
+      try {
+        ({ stdout } = await execFileAsync(
+          "npm",
+          ["run", "--silent", "report", "--", "--json", "--persist-to", persist],
+          { env: ENV },
+        ));
+      } catch (error) {
+        throw new Error(`npm run --silent report failed: ${(error as { stderr?: string }).stderr}`);
+      }
+      expect(JSON.parse(stdout).rows).toEqual(EXPECTED_LINKS);
+      const help = await report("--help");
+      expect(help.stdout).toContain("npm run --silent report -- --json | jq");
+    });
+
     it("--json over a period: that period's numbers", async () => {
       const result = await report(
         "--json",
