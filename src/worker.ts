@@ -8,7 +8,7 @@
 import type { Context } from "hono";
 import { Hono } from "hono/tiny";
 import type { AppBindings } from "./bindings";
-import { type Config, ConfigError, configOf, proxyFallbackOf } from "./config";
+import { type Config, ConfigError, configOf, mayCarryRefParam, proxyFallbackOf } from "./config";
 import { plainErrorResponse } from "./errors";
 import { errorMessage, log } from "./lib/log";
 import { requestIdOf } from "./lib/request-id";
@@ -115,7 +115,7 @@ async function toApi(c: FrontContext): Promise<Response> {
 async function toSite(c: FrontContext, config: Config): Promise<Response> {
   const request = c.req.raw;
   const url = new URL(request.url);
-  if (request.method === "GET" && url.search.includes(config.refParamMarker)) {
+  if (request.method === "GET" && mayCarryRefParam(url.search, config)) {
     // Null at once when it is not a referral that D1 must settle (a remembered miss): no await.
     const referral = handleReferralParam({ request, url, bindings: c.env, ctx: executionCtxOf(c), config });
     const response = referral && (await referral);

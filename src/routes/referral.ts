@@ -5,14 +5,14 @@
  */
 import type { AppBindings } from "../bindings";
 import type { Config } from "../config";
-import { IDENTIFIER, type LinkTarget } from "../db/queries/links";
+import { IDENTIFIER, isLinkLive, type LinkTarget } from "../db/queries/links";
 import { cachedLinkTarget, rememberedLinkTarget } from "../hits/link-cache";
 import { type HitDraft, saveHit } from "../hits/save-hit";
 import { hasConsented } from "../lib/consent";
 import { verifiedUserId } from "../lib/identity";
 import { storableIp } from "../lib/ip";
 import { errorMessage, log } from "../lib/log";
-import { queryParam, queryWithout } from "../lib/query";
+import { firstQueryParam, queryWithout } from "../lib/query";
 import { requestIdOf } from "../lib/request-id";
 import { appendQuery, isPlainPath, safeNext } from "../lib/safe-next";
 import { clip, clipHeader } from "../lib/text";
@@ -38,7 +38,7 @@ export async function handleReferralLink({ request, url, bindings, ctx, config }
 
   const nextParam = url.searchParams.get("next");
   // A carried ref parameter would make the destination record a second hit.
-  const carried = queryWithout(url.search, ["next", config.refParam]);
+  const carried = queryWithout(url.search, ["next", ...config.refParams]);
   const target = safeNext(nextParam, url, config.allowedRedirectHosts) ?? config.successUrl;
   const location = appendQuery(target, carried);
 
@@ -46,7 +46,7 @@ export async function handleReferralLink({ request, url, bindings, ctx, config }
   if (identifier === null || !isTrackableVisit(request)) return redirect(location);
 
   const lookup = await lookUpLink(request, bindings, config, identifier, { trustCachedMiss: false });
-  if (lookup !== "unavailable" && (!lookup || lookup.disabled)) return redirect(location);
+  if (lookup !== "unavailable" && (!lookup || !isLinkLive(lookup, Date.now()))) return redirect(location);
 
   const linkId = lookup === "unavailable" ? null : lookup.id;
   return recordAndRedirect(
@@ -66,14 +66,16 @@ export async function handleReferralLink({ request, url, bindings, ctx, config }
  */
 export function handleReferralParam(route: RouteContext): Promise<Response | null> | null {
   const { url, bindings, config } = route;
-  const identifier = queryParam(url.search, config.refParam);
+  const identifier = firstQueryParam(url.search, config.refParams);
   if (identifier === null || !IDENTIFIER.test(identifier)) return null;
   const remembered = rememberedLinkTarget(bindings.DB, identifier, {
     ttlMs: config.linkCacheMs,
     trustCachedMiss: true,
   });
   if (remembered === undefined) return lookUpThenRedirect(route, identifier);
-  return remembered === null || remembered.disabled ? null : paramRedirect(route, identifier, remembered);
+  return remembered === null || !isLinkLive(remembered, Date.now())
+    ? null
+    : paramRedirect(route, identifier, remembered);
 }
 
 async function lookUpThenRedirect(route: RouteContext, identifier: string): Promise<Response | null> {
@@ -81,14 +83,14 @@ async function lookUpThenRedirect(route: RouteContext, identifier: string): Prom
     trustCachedMiss: true,
   });
   // Unavailable: we cannot tell a referral from the origin's own parameter, so the page wins.
-  if (lookup === "unavailable" || !lookup || lookup.disabled) return null;
+  if (lookup === "unavailable" || !lookup || !isLinkLive(lookup, Date.now())) return null;
   return paramRedirect(route, identifier, lookup);
 }
 
 /** The redirect (and hit) for `?{REF_PARAM}=X`, X an enabled link. */
 function paramRedirect(route: RouteContext, identifier: string, link: LinkTarget): Promise<Response> {
   const { url, config } = route;
-  const query = queryWithout(url.search, [config.refParam]);
+  const query = queryWithout(url.search, config.refParams);
   // A path like "//evil.com?ref=X" would be a protocol-relative Location: keep one leading slash.
   const path = isPlainPath(url.pathname) ? url.pathname : `/${url.pathname.replace(/^[/\\]+/, "")}`;
   const location = `${path}${query ? `?${query}` : ""}`;
