@@ -13,6 +13,7 @@ import { verifiedUserId } from "../lib/identity";
 import { storableIp } from "../lib/ip";
 import { errorMessage, log } from "../lib/log";
 import { firstQueryParam, queryWithout } from "../lib/query";
+import { referralCookie } from "../lib/referral-context";
 import { requestIdOf } from "../lib/request-id";
 import { appendQuery, isPlainPath, safeNext } from "../lib/safe-next";
 import { clip, clipHeader } from "../lib/text";
@@ -48,11 +49,10 @@ export async function handleReferralLink({ request, url, bindings, ctx, config }
   const lookup = await lookUpLink(request, bindings, config, identifier, { trustCachedMiss: false });
   if (lookup !== "unavailable" && (!lookup || !isLinkLive(lookup, Date.now()))) return redirect(location);
 
-  const linkId = lookup === "unavailable" ? null : lookup.id;
   return recordAndRedirect(
     { request, url, bindings, ctx, config },
     identifier,
-    linkId,
+    lookup === "unavailable" ? null : lookup,
     nextParam ?? "",
     location,
   );
@@ -95,13 +95,13 @@ function paramRedirect(route: RouteContext, identifier: string, link: LinkTarget
   const path = isPlainPath(url.pathname) ? url.pathname : `/${url.pathname.replace(/^[/\\]+/, "")}`;
   const location = `${path}${query ? `?${query}` : ""}`;
   if (!isTrackableVisit(route.request)) return Promise.resolve(redirect(location));
-  return recordAndRedirect(route, identifier, link.id, location, location);
+  return recordAndRedirect(route, identifier, link, location, location);
 }
 
 async function recordAndRedirect(
   { request, url, bindings, ctx, config }: RouteContext,
   identifier: string,
-  linkId: number | null,
+  link: LinkTarget | null,
   next: string,
   location: string,
 ): Promise<Response> {
@@ -129,7 +129,7 @@ async function recordAndRedirect(
     createdAt: now,
     updatedAt: now,
   };
-  await saveHit(bindings, ctx, identifier, linkId, draft, {
+  await saveHit(bindings, ctx, identifier, link?.id ?? null, draft, {
     requestId: () => requestIdOf(request),
     dedupeSeconds: config.dedupeSeconds,
   });
@@ -138,6 +138,13 @@ async function recordAndRedirect(
   // Two differing copies: the host-only one (left over, or tossed in) must go, or it conflicts again.
   const hostOnly = visitor?.conflict ? clearHostOnlyAnonymousCookie(config, url) : null;
   if (hostOnly) response.headers.append("Set-Cookie", hostOnly);
+  // The referral context for the origin (docs/referred-visitor.md), only with consent; not when
+  // the link lookup failed, since then the hit's link, owner and reward are not known here.
+  if (consented && link) {
+    const facts = { link: identifier, referrer: link.userId, reward: link.refereeReward, at: now };
+    const cookie = await referralCookie(facts, config, url);
+    if (cookie) response.headers.append("Set-Cookie", cookie);
+  }
   return response;
 }
 
