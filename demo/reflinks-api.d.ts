@@ -67,7 +67,7 @@ export interface paths {
         delete: operations["deleteLink"];
         options?: never;
         head?: never;
-        /** Disable, enable or give a link to another owner */
+        /** Disable, enable, give to another owner or change a link's options */
         patch: operations["updateLink"];
         trace?: never;
     };
@@ -83,6 +83,40 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/_reflinks/links/{identifier}/coupons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Give a link a coupon code (stored upper case; matched without regard to case) */
+        post: operations["createCoupon"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/_reflinks/links/{identifier}/coupons/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Take a coupon code from a link */
+        delete: operations["deleteCoupon"];
         options?: never;
         head?: never;
         patch?: never;
@@ -510,6 +544,12 @@ export interface components {
             /** @description ISO-8601 UTC, e.g. 2026-11-24T09:00:00.000Z */
             created_at: string;
         };
+        Coupon: {
+            code: string;
+            link: string;
+            /** @description ISO-8601 UTC, e.g. 2026-11-24T09:00:00.000Z */
+            created_at: string;
+        };
         Error: {
             error: {
                 /** @enum {string} */
@@ -545,6 +585,13 @@ export interface components {
             disabled: boolean;
             /** @description this link's commission; null: COMMISSION's */
             commission: string | null;
+            referee_reward: string | null;
+            /** @description from then on the link behaves as disabled */
+            expires_at: string | null;
+            /** @description null: COMMISSION_PAYMENTS */
+            commission_payments: number | null;
+            /** @description the link's coupon codes, upper case, in order */
+            coupons: string[];
             /** @description the absolute referral URL on the request's host */
             url: string;
             /** @description ISO-8601 UTC, e.g. 2026-11-24T09:00:00.000Z */
@@ -558,6 +605,13 @@ export interface components {
             disabled: boolean;
             /** @description this link's commission; null: COMMISSION's */
             commission: string | null;
+            referee_reward: string | null;
+            /** @description from then on the link behaves as disabled */
+            expires_at: string | null;
+            /** @description null: COMMISSION_PAYMENTS */
+            commission_payments: number | null;
+            /** @description the link's coupon codes, upper case, in order */
+            coupons: string[];
             /** @description the absolute referral URL on the request's host */
             url: string;
             /** @description ISO-8601 UTC, e.g. 2026-11-24T09:00:00.000Z */
@@ -608,9 +662,15 @@ export interface components {
             /** @description null once the link is deleted */
             link: string | null;
             referrer_user_id: string | null;
+            /** @description null for a coupon referral, or once the hit is deleted */
             hit_id: string | null;
             /** @description ISO-8601 UTC, e.g. 2026-11-24T09:00:00.000Z */
             created_at: string;
+            /**
+             * @description link: a qualifying click; coupon: a coupon code
+             * @enum {string}
+             */
+            source: "link" | "coupon";
         };
         Reversal: {
             id: number;
@@ -828,6 +888,9 @@ export interface operations {
                 "application/json": {
                     identifier?: string;
                     user_id?: (string | number) | null;
+                    referee_reward?: string | null;
+                    expires_at?: string | null;
+                    commission_payments?: number | null;
                 };
             };
         };
@@ -1080,6 +1143,9 @@ export interface operations {
                     disabled?: boolean;
                     user_id?: (string | number) | null;
                     commission?: string | null;
+                    referee_reward?: string | null;
+                    expires_at?: string | null;
+                    commission_payments?: number | null;
                 };
             };
         };
@@ -1251,6 +1317,192 @@ export interface operations {
             };
         };
     };
+    createCoupon: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                identifier: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The coupon */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        coupon: components["schemas"]["Coupon"];
+                    };
+                };
+            };
+            /** @description Error: bad_json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: method_not_allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal_error, misconfigured */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: api_disabled */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteCoupon: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                identifier: string;
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error: unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: method_not_allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal_error, misconfigured */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: api_disabled */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     reconcile: {
         parameters: {
             query?: never;
@@ -1359,6 +1611,8 @@ export interface operations {
                     event?: string;
                     /** Format: date-time */
                     signed_up_at?: string;
+                    /** @description a coupon code the user gave; one that names no coupon is ignored */
+                    coupon?: string | null;
                 };
             };
         };
@@ -1891,6 +2145,8 @@ export interface operations {
                     event?: string;
                     /** Format: date-time */
                     signed_up_at?: string;
+                    /** @description a coupon code the user gave; one that names no coupon is ignored */
+                    coupon?: string | null;
                 };
             };
         };

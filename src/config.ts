@@ -24,9 +24,13 @@ export interface Config {
   /** How long a link lookup (found or not) is remembered in the isolate; 0: never. */
   linkCacheMs: number;
   refPath: string;
-  refParam: string;
-  /** `REF_PARAM=`, what the dispatcher looks for in a query string (built once, not per request). */
-  refParamMarker: string;
+  /** `REF_PARAM`'s names, in order: any of them makes a GET a referral; all are kept off the destination. */
+  refParams: readonly string[];
+  /**
+   * `name=` for each of {@link refParams}: what the dispatcher looks for in a query string (built
+   * once, not per request; see {@link mayCarryRefParam}).
+   */
+  refParamMarkers: readonly string[];
   cookieName: string;
   cookieMaxAge: number;
   cookieDomain: string | null;
@@ -42,6 +46,8 @@ export interface Config {
   commission: CommissionRule | null;
   /** Conversions this many calendar months after the referral earn 0; 0: no limit. */
   commissionMonths: number;
+  /** Only a referral's first N conversions earn commission, unless the link says otherwise; 0: no limit. */
+  commissionPayments: number;
   /** How long a commission is `pending` (the refund period) before it is `approved`. */
   holdDays: number;
   /** A visitor's repeat hit on a link within this many seconds of their counted one is a duplicate; 0: off. */
@@ -113,6 +119,7 @@ type ConfigVariable =
   | "SIGNING_SECRET"
   | "COMMISSION"
   | "COMMISSION_MONTHS"
+  | "COMMISSION_PAYMENTS"
   | "HOLD_DAYS"
   | "DEDUPE_SECONDS"
   | "CONSENT"
@@ -228,8 +235,23 @@ const schema = z.object({
     "/ref/",
   ),
   REF_PARAM: z._default(
-    z.string().check(z.regex(/^[A-Za-z0-9._~-]{1,50}$/, "must be 1-50 URL-safe characters, like ref")),
-    "ref",
+    z.pipe(
+      z.pipe(
+        z.string(),
+        z.transform((list: string) => list.split(",").map((name) => name.trim())),
+      ),
+      z.array(z.string()).check(
+        z.refine(
+          (names) => names.every((name) => /^[A-Za-z0-9._~-]{1,50}$/.test(name)),
+          "must be one or more comma-separated names of 1-50 URL-safe characters, like ref or ref,via",
+        ),
+        z.refine(
+          (names) => !names.includes("next"),
+          'must not name "next" (the referral link\'s destination)',
+        ),
+      ),
+    ),
+    ["ref"],
   ),
   COOKIE_NAME: z._default(
     z.string().check(
@@ -266,6 +288,7 @@ const schema = z.object({
   SIGNING_SECRET: optional(z.string().check(z.minLength(32, "must be at least 32 characters"))),
   COMMISSION: optional(commissionRuleSchema),
   COMMISSION_MONTHS: z._default(wholeNumber(0, 1200), 12),
+  COMMISSION_PAYMENTS: z._default(wholeNumber(0, 1_000_000), 0),
   HOLD_DAYS: z._default(wholeNumber(0, 3650), 30),
   DEDUPE_SECONDS: z._default(wholeNumber(0, 31536000), 3600),
   CONSENT: z._default(
@@ -404,8 +427,8 @@ export function parseConfig(source: ConfigSource): Config {
     originTimeoutMs: vars.ORIGIN_TIMEOUT_SECONDS * 1000,
     linkCacheMs: vars.LINK_CACHE_SECONDS * 1000,
     refPath: vars.REF_PATH,
-    refParam: vars.REF_PARAM,
-    refParamMarker: `${vars.REF_PARAM}=`,
+    refParams: [...new Set(vars.REF_PARAM)],
+    refParamMarkers: [...new Set(vars.REF_PARAM)].map((name) => `${name}=`),
     cookieName: vars.COOKIE_NAME,
     cookieMaxAge: vars.COOKIE_MAX_AGE,
     cookieDomain: vars.COOKIE_DOMAIN ?? null,
@@ -418,6 +441,7 @@ export function parseConfig(source: ConfigSource): Config {
     signingSecret: vars.SIGNING_SECRET ?? null,
     commission: vars.COMMISSION ?? null,
     commissionMonths: vars.COMMISSION_MONTHS,
+    commissionPayments: vars.COMMISSION_PAYMENTS,
     holdDays: vars.HOLD_DAYS,
     dedupeSeconds: vars.DEDUPE_SECONDS,
     consent,
@@ -436,6 +460,19 @@ export function parseConfig(source: ConfigSource): Config {
     portalLoginUrl: vars.PORTAL_LOGIN_URL,
     portalLinks: vars.PORTAL_LINKS,
   };
+}
+
+/**
+ * Whether a query string may carry one of `REF_PARAM`'s names: the dispatcher's check on every GET
+ * page view, a substring search per name (one for the usual single name), before anything parses
+ * the query. A false positive (`?xref=1`) only costs the exact reading that follows.
+ */
+export function mayCarryRefParam(search: string, config: Pick<Config, "refParamMarkers">): boolean {
+  const markers = config.refParamMarkers;
+  for (let i = 0; i < markers.length; i++) {
+    if (search.includes(markers[i] as string)) return true;
+  }
+  return false;
 }
 
 /** The smallest payout in `currency` under `PAYOUT_MINIMUM`, in minor units: 1 when it names none. */

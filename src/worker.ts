@@ -8,12 +8,14 @@
 import type { Context } from "hono";
 import { Hono } from "hono/tiny";
 import type { AppBindings } from "./bindings";
-import { type Config, ConfigError, configOf, proxyFallbackOf } from "./config";
+import { type Config, ConfigError, configOf, mayCarryRefParam, proxyFallbackOf } from "./config";
 import { plainErrorResponse } from "./errors";
 import { forgetLink } from "./hits/link-cache";
 import type { ApiHost } from "./lazy/host";
 import { loadApi } from "./lazy-modules";
+import { hasConsented } from "./lib/consent";
 import { errorMessage, log } from "./lib/log";
+import { mayCarryReferralCookie, type ReferralHeaders, verifiedReferral } from "./lib/referral-context";
 import { requestIdOf } from "./lib/request-id";
 import { dashboardAnswers, dashboardNotHere, isOnHost, onlyTheDashboardHere } from "./operator-door";
 import { API_PREFIX, DASHBOARD_PATH } from "./routes/api/prefix";
@@ -164,15 +166,29 @@ async function toApi(c: FrontContext): Promise<Response> {
 async function toSite(c: FrontContext, config: Config): Promise<Response> {
   const request = c.req.raw;
   const url = new URL(request.url);
-  if (request.method === "GET" && url.search.includes(config.refParamMarker)) {
+  if (request.method === "GET" && mayCarryRefParam(url.search, config)) {
     // Null at once when it is not a referral that D1 must settle (a remembered miss): no await.
     const referral = handleReferralParam({ request, url, bindings: c.env, ctx: executionCtxOf(c), config });
     const response = referral && (await referral);
     if (response) return response;
   }
-  const response = await proxyToOrigin(request, url, config);
+  // The referral context (docs/referred-visitor.md): a page view without the cookie pays one
+  // substring search of its Cookie header, and one with it a signature check, never a query.
+  const cookies = request.headers.get("Cookie");
+  const referral = mayCarryReferralCookie(cookies) ? await referralOf(request, cookies, config) : null;
+  const response = await proxyToOrigin(request, url, config, referral);
   if (!carriesLoginReport(response)) return response;
   return applyLoginReport(response, request, url, config, c.env, executionCtxOf(c));
+}
+
+/** The verified referral headers of a request carrying `reflinks_ref`, unless it has not consented. */
+function referralOf(
+  request: Request,
+  cookies: string,
+  config: Config,
+): Promise<ReferralHeaders | null> | null {
+  if (!hasConsented(request, config.consent)) return null;
+  return verifiedReferral(cookies, config);
 }
 
 /**

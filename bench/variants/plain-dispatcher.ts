@@ -5,7 +5,7 @@
  * as the product serves it; a bad configuration is a bare 500 here.
  */
 import type { AppBindings } from "../../src/bindings";
-import { ConfigError, configOf } from "../../src/config";
+import { ConfigError, configOf, mayCarryRefParam } from "../../src/config";
 import entry from "../../src/index";
 import { API_PREFIX } from "../../src/routes/api/prefix";
 import { applyLoginReport, SIGNATURE_HEADER, USER_HEADER } from "../../src/routes/login-report";
@@ -28,7 +28,7 @@ async function handleRequest(request: Request, bindings: AppBindings, ctx: Execu
   if (path.startsWith(refPath) || (path.length === refPath.length - 1 && refPath.startsWith(path))) {
     return handleReferralLink({ request, url, bindings, ctx, config });
   }
-  if (request.method === "GET" && url.search.includes(config.refParamMarker)) {
+  if (request.method === "GET" && mayCarryRefParam(url.search, config)) {
     const referral = handleReferralParam({ request, url, bindings, ctx, config });
     const response = referral && (await referral);
     if (response) return response;

@@ -31,6 +31,15 @@ export const referralLinks = sqliteTable(
     disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
     /** This link's `COMMISSION` (`percent:N` or `fixed:N`); null: the setting's. */
     commission: text("commission"),
+    /**
+     * What the referred visitor gets (`20% off`, a coupon code), up to 200 characters: named to the
+     * origin in the `Reflinks-Referral` header, as it was at the time of the click.
+     */
+    refereeReward: text("referee_reward"),
+    /** ISO-8601 UTC; from then on the link behaves as disabled. Null: never. */
+    expiresAt: text("expires_at"),
+    /** This link's `COMMISSION_PAYMENTS`: only a referral's first N conversions earn; null: the setting's. */
+    commissionPayments: integer("commission_payments"),
     ...timestamps,
   },
   (t) => [
@@ -113,6 +122,8 @@ export const confirmedReferrals = sqliteTable(
     }),
     linkId: integer("link_id").notNull(),
     referrerUserId: text("referrer_user_id"),
+    /** `link` (a qualifying click) or `coupon` (a coupon code given with the confirmation; no hit). */
+    source: text("source").notNull().default("link"),
     createdAt: text("created_at").notNull(),
   },
   (t) => [
@@ -121,6 +132,28 @@ export const confirmedReferrals = sqliteTable(
     // Which hits a referral names: the archive keeps those in D1, and deleting a hit (its link's,
     // or the archive's) sets this null without reading every referral.
     index("confirmed_referrals_hit_idx").on(t.hitId),
+  ],
+);
+
+/**
+ * Coupon codes (docs/api.md#coupons): a code said in a podcast names a link as a click would.
+ * Stored upper case, so that the unique index matches codes without regard to case.
+ */
+export const coupons = sqliteTable(
+  "coupons",
+  {
+    code: text("code").primaryKey(),
+    linkId: integer("link_id")
+      .notNull()
+      .references(() => referralLinks.id, { onDelete: "cascade" }),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [
+    index("coupons_link_idx").on(t.linkId, t.code),
+    check(
+      "coupons_code_format",
+      sql`length(${t.code}) BETWEEN 3 AND 40 AND ${t.code} NOT GLOB '*[^A-Z0-9_-]*'`,
+    ),
   ],
 );
 
@@ -511,6 +544,7 @@ GROUP BY c.referrer_user_id, c.currency`,
 );
 
 export type ReferralLink = typeof referralLinks.$inferSelect;
+export type Coupon = typeof coupons.$inferSelect;
 export type ReferralHit = typeof referralHits.$inferSelect;
 export type NewReferralHit = typeof referralHits.$inferInsert;
 export type ConfirmedReferral = typeof confirmedReferrals.$inferSelect;

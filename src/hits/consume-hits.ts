@@ -11,7 +11,7 @@ import type { AppBindings } from "../bindings";
 import { ConfigError, configOf } from "../config";
 import { database } from "../db/client";
 import { insertHits } from "../db/queries/hits";
-import { findLinkTarget, IDENTIFIER } from "../db/queries/links";
+import { findLinkTarget, IDENTIFIER, isLinkLive } from "../db/queries/links";
 import type { NewReferralHit } from "../db/schema";
 import { errorMessage, log } from "../lib/log";
 import { deliverNewEvents } from "../webhooks/delivery";
@@ -166,7 +166,7 @@ async function resolveLinkIds(db: ReturnType<typeof database>, deliveries: Deliv
   for (const [identifier, waiting] of messageIds) {
     try {
       const link = await findLinkTarget(db, identifier);
-      if (link && !link.disabled) ids.set(identifier, link.id);
+      if (link && isLinkLive(link, Date.now())) ids.set(identifier, link.id);
     } catch (error) {
       log("warn", "queued_hit_lookup_failed", {
         message_ids: waiting,

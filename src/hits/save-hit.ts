@@ -1,7 +1,7 @@
 import type { AppBindings } from "../bindings";
 import { database } from "../db/client";
 import { insertHit } from "../db/queries/hits";
-import { findLinkTarget } from "../db/queries/links";
+import { findLinkTarget, isLinkLive } from "../db/queries/links";
 import type { NewReferralHit } from "../db/schema";
 import { errorMessage, log } from "../lib/log";
 import { withRetries } from "../lib/retry";
@@ -55,7 +55,7 @@ export async function saveHit(
   const store = async () => {
     if (resolvedLinkId === null) {
       const link = await findLinkTarget(database(bindings.DB), identifier);
-      if (!link || link.disabled) return;
+      if (!link || !isLinkLive(link, Date.parse(draft.createdAt))) return;
       resolvedLinkId = link.id;
     }
     const events = await insertHit(bindings.DB, { ...draft, linkId: resolvedLinkId }, dedupeSeconds);

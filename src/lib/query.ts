@@ -93,3 +93,30 @@ function needsDecoding(text: string, from: number, to: number): boolean {
   }
   return false;
 }
+
+/**
+ * The value of whichever of `names` comes first in the query string, as {@link queryParam} reads
+ * it, or null when none is there (`REF_PARAM=ref,via`: `?via=alice&ref=bob` names alice). One name
+ * is {@link queryParam} itself; with several, anything encoded is left to URLSearchParams.
+ *
+ * @example firstQueryParam("?a=1&via=x&ref=y", ["ref", "via"]) // "x"
+ */
+export function firstQueryParam(search: string, names: readonly string[]): string | null {
+  if (names.length === 1) return queryParam(search, names[0] as string);
+  let found: string | null = null;
+  let decode = false;
+  eachParam(search, (start, eq, amp) => {
+    if (needsDecoding(search, start, eq)) {
+      decode = true;
+      return true;
+    }
+    const name = search.slice(start, eq);
+    if (!names.includes(name)) return false;
+    found = eq === amp ? "" : search.slice(eq + 1, amp);
+    decode = needsDecoding(found, 0, found.length);
+    return true;
+  });
+  if (!decode) return found;
+  for (const [name, value] of new URLSearchParams(search)) if (names.includes(name)) return value;
+  return null;
+}

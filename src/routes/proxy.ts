@@ -7,6 +7,7 @@
  */
 import type { Config } from "../config";
 import { errorMessage, log } from "../lib/log";
+import { REFERRAL_HEADER, REFERRAL_SIGNATURE_HEADER, type ReferralHeaders } from "../lib/referral-context";
 import { requestIdOf } from "../lib/request-id";
 
 /**
@@ -16,7 +17,16 @@ import { requestIdOf } from "../lib/request-id";
  */
 export const LOOP_HEADER = "X-Reflinks-Hop";
 
-export async function proxyToOrigin(request: Request, url: URL, config: Config): Promise<Response> {
+/**
+ * `referral`: the `Reflinks-Referral` headers the request's `reflinks_ref` cookie stands for
+ * (src/lib/referral-context.ts), set after the client's own are dropped.
+ */
+export async function proxyToOrigin(
+  request: Request,
+  url: URL,
+  config: Config,
+  referral: ReferralHeaders | null = null,
+): Promise<Response> {
   let target: string | null = null;
   if (config.originUrl && config.originBase) {
     if (config.originUrl.host === url.host) return loopDetected(request, url, ORIGIN_IS_SELF);
@@ -29,6 +39,10 @@ export async function proxyToOrigin(request: Request, url: URL, config: Config):
     return loopDetected(request, url, LOOPED_BACK);
   }
   headers.set(LOOP_HEADER, "1");
+  if (referral !== null) {
+    headers.set(REFERRAL_HEADER, referral.value);
+    headers.set(REFERRAL_SIGNATURE_HEADER, referral.signature);
+  }
   if (target !== null) setForwardedHeaders(headers, request, url);
 
   const upstream = new AbortController();
@@ -77,9 +91,18 @@ function abortTimedOut(upstream: AbortController): void {
 /**
  * Request headers that never go on, by their lower-case names (as `Headers` lists them).
  * Hop-by-hop ones (RFC 9110 §7.6.1; `Connection` and `Upgrade` are handled apart, for WebSocket),
- * and the login report headers: only the origin sends those, in its responses.
+ * the login report headers (only the origin sends those, in its responses) and the referral
+ * context headers (only the worker sends those, from a verified cookie).
  */
-const DROPPED = new Set(["keep-alive", "te", "trailer", "reflinks-user", "reflinks-user-signature"]);
+const DROPPED = new Set([
+  "keep-alive",
+  "te",
+  "trailer",
+  "reflinks-user",
+  "reflinks-user-signature",
+  "reflinks-referral",
+  "reflinks-referral-signature",
+]);
 /**
  * With ORIGIN_URL, client addresses the client itself may have made up: the origin gets the
  * address Cloudflare saw instead, as `X-Forwarded-For`. Left alone in route mode, where Cloudflare

@@ -5,14 +5,15 @@
  */
 import type { AppBindings } from "../bindings";
 import type { Config } from "../config";
-import { IDENTIFIER, type LinkTarget } from "../db/queries/links";
+import { IDENTIFIER, isLinkLive, type LinkTarget } from "../db/queries/links";
 import { cachedLinkTarget, rememberedLinkTarget } from "../hits/link-cache";
 import { type HitDraft, saveHit } from "../hits/save-hit";
 import { hasConsented } from "../lib/consent";
 import { verifiedUserId } from "../lib/identity";
 import { storableIp } from "../lib/ip";
 import { errorMessage, log } from "../lib/log";
-import { queryParam, queryWithout } from "../lib/query";
+import { firstQueryParam, queryWithout } from "../lib/query";
+import { referralCookie } from "../lib/referral-context";
 import { requestIdOf } from "../lib/request-id";
 import { appendQuery, isPlainPath, safeNext } from "../lib/safe-next";
 import { clip, clipHeader } from "../lib/text";
@@ -38,7 +39,7 @@ export async function handleReferralLink({ request, url, bindings, ctx, config }
 
   const nextParam = url.searchParams.get("next");
   // A carried ref parameter would make the destination record a second hit.
-  const carried = queryWithout(url.search, ["next", config.refParam]);
+  const carried = queryWithout(url.search, ["next", ...config.refParams]);
   const target = safeNext(nextParam, url, config.allowedRedirectHosts) ?? config.successUrl;
   const location = appendQuery(target, carried);
 
@@ -46,13 +47,12 @@ export async function handleReferralLink({ request, url, bindings, ctx, config }
   if (identifier === null || !isTrackableVisit(request)) return redirect(location);
 
   const lookup = await lookUpLink(request, bindings, config, identifier, { trustCachedMiss: false });
-  if (lookup !== "unavailable" && (!lookup || lookup.disabled)) return redirect(location);
+  if (lookup !== "unavailable" && (!lookup || !isLinkLive(lookup, Date.now()))) return redirect(location);
 
-  const linkId = lookup === "unavailable" ? null : lookup.id;
   return recordAndRedirect(
     { request, url, bindings, ctx, config },
     identifier,
-    linkId,
+    lookup === "unavailable" ? null : lookup,
     nextParam ?? "",
     location,
   );
@@ -66,14 +66,16 @@ export async function handleReferralLink({ request, url, bindings, ctx, config }
  */
 export function handleReferralParam(route: RouteContext): Promise<Response | null> | null {
   const { url, bindings, config } = route;
-  const identifier = queryParam(url.search, config.refParam);
+  const identifier = firstQueryParam(url.search, config.refParams);
   if (identifier === null || !IDENTIFIER.test(identifier)) return null;
   const remembered = rememberedLinkTarget(bindings.DB, identifier, {
     ttlMs: config.linkCacheMs,
     trustCachedMiss: true,
   });
   if (remembered === undefined) return lookUpThenRedirect(route, identifier);
-  return remembered === null || remembered.disabled ? null : paramRedirect(route, identifier, remembered);
+  return remembered === null || !isLinkLive(remembered, Date.now())
+    ? null
+    : paramRedirect(route, identifier, remembered);
 }
 
 async function lookUpThenRedirect(route: RouteContext, identifier: string): Promise<Response | null> {
@@ -81,25 +83,25 @@ async function lookUpThenRedirect(route: RouteContext, identifier: string): Prom
     trustCachedMiss: true,
   });
   // Unavailable: we cannot tell a referral from the origin's own parameter, so the page wins.
-  if (lookup === "unavailable" || !lookup || lookup.disabled) return null;
+  if (lookup === "unavailable" || !lookup || !isLinkLive(lookup, Date.now())) return null;
   return paramRedirect(route, identifier, lookup);
 }
 
 /** The redirect (and hit) for `?{REF_PARAM}=X`, X an enabled link. */
 function paramRedirect(route: RouteContext, identifier: string, link: LinkTarget): Promise<Response> {
   const { url, config } = route;
-  const query = queryWithout(url.search, [config.refParam]);
+  const query = queryWithout(url.search, config.refParams);
   // A path like "//evil.com?ref=X" would be a protocol-relative Location: keep one leading slash.
   const path = isPlainPath(url.pathname) ? url.pathname : `/${url.pathname.replace(/^[/\\]+/, "")}`;
   const location = `${path}${query ? `?${query}` : ""}`;
   if (!isTrackableVisit(route.request)) return Promise.resolve(redirect(location));
-  return recordAndRedirect(route, identifier, link.id, location, location);
+  return recordAndRedirect(route, identifier, link, location, location);
 }
 
 async function recordAndRedirect(
   { request, url, bindings, ctx, config }: RouteContext,
   identifier: string,
-  linkId: number | null,
+  link: LinkTarget | null,
   next: string,
   location: string,
 ): Promise<Response> {
@@ -127,7 +129,7 @@ async function recordAndRedirect(
     createdAt: now,
     updatedAt: now,
   };
-  await saveHit(bindings, ctx, identifier, linkId, draft, {
+  await saveHit(bindings, ctx, identifier, link?.id ?? null, draft, {
     requestId: () => requestIdOf(request),
     dedupeSeconds: config.dedupeSeconds,
   });
@@ -136,6 +138,13 @@ async function recordAndRedirect(
   // Two differing copies: the host-only one (left over, or tossed in) must go, or it conflicts again.
   const hostOnly = visitor?.conflict ? clearHostOnlyAnonymousCookie(config, url) : null;
   if (hostOnly) response.headers.append("Set-Cookie", hostOnly);
+  // The referral context for the origin (docs/referred-visitor.md), only with consent; not when
+  // the link lookup failed, since then the hit's link, owner and reward are not known here.
+  if (consented && link) {
+    const facts = { link: identifier, referrer: link.userId, reward: link.refereeReward, at: now };
+    const cookie = await referralCookie(facts, config, url);
+    if (cookie) response.headers.append("Set-Cookie", cookie);
+  }
   return response;
 }
 

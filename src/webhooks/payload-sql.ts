@@ -36,7 +36,7 @@ export function referralData(r: string): SQL {
   const col = (name: string) => sql.raw(`${r}.${name}`);
   return sql`json_object('id', ${col("id")}, 'user_id', ${col("user_id")}, 'event', ${col("event")},
     'link', ${identifierOf(col("link_id"))}, 'referrer_user_id', ${col("referrer_user_id")},
-    'hit_id', ${col("hit_id")}, 'created_at', ${col("created_at")})`;
+    'hit_id', ${col("hit_id")}, 'created_at', ${col("created_at")}, 'source', ${col("source")})`;
 }
 
 /** A payout as `POST /payouts` answers it, with the counts of what it is made of. */
@@ -54,6 +54,10 @@ export function linkData(l: string, urlPrefix: string): SQL {
   const col = (name: string) => sql.raw(`${l}.${name}`);
   return sql`json_object('identifier', ${col("identifier")}, 'user_id', ${col("user_id")},
     'disabled', ${bool(col("disabled"))}, 'commission', ${col("commission")},
+    'referee_reward', ${col("referee_reward")}, 'expires_at', ${col("expires_at")},
+    'commission_payments', ${col("commission_payments")},
+    'coupons', json((SELECT json_group_array(code) FROM
+      (SELECT lc.code FROM coupons lc WHERE lc.link_id = ${col("id")} ORDER BY lc.code))),
     'url', ${urlPrefix} || ${col("identifier")}, 'created_at', ${col("created_at")},
     'updated_at', ${col("updated_at")})`;
 }

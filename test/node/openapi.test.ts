@@ -74,6 +74,8 @@ describe("the OpenAPI document", () => {
     expect(operations).toEqual(
       [
         "DELETE /_reflinks/links/{identifier}",
+        "DELETE /_reflinks/links/{identifier}/coupons/{code}",
+        "POST /_reflinks/links/{identifier}/coupons",
         "GET /_reflinks/conversions",
         "GET /_reflinks/conversions/{external_id}",
         "GET /_reflinks/payouts",

@@ -62,6 +62,16 @@ async function requests(): Promise<Record<RouteName, () => Promise<Response>>> {
     getLink: () => api(`/links/${link.identifier}`),
     updateLink: () => api(`/links/${link.identifier}`, { method: "PATCH", ...json({ disabled: false }) }),
     listHits: () => api(`/links/${link.identifier}/hits?limit=1`),
+    createCoupon: () =>
+      api(`/links/${link.identifier}/coupons`, {
+        method: "POST",
+        ...json({ code: `doc${crypto.randomUUID().slice(0, 8)}` }),
+      }),
+    deleteCoupon: async () => {
+      const code = `gone${crypto.randomUUID().slice(0, 8)}`;
+      await api(`/links/${link.identifier}/coupons`, { method: "POST", ...json({ code }) });
+      return api(`/links/${link.identifier}/coupons/${code}`, { method: "DELETE" });
+    },
     reconcile: () => api("/reconcile", { method: "POST", ...json({ user_id: user, anonymous_id: null }) }),
     confirm: () => api("/confirm", { method: "POST", ...json({ user_id: user, event: "doc" }) }),
     linkReport: () => api("/reports/links?from=2020-01-01"),

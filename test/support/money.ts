@@ -9,7 +9,9 @@ import { createLink } from "./db";
 import { uniqueIdentifier } from "./worker";
 
 /** Bindings as strings, as wrangler passes `[vars]`. */
-export type MoneyBindings = Partial<Record<"COMMISSION" | "HOLD_DAYS" | "COMMISSION_MONTHS", string>>;
+export type MoneyBindings = Partial<
+  Record<"COMMISSION" | "HOLD_DAYS" | "COMMISSION_MONTHS" | "COMMISSION_PAYMENTS", string>
+>;
 
 /** 10 %, no hold, 12 months: a commission that is due at once unless a test says otherwise. */
 export const DUE_AT_ONCE: MoneyBindings = {

@@ -10,7 +10,7 @@ describe("parseConfig", () => {
     expect(config).toMatchObject({
       originUrl: null,
       refPath: "/ref/",
-      refParam: "ref",
+      refParams: ["ref"],
       cookieName: "reflinks_rk",
       cookieMaxAge: 31536000,
       cookieDomain: null,
@@ -43,7 +43,7 @@ describe("parseConfig", () => {
     expect(config.originUrl?.href).toBe("https://origin.example.com/app");
     expect(config).toMatchObject({
       refPath: "/r/x/",
-      refParam: "via",
+      refParams: ["via"],
       cookieMaxAge: 600,
       attribution: "first",
     });

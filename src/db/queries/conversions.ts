@@ -65,6 +65,12 @@ export interface NewConversion {
   amount: number;
   currency: string;
   rule: CommissionRule;
+  /**
+   * Only the referral's first N conversions earn (`COMMISSION_PAYMENTS`); 0: no limit. Decided by
+   * the insert itself, counting the referral's conversions already stored, so that racing calls
+   * can never let an N+1th earn.
+   */
+  paymentsLimit: number;
   now: string;
   approveAt: string;
 }
@@ -86,8 +92,9 @@ export async function insertConversion(db: Database, conversion: NewConversion):
         linkId: conversion.linkId,
         amount: conversion.amount,
         currency: conversion.currency,
-        commission: commissionOn(conversion.rule, conversion.amount),
-        commissionRule: formatCommissionRule(conversion.rule),
+        commission: limited(conversion, sql`${commissionOn(conversion.rule, conversion.amount)}`, sql`0`),
+        // The rule goes too: a refund of a conversion past the limit must take back nothing.
+        commissionRule: limited(conversion, sql`${formatCommissionRule(conversion.rule)}`, sql`'none'`),
         status: conversion.approveAt <= conversion.now ? "approved" : "pending",
         approveAt: conversion.approveAt,
         reversedAmount: 0,
@@ -103,6 +110,17 @@ export async function insertConversion(db: Database, conversion: NewConversion):
   noteWrittenEvents(db, created);
   noteWrittenEvents(db, approved);
   return row ?? null;
+}
+
+/**
+ * `earning` while the referral has fewer than `paymentsLimit` conversions stored, else `over`:
+ * evaluated inside the INSERT, which SQLite runs with the database locked for writing, so two
+ * racing inserts see each other's rows.
+ */
+function limited(conversion: NewConversion, earning: SQL, over: SQL): SQL {
+  if (conversion.paymentsLimit <= 0) return earning;
+  return sql`(CASE WHEN (SELECT COUNT(*) FROM conversions lc WHERE lc.referral_id = ${conversion.referralId})
+    < ${conversion.paymentsLimit} THEN ${earning} ELSE ${over} END)`;
 }
 
 export interface ConversionFilter {

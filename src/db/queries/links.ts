@@ -3,11 +3,24 @@ import { batchItem, linkCreatedEvent, noteWrittenEvents } from "../../webhooks/o
 import type { Database } from "../client";
 import { linkStats, type ReferralLink, referralLinks } from "../schema";
 
-/** What the referral routes need to know of a link. */
+/** What the referral routes need to know of a link, and what its `reflinks_ref` cookie names. */
 export interface LinkTarget {
   id: number;
   userId: string | null;
   disabled: boolean;
+  /** `expires_at` as epoch milliseconds (parsed once, when read from D1); null: never. */
+  expiresAtMs: number | null;
+  refereeReward: string | null;
+}
+
+/**
+ * Whether a link takes hits at `nowMs`: enabled and not past its `expires_at`. An expired link
+ * behaves as a disabled one everywhere a hit could be recorded.
+ *
+ * @example isLinkLive({ disabled: false, expiresAtMs: 0 }, Date.now()) // false
+ */
+export function isLinkLive(link: Pick<LinkTarget, "disabled" | "expiresAtMs">, nowMs: number): boolean {
+  return !link.disabled && (link.expiresAtMs === null || nowMs < link.expiresAtMs);
 }
 
 /** docs/data.md#referral_links: 1-50 of `[A-Za-z0-9_-]`. Checked before any query so junk never reaches D1. */
@@ -15,11 +28,19 @@ export const IDENTIFIER = /^[A-Za-z0-9_-]{1,50}$/;
 
 export async function findLinkTarget(db: Database, identifier: string): Promise<LinkTarget | null> {
   const [link] = await db
-    .select({ id: referralLinks.id, userId: referralLinks.userId, disabled: referralLinks.disabled })
+    .select({
+      id: referralLinks.id,
+      userId: referralLinks.userId,
+      disabled: referralLinks.disabled,
+      expiresAt: referralLinks.expiresAt,
+      refereeReward: referralLinks.refereeReward,
+    })
     .from(referralLinks)
     .where(eq(referralLinks.identifier, identifier))
     .limit(1);
-  return link ?? null;
+  if (!link) return null;
+  const { expiresAt, ...rest } = link;
+  return { ...rest, expiresAtMs: expiresAt === null ? null : Date.parse(expiresAt) };
 }
 
 export async function findLink(db: Database, identifier: string): Promise<ReferralLink | null> {
@@ -31,6 +52,13 @@ export async function findLink(db: Database, identifier: string): Promise<Referr
   return link ?? null;
 }
 
+/** The options a link is created or changed with (each null to clear it). */
+export interface LinkOptions {
+  refereeReward?: string | null;
+  expiresAt?: string | null;
+  commissionPayments?: number | null;
+}
+
 /**
  * Inserts a link; null when the identifier is taken (the unique index decides, not a read). Its
  * `link.created` webhook events go in the same batch; `urlPrefix` (the request's origin and
@@ -38,7 +66,7 @@ export async function findLink(db: Database, identifier: string): Promise<Referr
  */
 export async function insertLink(
   db: Database,
-  link: { identifier: string; userId: string | null },
+  link: LinkOptions & { identifier: string; userId: string | null },
   urlPrefix: string,
   now = new Date().toISOString(),
 ): Promise<ReferralLink | null> {
@@ -112,7 +140,7 @@ export async function listLinks(
 export async function updateLink(
   db: Database,
   identifier: string,
-  changes: { disabled?: boolean; userId?: string | null; commission?: string | null },
+  changes: LinkOptions & { disabled?: boolean; userId?: string | null; commission?: string | null },
   now = new Date().toISOString(),
 ): Promise<ReferralLink | null> {
   const [updated] = await db

@@ -2,6 +2,7 @@ import { and, asc, desc, eq, exists, gte, isNull, lt, lte, ne, notExists, or, sq
 import { batchItem, noteWrittenEvents, referralConfirmedEvent } from "../../webhooks/outbox";
 import type { Database } from "../client";
 import { confirmedReferrals, referralHits, referralLinks, reflinksUsers } from "../schema";
+import { findCouponLink } from "./coupons";
 
 /** A confirmed referral as the API returns it (docs/api.md#confirm). */
 export interface Referral {
@@ -12,6 +13,8 @@ export interface Referral {
   referrer_user_id: string | null;
   hit_id: string | null;
   created_at: string;
+  /** `link`: a qualifying click; `coupon`: a coupon code given with the confirmation. */
+  source: "link" | "coupon";
 }
 
 export interface ConfirmRequest {
@@ -21,6 +24,8 @@ export interface ConfirmRequest {
   signedUpAt?: Date | null;
   attribution: "first" | "last";
   windowDays: number;
+  /** A coupon code the user gave (any text: one that names no live coupon is ignored). */
+  coupon?: string | null;
   now?: Date;
 }
 
@@ -35,6 +40,7 @@ function selectReferrals(db: Database) {
       referrer_user_id: confirmedReferrals.referrerUserId,
       hit_id: confirmedReferrals.hitId,
       created_at: confirmedReferrals.createdAt,
+      source: sql<Referral["source"]>`${confirmedReferrals.source}`,
     })
     .from(confirmedReferrals)
     .leftJoin(referralLinks, eq(referralLinks.id, confirmedReferrals.linkId));
@@ -106,7 +112,9 @@ export async function findQualifyingHit(db: Database, request: ConfirmRequest) {
  * decides who wins when calls race, not a read before the write: the insert, the hit's
  * `confirmed_at` and the `referral.confirmed` webhook events go in one atomic batch, and the hit
  * is marked only if a referral credits it.
- * Returns null when the user has no qualifying hit.
+ * A coupon that names a live link the user does not own wins over any click: the referral is
+ * credited to its link, with no hit (docs/api.md#coupons); any other coupon is ignored.
+ * Returns null when the user has no qualifying hit and no such coupon.
  */
 export async function confirmReferral(
   db: Database,
@@ -115,13 +123,19 @@ export async function confirmReferral(
   const existing = await findReferral(db, request.userId, request.event);
   if (existing) return { created: false, referral: existing };
 
+  if (request.coupon) {
+    const nowMs = (request.now ?? new Date()).getTime();
+    const link = await findCouponLink(db, request.coupon, nowMs);
+    if (link && link.ownerId !== request.userId) return credit(db, request, { ...link, id: null }, "coupon");
+  }
+
   // A hit can vanish between the read and the write (its link deleted): then the insert breaks
   // the hit_id foreign key, and the user's next qualifying hit, if any, is the one to credit.
   for (let attempt = 1; ; attempt++) {
     const hit = await findQualifyingHit(db, request);
     if (!hit) return null;
     try {
-      return await creditHit(db, request, hit);
+      return await credit(db, request, hit, "link");
     } catch (error) {
       if (attempt >= CREDIT_ATTEMPTS || !isForeignKeyFailure(error)) throw error;
     }
@@ -137,12 +151,19 @@ function isForeignKeyFailure(error: unknown): boolean {
   return messages.some((message) => message.includes("FOREIGN KEY constraint failed"));
 }
 
-type QualifyingHit = NonNullable<Awaited<ReturnType<typeof findQualifyingHit>>>;
+/** What a referral is credited to: a qualifying hit, or (`id` null) a coupon's link. */
+interface Credited {
+  id: string | null;
+  linkId: number;
+  identifier: string;
+  ownerId: string | null;
+}
 
-async function creditHit(
+async function credit(
   db: Database,
   request: ConfirmRequest,
-  hit: QualifyingHit,
+  hit: Credited,
+  source: Referral["source"],
 ): Promise<{ created: boolean; referral: Referral }> {
   const now = (request.now ?? new Date()).toISOString();
   const [inserted, , events] = await db.batch([
@@ -154,6 +175,7 @@ async function creditHit(
         hitId: hit.id,
         linkId: hit.linkId,
         referrerUserId: hit.ownerId,
+        source,
         createdAt: now,
       })
       .onConflictDoNothing({ target: [confirmedReferrals.userId, confirmedReferrals.event] })
@@ -163,10 +185,14 @@ async function creditHit(
       .set({ confirmedAt: now, updatedAt: now })
       .where(
         and(
-          eq(referralHits.id, hit.id),
+          // No hit (a coupon): a condition that matches nothing, so the batch keeps its shape.
+          hit.id === null ? sql`0` : eq(referralHits.id, hit.id),
           isNull(referralHits.confirmedAt),
           exists(
-            db.select({ one: sql`1` }).from(confirmedReferrals).where(eq(confirmedReferrals.hitId, hit.id)),
+            db
+              .select({ one: sql`1` })
+              .from(confirmedReferrals)
+              .where(eq(confirmedReferrals.hitId, hit.id ?? "")),
           ),
         ),
       ),
@@ -186,6 +212,7 @@ async function creditHit(
         referrer_user_id: row.referrerUserId,
         hit_id: row.hitId,
         created_at: row.createdAt,
+        source,
       },
     };
   }

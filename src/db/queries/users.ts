@@ -125,7 +125,7 @@ export async function userReferrals(db: Database, userId: string, as: "referred"
   const { results } = await db.$client
     .prepare(
       "SELECT c.id AS id, c.user_id AS user_id, c.event AS event, l.identifier AS link, " +
-        "c.referrer_user_id AS referrer_user_id, c.hit_id AS hit_id, c.created_at AS created_at " +
+        "c.referrer_user_id AS referrer_user_id, c.hit_id AS hit_id, c.created_at AS created_at, c.source AS source " +
         `FROM confirmed_referrals c LEFT JOIN referral_links l ON l.id = c.link_id WHERE ${column} = ?1 ORDER BY c.id`,
     )
     .bind(userId)

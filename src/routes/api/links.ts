@@ -2,6 +2,7 @@
 import type { Context } from "hono";
 import * as z from "zod/mini";
 import type { HonoEnv } from "../../app-env";
+import { couponCodesOf, deleteCoupon, insertCoupon } from "../../db/queries/coupons";
 import { listHits } from "../../db/queries/hits";
 import {
   deleteLink,
@@ -12,6 +13,7 @@ import {
   listLinks,
   updateLink,
 } from "../../db/queries/links";
+import type { ReferralLink } from "../../db/schema";
 import { ApiError } from "../../errors";
 import { forgetLink } from "../../hits/link-cache";
 import { randomIdentifier } from "../../lib/random-identifier";
@@ -36,21 +38,30 @@ export const linkHandlers = {
   async createLink(c: C) {
     const body = await jsonBody(c, API_ROUTES.createLink.body);
     const owner = body.user_id ?? null;
+    const options = linkOptionsOf(body);
     // What linkJson makes `url` of, for the link.created webhook event's body.
     const urlPrefix = `${new URL(c.req.url).origin}${c.var.config.refPath}`;
     let created = null;
     if (body.identifier !== undefined) {
-      created = await insertLink(c.var.db, { identifier: body.identifier, userId: owner }, urlPrefix);
+      created = await insertLink(
+        c.var.db,
+        { identifier: body.identifier, userId: owner, ...options },
+        urlPrefix,
+      );
       if (!created) throw new ApiError("conflict", `identifier "${body.identifier}" is taken`);
     } else {
       for (let attempt = 0; !created && attempt < GENERATED_IDENTIFIER_ATTEMPTS; attempt++) {
-        created = await insertLink(c.var.db, { identifier: randomIdentifier(), userId: owner }, urlPrefix);
+        created = await insertLink(
+          c.var.db,
+          { identifier: randomIdentifier(), userId: owner, ...options },
+          urlPrefix,
+        );
       }
       if (!created) throw new Error("could not generate a free identifier");
     }
     // This isolate may remember the identifier as unknown.
     forgetLink(c.env.DB, created.identifier);
-    return c.json(linkJson(created, new URL(c.req.url), c.var.config), 201);
+    return c.json(linkJson(created, new URL(c.req.url), c.var.config, []), 201);
   },
 
   async listLinks(c: C) {
@@ -61,8 +72,12 @@ export const linkHandlers = {
     const more = page.length > query.limit;
     const shown = more ? page.slice(0, query.limit) : page;
     const requestUrl = new URL(c.req.url);
+    const codes = await couponCodesOf(
+      c.var.db,
+      shown.map((link) => link.id),
+    );
     return c.json({
-      links: shown.map((link) => linkJson(link, requestUrl, c.var.config)),
+      links: shown.map((link) => linkJson(link, requestUrl, c.var.config, codes.get(link.id) ?? [])),
       next_cursor: more ? encodeCursor(shown.at(-1)?.id) : null,
     });
   },
@@ -70,7 +85,7 @@ export const linkHandlers = {
   async getLink(c: C) {
     const link = await requireLink(c.var.db, c.req.param("identifier") ?? "");
     const stats = await linkStatsOf(c.var.db, link.identifier);
-    return c.json({ ...linkJson(link, new URL(c.req.url), c.var.config), stats });
+    return c.json({ ...(await linkAnswer(c, link)), stats });
   },
 
   async updateLink(c: C) {
@@ -80,10 +95,11 @@ export const linkHandlers = {
       disabled: body.disabled,
       userId: body.user_id,
       commission: body.commission,
+      ...linkOptionsOf(body),
     });
     if (!updated) throw notFound(identifier);
     forgetLink(c.env.DB, identifier);
-    return c.json(linkJson(updated, new URL(c.req.url), c.var.config));
+    return c.json(await linkAnswer(c, updated));
   },
 
   async deleteLink(c: C) {
@@ -106,7 +122,46 @@ export const linkHandlers = {
       next_cursor: more && last ? encodeHitCursor(last) : null,
     });
   },
+
+  async createCoupon(c: C) {
+    const link = await requireLink(c.var.db, c.req.param("identifier") ?? "");
+    const body = await jsonBody(c, API_ROUTES.createCoupon.body);
+    const coupon = await insertCoupon(c.var.db, link.id, body.code);
+    if (!coupon) throw new ApiError("conflict", `coupon code "${body.code.toUpperCase()}" is taken`);
+    return c.json(
+      { coupon: { code: coupon.code, link: link.identifier, created_at: coupon.createdAt } },
+      201,
+    );
+  },
+
+  async deleteCoupon(c: C) {
+    const link = await requireLink(c.var.db, c.req.param("identifier") ?? "");
+    const code = c.req.param("code") ?? "";
+    if (!(await deleteCoupon(c.var.db, link.id, code))) {
+      throw new ApiError("not_found", `Link "${link.identifier}" has no coupon "${code.slice(0, 40)}".`);
+    }
+    return c.body(null, 204);
+  },
 };
+
+/** A link as the API answers it, with its coupon codes. */
+async function linkAnswer(c: C, link: ReferralLink) {
+  const codes = await couponCodesOf(c.var.db, [link.id]);
+  return linkJson(link, new URL(c.req.url), c.var.config, codes.get(link.id) ?? []);
+}
+
+/** The link options of a `POST` or `PATCH` body, as the columns name them (absent: unchanged). */
+function linkOptionsOf(body: {
+  referee_reward?: string | null;
+  expires_at?: string | null;
+  commission_payments?: number | null;
+}) {
+  return {
+    refereeReward: body.referee_reward,
+    expiresAt: body.expires_at,
+    commissionPayments: body.commission_payments,
+  };
+}
 
 async function requireLink(db: HonoEnv["Variables"]["db"], identifier: string) {
   const link = IDENTIFIER.test(identifier) ? await findLink(db, identifier) : null;

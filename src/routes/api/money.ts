@@ -56,6 +56,7 @@ export const moneyHandlers = {
         userId: body.user_id,
         event: body.event,
         signedUpAt: body.signed_up_at ?? null,
+        coupon: body.coupon ?? null,
         attribution: config.attribution,
         windowDays: config.attributionWindowDays,
       });
@@ -80,6 +81,8 @@ export const moneyHandlers = {
       amount: body.amount,
       currency: body.currency,
       rule: expired ? { kind: "none" } : rule,
+      // The link's own COMMISSION_PAYMENTS, else the setting's.
+      paymentsLimit: referral.linkCommissionPayments ?? config.commissionPayments,
       now,
       approveAt: new Date(Date.parse(now) + config.holdDays * DAY_MS).toISOString(),
     });
@@ -219,6 +222,7 @@ async function referralOf(c: C, userId: string, event: string) {
       referrerUserId: confirmedReferrals.referrerUserId,
       createdAt: confirmedReferrals.createdAt,
       linkCommission: referralLinks.commission,
+      linkCommissionPayments: referralLinks.commissionPayments,
     })
     .from(confirmedReferrals)
     .leftJoin(referralLinks, eq(referralLinks.id, confirmedReferrals.linkId))

@@ -28,6 +28,7 @@ export const referralHandlers = {
       userId: body.user_id,
       event: body.event,
       signedUpAt: body.signed_up_at ?? null,
+      coupon: body.coupon ?? null,
       attribution: c.var.config.attribution,
       windowDays: c.var.config.attributionWindowDays,
     });

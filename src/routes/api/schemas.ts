@@ -76,11 +76,82 @@ const pathTextId = z.string().check(textIdCheck());
 
 export const identifierParams = z.object({ identifier: z.string() });
 
+/** What the referred visitor gets, shown by the origin (`20% off`, a code): 1-200 characters. */
+const refereeReward = meta(
+  z
+    .string("must be a string or null")
+    .check(
+      z.minLength(1, "must not be empty (null clears it)"),
+      z.maxLength(200, "must be at most 200 characters"),
+      textIdCheck(),
+    ),
+  { description: "what the referred visitor gets, named to the origin in the Reflinks-Referral header" },
+);
+
+/** When a link stops taking hits; any ISO-8601 date-time (a past one too), stored in UTC. */
+const expiresAt = meta(
+  z.pipe(
+    z.iso.datetime({ offset: true, message: "must be an ISO-8601 date-time with Z or an offset, or null" }),
+    z.transform((value: string) => new Date(value).toISOString()),
+  ),
+  { description: "from then on the link behaves as disabled" },
+);
+
+/** A link's own `COMMISSION_PAYMENTS`: 0 (no limit) or more. */
+const commissionPayments = meta(
+  z
+    .number("must be a whole number or null")
+    .check(
+      z.int("must be a whole number"),
+      z.gte(0, "must be at least 0"),
+      z.lte(1_000_000, "must be at most 1000000"),
+    ),
+  {
+    description:
+      "only a referral's first N conversions earn commission (0: no limit); null: COMMISSION_PAYMENTS",
+  },
+);
+
+/** The options `POST` and `PATCH /links` both take, each nullable. */
+const linkOptions = {
+  referee_reward: z.optional(z.nullable(refereeReward)),
+  expires_at: z.optional(z.nullable(expiresAt)),
+  commission_payments: z.optional(z.nullable(commissionPayments)),
+};
+
 // Strict: a misspelt key ({"identifer": …}) must not quietly create a link with a random name.
 export const createLinkBody = z.strictObject({
   identifier: z.optional(identifierSchema),
   user_id: z.optional(z.nullable(userIdSchema)),
+  ...linkOptions,
 });
+
+/** docs/api.md#coupons: 3-40 of A-Z, 0-9, _ and -, matched without regard to case. */
+export const COUPON_CODE = /^[A-Za-z0-9_-]{3,40}$/;
+
+export const couponBody = z.strictObject({
+  code: z
+    .string("must be a string")
+    .check(z.regex(COUPON_CODE, "must be 3-40 characters of A-Z, 0-9, _ and -")),
+});
+
+export const couponParams = z.object({ identifier: z.string(), code: z.string() });
+
+/**
+ * A coupon code as the origin passes it to `/confirm` and `/conversions`: whatever the buyer
+ * typed, up to 200 characters. One that names no coupon is ignored, never an error: a typo at
+ * checkout must not cost the payment its record.
+ */
+const couponInput = meta(
+  z.optional(
+    z.nullable(
+      z
+        .string("must be a string or null")
+        .check(z.maxLength(200, "must be at most 200 characters"), textIdCheck()),
+    ),
+  ),
+  { description: "a coupon code the user gave; one that names no coupon is ignored" },
+);
 
 /** A link's commission override: `percent:N`, `fixed:N`, or null for the `COMMISSION` setting. */
 const commissionText = meta(
@@ -92,6 +163,7 @@ export const patchLinkBody = z.strictObject({
   disabled: z.optional(z.boolean("must be true or false")),
   user_id: z.optional(z.nullable(userIdSchema)),
   commission: z.optional(z.nullable(commissionText)),
+  ...linkOptions,
 });
 
 export const listLinksQuery = z.object({
@@ -133,6 +205,7 @@ export const confirmBody = z.strictObject({
       z.date().check(z.refine((date) => !Number.isNaN(date.getTime()), "is not a real date-time")),
     ),
   ),
+  coupon: couponInput,
 });
 
 /** `from` and `to`: days `YYYY-MM-DD`, both included, either optional; `to` not before `from`. */
@@ -196,6 +269,7 @@ export const conversionBody = z.strictObject({
   currency,
   event: confirmBody.shape.event,
   signed_up_at: confirmBody.shape.signed_up_at,
+  coupon: confirmBody.shape.coupon,
 });
 
 export const externalIdParams = z.object({ external_id: externalId });
@@ -363,6 +437,10 @@ export const linkSchema = meta(
     user_id: z.nullable(z.string()),
     disabled: z.boolean(),
     commission: meta(z.nullable(z.string()), { description: "this link's commission; null: COMMISSION's" }),
+    referee_reward: z.nullable(z.string()),
+    expires_at: meta(z.nullable(timestamp), { description: "from then on the link behaves as disabled" }),
+    commission_payments: meta(z.nullable(int()), { description: "null: COMMISSION_PAYMENTS" }),
+    coupons: meta(z.array(z.string()), { description: "the link's coupon codes, upper case, in order" }),
     url: meta(z.string(), { description: "the absolute referral URL on the request's host" }),
     created_at: timestamp,
     updated_at: timestamp,
@@ -425,11 +503,23 @@ export const referralSchema = meta(
     event: z.string(),
     link: meta(z.nullable(z.string()), { description: "null once the link is deleted" }),
     referrer_user_id: z.nullable(z.string()),
-    hit_id: z.nullable(z.string()),
+    hit_id: meta(z.nullable(z.string()), {
+      description: "null for a coupon referral, or once the hit is deleted",
+    }),
     created_at: timestamp,
+    source: meta(z.enum(["link", "coupon"]), {
+      description: "link: a qualifying click; coupon: a coupon code",
+    }),
   }),
   { id: "Referral" },
 );
+
+export const couponSchema = meta(
+  z.strictObject({ code: z.string(), link: z.string(), created_at: timestamp }),
+  { id: "Coupon" },
+);
+
+export const couponCreatedSchema = z.strictObject({ coupon: couponSchema });
 
 export const confirmedSchema = z.strictObject({ created: z.boolean(), referral: referralSchema });
 

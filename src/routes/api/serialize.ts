@@ -4,12 +4,22 @@ import { type ConversionRow, effectiveStatus } from "../../db/queries/conversion
 import type { ReferralHit, ReferralLink, Reversal } from "../../db/schema";
 import type { ConversionJson, HitJson, LinkJson, ReversalJson } from "./schemas";
 
-export function linkJson(link: ReferralLink, requestUrl: URL, config: Config): LinkJson {
+/** `coupons`: the link's codes, in order (src/db/queries/coupons.ts's couponCodesOf). */
+export function linkJson(
+  link: ReferralLink,
+  requestUrl: URL,
+  config: Config,
+  coupons: readonly string[],
+): LinkJson {
   return {
     identifier: link.identifier,
     user_id: link.userId,
     disabled: link.disabled,
     commission: link.commission,
+    referee_reward: link.refereeReward,
+    expires_at: link.expiresAt,
+    commission_payments: link.commissionPayments,
+    coupons: [...coupons],
     url: `${requestUrl.origin}${config.refPath}${link.identifier}`,
     created_at: link.createdAt,
     updated_at: link.updatedAt,

@@ -2,9 +2,12 @@
  * `/_reflinks/users/:user_id` (docs/api.md#users): what the origin shows a user about their
  * referrals, everything the worker stores about them (a data-access request), and erasure.
  */
+
+import { asc, eq } from "drizzle-orm";
 import type { Context } from "hono";
 import type { HonoEnv } from "../../app-env";
 import { listConversions } from "../../db/queries/conversions";
+import { couponCodesOf } from "../../db/queries/coupons";
 import { linkStatsOfOwner, listLinks } from "../../db/queries/links";
 import { findPayoutMethod, setPayoutMethod } from "../../db/queries/payout-methods";
 import { listPayouts } from "../../db/queries/payouts";
@@ -36,8 +39,12 @@ export const userHandlers = {
       linkStatsOfOwner(db, userId),
       earningsOf(db, userId),
     ]);
+    const codes = await couponCodesOf(
+      db,
+      owned.map((link) => link.id),
+    );
     const links = owned.map((link) => ({
-      ...linkJson(link, requestUrl, config),
+      ...linkJson(link, requestUrl, config, codes.get(link.id) ?? []),
       // A link made between the two reads has no numbers yet.
       stats: stats.get(link.identifier) ?? { hits: 0, unique_hits: 0, visitors: 0, users: 0, confirmed: 0 },
     }));
@@ -69,10 +76,14 @@ export const userHandlers = {
       listPayouts(db, { referrerUserId: userId, limit: EVERYTHING }),
       findPayoutMethod(db, userId),
     ]);
+    const codes = await couponCodesOf(
+      db,
+      owned.map((link) => link.id),
+    );
     return c.json({
       user_id: userId,
       user: seen ? { first_seen_at: seen.firstSeenAt, last_seen_at: seen.lastSeenAt } : null,
-      links: owned.map((link) => linkJson(link, requestUrl, config)),
+      links: owned.map((link) => linkJson(link, requestUrl, config, codes.get(link.id) ?? [])),
       hits: hits.map(hitRowJson),
       referrals: { as_referred: referred, as_referrer: referrer },
       conversions: {

@@ -167,7 +167,7 @@ async function flashOf(
       if (link) {
         facts.linkUrl = c.var.config.dashboardHost.own
           ? `${c.var.config.refPath}${link.identifier} on your site`
-          : linkJson(link, new URL(c.req.url), c.var.config).url;
+          : linkJson(link, new URL(c.req.url), c.var.config, []).url;
       }
     }
     const run = runs.find((row) => row.id === outcome.run);
