@@ -1,7 +1,7 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Database } from "../client";
 import { referralHits, reflinksUsers } from "../schema";
-import type { Referral } from "./referrals";
+import { type Referral, referralOf, type StoredReferral } from "./referrals";
 
 /**
  * A login the worker learned of (a verified `Reflinks-User` header or `POST /reconcile`): records
@@ -134,10 +134,11 @@ export async function userReferrals(db: Database, userId: string, as: "referred"
   const { results } = await db.$client
     .prepare(
       "SELECT c.id AS id, c.user_id AS user_id, c.event AS event, l.identifier AS link, " +
-        "c.referrer_user_id AS referrer_user_id, c.hit_id AS hit_id, c.created_at AS created_at " +
+        "c.referrer_user_id AS referrer_user_id, c.hit_id AS hit_id, c.created_at AS created_at, " +
+        "c.status AS status, c.flags AS flags, c.reason AS reason, c.source AS source " +
         `FROM confirmed_referrals c LEFT JOIN referral_links l ON l.id = c.link_id WHERE ${column} = ?1 ORDER BY c.id`,
     )
     .bind(userId)
-    .all<Referral>();
-  return results;
+    .all<StoredReferral>();
+  return results.map(referralOf);
 }

@@ -58,6 +58,7 @@ export const moneyHandlers = {
         signedUpAt: body.signed_up_at ?? null,
         attribution: config.attribution,
         windowDays: config.attributionWindowDays,
+        rules: config.fraudRules,
       });
       if (!confirmed) {
         throw new ApiError("no_referral", `User "${body.user_id}" has no qualifying referral hit.`);
