@@ -214,7 +214,7 @@ export const reflinksUsers = sqliteTable("reflinks_users", {
 });
 
 /**
- * Banned referrers (docs/fraud.md#banning): their links disabled, their unpaid commissions and held
+ * Banned referrers (docs/fraud.md#reviewing): their links disabled, their unpaid commissions and held
  * referrals rejected, later referrals to their links rejected at once. The row is the first ban's
  * answer; a repeat changes nothing.
  */

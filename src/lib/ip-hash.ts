@@ -1,5 +1,5 @@
 /**
- * `ip_hash` (docs/fraud.md#what-is-stored): the first 16 lower-case hex digits of an HMAC-SHA256
+ * `ip_hash` (docs/fraud.md#what-is-stored-and-for-how-long): the first 16 lower-case hex digits of an HMAC-SHA256
  * of the full client address, so that fraud rules can tell "the same network" without keeping the
  * address (`STORE_IP` may keep none of it). Keyed with a key derived from `API_TOKEN` (HKDF-SHA256,
  * as the identity cookie's, with its own info string), so a hash means nothing outside this

@@ -1,5 +1,5 @@
 /**
- * `paid_click` (docs/fraud.md#paid_ads): which ad network's click id a referral URL carries. A
+ * `paid_click` (docs/fraud.md#the-rules-fraud_rules): which ad network's click id a referral URL carries. A
  * referrer who buys ads on the site's own brand and sends the clicks through their link earns on
  * customers the site would have had anyway.
  */
