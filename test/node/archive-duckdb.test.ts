@@ -21,6 +21,8 @@ function hits(day: string, n: number, link: string): ArchivedHit[] {
     duplicate: i % 3 === 0 ? 1 : 0,
     consented: 1,
     country: i % 2 === 0 ? "FR" : null,
+    asn: i % 2 === 0 ? 13335 : null,
+    paid_click: i % 7 === 0 ? "gclid" : null,
     confirmed_at: null,
   }));
 }
