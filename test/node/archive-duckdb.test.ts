@@ -65,6 +65,8 @@ it("DuckDB reads every day's file with one glob, with typed columns and the hive
       "duplicate BOOLEAN",
       "consented BOOLEAN",
       "country VARCHAR",
+      "asn BIGINT",
+      "paid_click VARCHAR",
       "confirmed_at TIMESTAMP WITH TIME ZONE",
       "day DATE",
     ]);
