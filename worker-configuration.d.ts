@@ -20,6 +20,7 @@ declare namespace Cloudflare {
 		HOLD_DAYS: string;
 		DEDUPE_SECONDS: string;
 		CONSENT: string;
+		FRAUD_RULES: string;
 		RETENTION_DAYS: string;
 		ARCHIVE_AFTER_DAYS: string;
 	}

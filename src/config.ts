@@ -54,6 +54,8 @@ export interface Config {
   dedupeSeconds: number;
   /** Whose requests count as consenting to be identified (docs/privacy.md#consent). */
   consent: ConsentRule;
+  /** Which fraud rules hold a referral for review (docs/fraud.md). */
+  fraudRules: FraudRules;
   /** Hits older than this many days lose `ip`, `user_agent` and `http_referer`; 0: kept. */
   retentionDays: number;
   /** Whole UTC days before today minus this move to the `ARCHIVE` R2 bucket; 0: kept in D1. */
@@ -87,6 +89,37 @@ export type ConsentRule =
   | { kind: "none" }
   | { kind: "gpc" }
   | { kind: "cookie"; name: string; value: string | null };
+
+/**
+ * `FRAUD_RULES`: `self_ip` (the referred user shares the referrer's network), `paid_ads` (the hit
+ * came from a paid ad click) and `velocity` (more than this many referrals to a link from one
+ * network in 24 hours; null: off).
+ */
+export interface FraudRules {
+  selfIp: boolean;
+  paidAds: boolean;
+  velocity: number | null;
+}
+
+export const NO_FRAUD_RULES: FraudRules = { selfIp: false, paidAds: false, velocity: null };
+
+/** `FRAUD_RULES` as text; null when it is not a valid list. */
+export function parseFraudRules(value: string): FraudRules | null {
+  if (value.trim() === "none") return NO_FRAUD_RULES;
+  const rules = { ...NO_FRAUD_RULES };
+  const seen = new Set<string>();
+  for (const entry of value.split(",").map((part) => part.trim())) {
+    const velocity = /^velocity:(\d{1,6})$/.exec(entry);
+    const name = velocity ? "velocity" : entry;
+    if (seen.has(name)) return null;
+    seen.add(name);
+    if (entry === "self_ip") rules.selfIp = true;
+    else if (entry === "paid_ads") rules.paidAds = true;
+    else if (velocity?.[1] && Number(velocity[1]) >= 1) rules.velocity = Number(velocity[1]);
+    else return null;
+  }
+  return rules;
+}
 
 export class ConfigError extends Error {
   constructor(
@@ -124,6 +157,7 @@ type ConfigVariable =
   | "DEDUPE_SECONDS"
   | "CONSENT"
   | "RETENTION_DAYS"
+  | "FRAUD_RULES"
   | "ARCHIVE_AFTER_DAYS"
   | "DASHBOARD_HOST"
   | "PAYOUT_MINIMUM"
@@ -311,6 +345,23 @@ const schema = z.object({
     ),
     { kind: "none" } as ConsentRule,
   ),
+  FRAUD_RULES: z._default(
+    z.pipe(
+      z.string(),
+      z.transform((value: string, ctx): FraudRules => {
+        const rules = parseFraudRules(value);
+        if (rules) return rules;
+        ctx.issues.push({
+          code: "custom",
+          message:
+            "must be none or a comma-separated list of self_ip, paid_ads and velocity:N (N at least 1), each once",
+          input: value,
+        });
+        return z.NEVER;
+      }),
+    ),
+    { selfIp: true, paidAds: true, velocity: 10 } as FraudRules,
+  ),
   RETENTION_DAYS: z._default(wholeNumber(0, 36500), 0),
   ARCHIVE_AFTER_DAYS: z._default(wholeNumber(0, 36500), 0),
   DASHBOARD_HOST: optional(
@@ -445,6 +496,7 @@ export function parseConfig(source: ConfigSource): Config {
     holdDays: vars.HOLD_DAYS,
     dedupeSeconds: vars.DEDUPE_SECONDS,
     consent,
+    fraudRules: vars.FRAUD_RULES,
     retentionDays: vars.RETENTION_DAYS,
     archiveAfterDays: vars.ARCHIVE_AFTER_DAYS,
     dashboardHost: vars.DASHBOARD_HOST

@@ -62,6 +62,10 @@ export interface ReflinksClient {
     options?: { body?: unknown; query?: Record<string, string | number | undefined | null> },
   ): Promise<{ status: number; data: unknown }>;
   /** Credits `user`'s referral for `event` (default `signup`), exactly once; `null`: not referred. */
+  /**
+   * Credits the user's referral once; null when they were not referred. Credit the referrer only
+   * when `referral.status` is `"ok"`: a `"held"` one waits for review (docs/fraud.md).
+   */
   confirm(user: ReflinksUser, event?: string): Promise<ConfirmResult | null>;
   /** Records a payment (minor units), once per `externalId`; `null`: the user was not referred. */
   conversion(

@@ -156,6 +156,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/_reflinks/referrals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List confirmed referrals, newest first, with the evidence; ?status=held is the review queue */
+        get: operations["listReferrals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/_reflinks/referrals/{id}/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Release a held referral: ok, its conversions payable, referral.confirmed sent */
+        post: operations["releaseReferral"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/_reflinks/referrals/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject a referral: its conversions earn nothing, referral.rejected sent */
+        post: operations["rejectReferral"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/_reflinks/users/{user_id}/ban": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ban a referrer: links disabled, unpaid commissions and held referrals rejected */
+        post: operations["banUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/_reflinks/reports/links": {
         parameters: {
             query?: never;
@@ -522,6 +590,14 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        Ban: {
+            user_id: string;
+            reason: string | null;
+            /** @description ISO-8601 UTC, e.g. 2026-11-24T09:00:00.000Z */
+            banned_at: string;
+            links_disabled: number;
+            commissions_rejected: number;
+        };
         Conversion: {
             id: number;
             external_id: string;
@@ -536,7 +612,7 @@ export interface components {
              * @description as of the moment of reading
              * @enum {string}
              */
-            status: "pending" | "approved" | "reversed" | "paid";
+            status: "pending" | "approved" | "reversed" | "paid" | "held" | "rejected";
             /** @description ISO-8601 UTC, e.g. 2026-11-24T09:00:00.000Z */
             approve_at: string;
             reversed_amount: number;
@@ -667,6 +743,15 @@ export interface components {
             /** @description ISO-8601 UTC, e.g. 2026-11-24T09:00:00.000Z */
             created_at: string;
             /**
+             * @description ok, or held for review (a fraud rule flagged it), or rejected: credit only ok ones
+             * @enum {string}
+             */
+            status: "ok" | "held" | "rejected";
+            /** @description the fraud rules' flags: self_referral_ip, paid_ads, velocity */
+            flags: string[];
+            /** @description why it was rejected */
+            reason: string | null;
+            /**
              * @description link: a qualifying click; coupon: a coupon code
              * @enum {string}
              */
@@ -682,6 +767,40 @@ export interface components {
             /** @description ISO-8601 UTC, e.g. 2026-11-24T09:00:00.000Z */
             created_at: string;
         };
+        ReviewedReferral: {
+            id: number;
+            user_id: string;
+            event: string;
+            /** @description null once the link is deleted */
+            link: string | null;
+            referrer_user_id: string | null;
+            /** @description null for a coupon referral, or once the hit is deleted */
+            hit_id: string | null;
+            /** @description ISO-8601 UTC, e.g. 2026-11-24T09:00:00.000Z */
+            created_at: string;
+            /**
+             * @description ok, or held for review (a fraud rule flagged it), or rejected: credit only ok ones
+             * @enum {string}
+             */
+            status: "ok" | "held" | "rejected";
+            /** @description the fraud rules' flags: self_referral_ip, paid_ads, velocity */
+            flags: string[];
+            /** @description why it was rejected */
+            reason: string | null;
+            /**
+             * @description link: a qualifying click; coupon: a coupon code
+             * @enum {string}
+             */
+            source: "link" | "coupon";
+            evidence: {
+                country: string | null;
+                asn: number | null;
+                /** @description the ad click id's name, like gclid */
+                paid_click: string | null;
+                /** @description referrals to the same link whose hit came from the same network (this one included) */
+                same_network_referrals: number | null;
+            };
+        };
         Stats: {
             hits: number;
             /** @description hits that are not duplicates (DEDUPE_SECONDS) */
@@ -696,7 +815,7 @@ export interface components {
             /** @description wh_ and random characters */
             id: string;
             url: string;
-            events: ("referral.confirmed" | "conversion.created" | "conversion.approved" | "conversion.reversed" | "payout.created" | "link.created" | "hit.created")[];
+            events: ("referral.confirmed" | "conversion.created" | "conversion.approved" | "conversion.reversed" | "payout.created" | "link.created" | "hit.created" | "referral.held" | "referral.rejected" | "referrer.banned")[];
             /** @description ISO-8601 UTC, e.g. 2026-11-24T09:00:00.000Z */
             created_at: string;
         };
@@ -704,7 +823,7 @@ export interface components {
             /** @description wh_ and random characters */
             id: string;
             url: string;
-            events: ("referral.confirmed" | "conversion.created" | "conversion.approved" | "conversion.reversed" | "payout.created" | "link.created" | "hit.created")[];
+            events: ("referral.confirmed" | "conversion.created" | "conversion.approved" | "conversion.reversed" | "payout.created" | "link.created" | "hit.created" | "referral.held" | "referral.rejected" | "referrer.banned")[];
             /** @description ISO-8601 UTC, e.g. 2026-11-24T09:00:00.000Z */
             created_at: string;
             /** @description whsec_ and the base64 of 32 random bytes: shown only in this answer */
@@ -1715,6 +1834,365 @@ export interface operations {
             };
         };
     };
+    listReferrals: {
+        parameters: {
+            query?: {
+                status?: "ok" | "held" | "rejected";
+                /** @description 1-200, default 50 */
+                limit?: string;
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of referrals */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        referrals: components["schemas"]["ReviewedReferral"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Error: unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: method_not_allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal_error, misconfigured */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: api_disabled */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    releaseReferral: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The referral, now (or already) ok */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Referral"];
+                };
+            };
+            /** @description Error: unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: method_not_allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal_error, misconfigured */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: api_disabled */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    rejectReferral: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The referral, now (or already) rejected */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Referral"];
+                };
+            };
+            /** @description Error: bad_json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: method_not_allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal_error, misconfigured */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: api_disabled */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    banUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The ban (a repeat: the first one, nothing changed) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ban"];
+                };
+            };
+            /** @description Error: bad_json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: method_not_allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: internal_error, misconfigured */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: api_disabled */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     linkReport: {
         parameters: {
             query?: {
@@ -2054,7 +2532,7 @@ export interface operations {
             query?: {
                 user_id?: string;
                 referrer_user_id?: string;
-                status?: "pending" | "approved" | "reversed" | "paid";
+                status?: "pending" | "approved" | "reversed" | "paid" | "held" | "rejected";
                 /** @description 1-200, default 50 */
                 limit?: string;
                 /** @description next_cursor of the previous page */
@@ -3152,7 +3630,7 @@ export interface operations {
                 "application/json": {
                     /** @description https to a public host name or address, without a user name or password (or http to localhost or 127.0.0.1, for development); stored as the URL parser writes it */
                     url: string;
-                    events: ("referral.confirmed" | "conversion.created" | "conversion.approved" | "conversion.reversed" | "payout.created" | "link.created" | "hit.created")[];
+                    events: ("referral.confirmed" | "conversion.created" | "conversion.approved" | "conversion.reversed" | "payout.created" | "link.created" | "hit.created" | "referral.held" | "referral.rejected" | "referrer.banned")[];
                 };
             };
         };

@@ -71,6 +71,20 @@ export const referralHits = sqliteTable(
     httpReferer: text("http_referer"),
     next: text("next").notNull().default(""),
     country: text("country"),
+    /** The network's autonomous system number (`request.cf.asn`): evidence for fraud review. */
+    asn: integer("asn"),
+    /**
+     * The first ad click id (`gclid`, `fbclid`, …) in the referral URL's query or its destination's:
+     * the click came from a paid ad (docs/fraud.md).
+     */
+    paidClick: text("paid_click"),
+    /**
+     * 16 hex digits of an HMAC of the full client address (docs/fraud.md): compares networks
+     * without keeping the address. Null without consent, past `RETENTION_DAYS`, once erased.
+     */
+    ipHash: text("ip_hash"),
+    /** 1: the address was loopback, private or link-local, never evidence for a rule. */
+    ipPrivate: integer("ip_private", { mode: "boolean" }).notNull().default(false),
     confirmedAt: text("confirmed_at"),
     /** A repeat click by the same visitor on the same link within `DEDUPE_SECONDS`. */
     duplicate: integer("duplicate", { mode: "boolean" }).notNull().default(false),
@@ -102,7 +116,9 @@ export const referralHits = sqliteTable(
     // without rescanning the hits it already erased.
     index("referral_hits_personal_idx")
       .on(t.createdAt)
-      .where(sql`ip IS NOT NULL OR user_agent IS NOT NULL OR http_referer IS NOT NULL`),
+      .where(
+        sql`ip IS NOT NULL OR user_agent IS NOT NULL OR http_referer IS NOT NULL OR ip_hash IS NOT NULL`,
+      ),
   ],
 );
 
@@ -125,9 +141,20 @@ export const confirmedReferrals = sqliteTable(
     /** `link` (a qualifying click) or `coupon` (a coupon code given with the confirmation; no hit). */
     source: text("source").notNull().default("link"),
     createdAt: text("created_at").notNull(),
+    /** `ok`, `held` (a fraud rule flagged it: docs/fraud.md) or `rejected`. Origins credit only `ok`. */
+    status: text("status").notNull().default("ok"),
+    /** The fraud rules' flags, a JSON array of names (`self_referral_ip`, `paid_ads`, `velocity`). */
+    flags: text("flags").notNull().default("[]"),
+    /** Why it was rejected (the operator's words, or the referrer's ban). */
+    reason: text("reason"),
+    /** When a person released or rejected it (or a ban did); null until then. */
+    reviewedAt: text("reviewed_at"),
   },
   (t) => [
     uniqueIndex("confirmed_referrals_user_event_unique").on(t.userId, t.event),
+    // The review queue: referrals by status, newest first.
+    index("confirmed_referrals_status_idx").on(t.status, t.id),
+    index("confirmed_referrals_referrer_idx").on(t.referrerUserId, t.status),
     index("confirmed_referrals_link_created_idx").on(t.linkId, t.createdAt),
     // Which hits a referral names: the archive keeps those in D1, and deleting a hit (its link's,
     // or the archive's) sets this null without reading every referral.
@@ -213,6 +240,23 @@ export const reflinksUsers = sqliteTable("reflinks_users", {
   userId: text("user_id").primaryKey(),
   firstSeenAt: text("first_seen_at").notNull(),
   lastSeenAt: text("last_seen_at").notNull(),
+  /** The `ip_hash` of the client address of the user's latest login reported by header. */
+  lastIpHash: text("last_ip_hash"),
+});
+
+/**
+ * Banned referrers (docs/fraud.md#reviewing): their links disabled, their unpaid commissions and held
+ * referrals rejected, later referrals to their links rejected at once. The row is the first ban's
+ * answer; a repeat changes nothing.
+ */
+export const bannedUsers = sqliteTable("banned_users", {
+  userId: text("user_id").primaryKey(),
+  reason: text("reason"),
+  bannedAt: text("banned_at").notNull(),
+  /** How many of the user's links the ban disabled. */
+  linksDisabled: integer("links_disabled").notNull(),
+  /** How many unpaid commissions the ban rejected. */
+  commissionsRejected: integer("commissions_rejected").notNull(),
 });
 
 /**
@@ -319,7 +363,10 @@ export const conversions = sqliteTable(
     commission: integer("commission").notNull(),
     /** `percent:N`, `fixed:N` or `none` (no rule, or past `COMMISSION_MONTHS`). */
     commissionRule: text("commission_rule").notNull(),
-    /** `pending`, `approved`, `reversed` or `paid`; `pending` past `approve_at` reads as approved. */
+    /**
+     * `pending`, `approved`, `reversed` or `paid`; `pending` past `approve_at` reads as approved;
+     * `held` (its referral is held for review: not payable) or `rejected` (commission 0).
+     */
     status: text("status").notNull(),
     approveAt: text("approve_at").notNull(),
     reversedAmount: integer("reversed_amount").notNull().default(0),
@@ -339,7 +386,10 @@ export const conversions = sqliteTable(
     check("conversions_currency_format", sql`${t.currency} GLOB '[A-Z][A-Z][A-Z]'`),
     check("conversions_commission_range", sql`${t.commission} >= 0`),
     check("conversions_reversed_range", sql`${t.reversedAmount} >= 0 AND ${t.reversedAmount} <= ${t.amount}`),
-    check("conversions_status", sql`${t.status} IN ('pending', 'approved', 'reversed', 'paid')`),
+    check(
+      "conversions_status",
+      sql`${t.status} IN ('pending', 'approved', 'reversed', 'paid', 'held', 'rejected')`,
+    ),
   ],
 );
 
@@ -560,3 +610,4 @@ export type WebhookEvent = typeof webhookEvents.$inferSelect;
 export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;
 export type LinkDailyTotal = typeof linkDailyTotals.$inferSelect;
 export type ArchivedDay = typeof archivedDays.$inferSelect;
+export type BannedUser = typeof bannedUsers.$inferSelect;

@@ -17,6 +17,9 @@ export interface ArchivedHit {
   duplicate: number;
   consented: number;
   country: string | null;
+  /** The network's ASN and the ad click id's name (docs/fraud.md): no person in either. */
+  asn: number | null;
+  paid_click: string | null;
   confirmed_at: string | null;
 }
 
@@ -38,7 +41,7 @@ const flag = (name: string) => ({ name, type: "BOOLEAN" as const, repetition_typ
 
 /** The columns, in this order. */
 export const ARCHIVE_SCHEMA = [
-  { name: "root", num_children: 8 },
+  { name: "root", num_children: 10 },
   text("id", true),
   text("link", true),
   timestamp("created_at", true),
@@ -46,6 +49,8 @@ export const ARCHIVE_SCHEMA = [
   flag("duplicate"),
   flag("consented"),
   text("country", false),
+  { name: "asn", type: "INT64" as const, repetition_type: "OPTIONAL" as const },
+  text("paid_click", false),
   timestamp("confirmed_at", false),
 ];
 
@@ -64,6 +69,8 @@ export function writeArchive(hits: ArchivedHit[]): ArrayBuffer {
       { name: "duplicate", data: hits.map((h) => h.duplicate === 1) },
       { name: "consented", data: hits.map((h) => h.consented === 1) },
       { name: "country", data: hits.map((h) => h.country) },
+      { name: "asn", data: hits.map((h) => (h.asn === null ? null : BigInt(h.asn))) },
+      { name: "paid_click", data: hits.map((h) => h.paid_click) },
       { name: "confirmed_at", data: hits.map((h) => millis(h.confirmed_at)) },
     ],
     rowGroupSize: 100_000,

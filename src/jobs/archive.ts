@@ -132,7 +132,8 @@ async function hitsOfDay(d1: D1Database, day: string, page: number): Promise<Arc
     const { results } = await d1
       .prepare(
         "SELECT h.id AS id, l.identifier AS link, h.created_at AS created_at, h.authenticated AS authenticated, " +
-          "h.duplicate AS duplicate, h.consented AS consented, h.country AS country, h.confirmed_at AS confirmed_at " +
+          "h.duplicate AS duplicate, h.consented AS consented, h.country AS country, h.asn AS asn, h.paid_click AS paid_click, " +
+          "h.confirmed_at AS confirmed_at " +
           "FROM referral_hits h JOIN referral_links l ON l.id = h.link_id " +
           "WHERE h.created_at >= ?1 AND h.created_at < ?2 AND (h.created_at > ?3 OR (h.created_at = ?3 AND h.id > ?4)) " +
           "AND NOT EXISTS (SELECT 1 FROM confirmed_referrals c WHERE c.hit_id = h.id) " +

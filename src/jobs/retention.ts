@@ -13,9 +13,10 @@ import { ConfigError, configOf } from "../config";
 export const RETENTION_BATCH = { rows: 500, batches: 4 };
 
 const ERASE_OLD =
-  "UPDATE referral_hits SET ip = NULL, user_agent = NULL, http_referer = NULL, updated_at = ?1 " +
+  "UPDATE referral_hits SET ip = NULL, ip_hash = NULL, user_agent = NULL, http_referer = NULL, updated_at = ?1 " +
   "WHERE id IN (SELECT id FROM referral_hits INDEXED BY referral_hits_personal_idx WHERE created_at < ?2 " +
-  "AND (ip IS NOT NULL OR user_agent IS NOT NULL OR http_referer IS NOT NULL) ORDER BY created_at LIMIT ?3)";
+  "AND (ip IS NOT NULL OR user_agent IS NOT NULL OR http_referer IS NOT NULL OR ip_hash IS NOT NULL) " +
+  "ORDER BY created_at LIMIT ?3)";
 
 /**
  * Erases the personal fields of hits made before `cutoff`, at most `rows` × `batches` of them;

@@ -10,6 +10,7 @@ import { database } from "../db/client";
 import { recordLogin } from "../db/queries/users";
 import { hasConsented } from "../lib/consent";
 import { clearIdentityCookie, IDENTITY_COOKIE, identityCookie, verifiedIdentity } from "../lib/identity";
+import { ipSignal } from "../lib/ip-hash";
 import { errorMessage, log } from "../lib/log";
 import { requestIdOf } from "../lib/request-id";
 import { withRetries } from "../lib/retry";
@@ -79,7 +80,7 @@ export async function applyLoginReport(
   }
 
   const visitor = anonymousCookieOf(request, config);
-  const recorded = await recordLoginSoon(bindings, ctx, request, userId, visitor.id);
+  const recorded = await recordLoginSoon(bindings, ctx, request, userId, visitor.id, config.apiToken);
   noStore(answer);
   // Not recorded yet (D1 failing): the browser keeps its anonymous id, and its identity cookie is
   // not marked recorded, so the next report of this user tries again, whatever the retries manage.
@@ -167,10 +168,13 @@ async function recordLoginSoon(
   request: Request,
   userId: string,
   anonymousId: string | null,
+  token: string | null,
 ): Promise<boolean> {
   const db = database(bindings.DB);
   const now = new Date().toISOString();
-  const record = () => recordLogin(db, userId, anonymousId, now);
+  // The login's network, for the self_ip fraud rule (docs/fraud.md): one HMAC, on a login only.
+  const signal = await ipSignal(request.headers.get("CF-Connecting-IP"), token);
+  const record = () => recordLogin(db, userId, anonymousId, now, signal?.ipHash ?? null);
   const fields = { anonymous_id: anonymousId, request_id: requestIdOf(request) };
   try {
     await record();

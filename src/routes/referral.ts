@@ -11,7 +11,9 @@ import { type HitDraft, saveHit } from "../hits/save-hit";
 import { hasConsented } from "../lib/consent";
 import { verifiedUserId } from "../lib/identity";
 import { storableIp } from "../lib/ip";
+import { ipSignal } from "../lib/ip-hash";
 import { errorMessage, log } from "../lib/log";
+import { paidClickOf } from "../lib/paid-click";
 import { firstQueryParam, queryWithout } from "../lib/query";
 import { referralCookie } from "../lib/referral-context";
 import { requestIdOf } from "../lib/request-id";
@@ -113,16 +115,23 @@ async function recordAndRedirect(
   const visitor = userId === null && consented ? anonymousCookieOf(request, config) : null;
   const anonymousId = visitor ? (visitor.id ?? crypto.randomUUID()) : null;
   const now = new Date().toISOString();
+  const clientIp = request.headers.get("CF-Connecting-IP");
+  // One HMAC per hit (the key is derived once per isolate); none for a visitor who has not consented.
+  const signal = consented ? await ipSignal(clientIp, config.apiToken) : null;
   const draft: HitDraft = {
     id: crypto.randomUUID(),
     anonymousId,
     authenticated: userId !== null,
     hitUserId: userId,
-    ip: consented ? storableIp(request.headers.get("CF-Connecting-IP"), config.storeIp) : null,
+    ip: consented ? storableIp(clientIp, config.storeIp) : null,
     userAgent: consented ? clipHeader(request.headers.get("User-Agent")) : null,
     httpReferer: consented ? clipHeader(request.headers.get("Referer")) : null,
     next: clip(next),
     country: countryOf(request),
+    asn: asnOf(request),
+    paidClick: paidClickOf(url.search, next),
+    ipHash: signal?.ipHash ?? null,
+    ipPrivate: signal?.ipPrivate ?? false,
     confirmedAt: null,
     duplicate: false,
     consented,
@@ -189,6 +198,11 @@ async function lookUpLink(
 function countryOf(request: Request): string | null {
   const country = (request as { cf?: { country?: unknown } }).cf?.country;
   return typeof country === "string" ? clip(country, 8) : null;
+}
+
+function asnOf(request: Request): number | null {
+  const asn = (request as { cf?: { asn?: unknown } }).cf?.asn;
+  return typeof asn === "number" && Number.isSafeInteger(asn) && asn >= 0 ? asn : null;
 }
 
 function redirect(location: string): Response {

@@ -10,6 +10,9 @@ export const WEBHOOK_EVENT_TYPES = [
   "payout.created",
   "link.created",
   "hit.created",
+  "referral.held",
+  "referral.rejected",
+  "referrer.banned",
 ] as const;
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];

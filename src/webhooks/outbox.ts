@@ -45,18 +45,38 @@ function outboxInsert({ type, from, where, key, data, timestamp, now }: EventSou
 }
 
 /**
- * `referral.confirmed` for the referral of (user, event) made at `now` by this batch. A racing
- * call that lost the unique index finds the winner's row, whose event it would write under the
- * same id: nothing.
+ * `referral.confirmed`, `referral.held` or `referral.rejected` for the referrals `r` that `where`
+ * names (docs/fraud.md): a confirmation writes the one its status says, a release
+ * `referral.confirmed`, a rejection or a ban `referral.rejected`. Each at most once per referral
+ * (the id is the type and the referral's): a racing call that lost the unique index, or a repeated
+ * decision, writes nothing.
  */
-export function referralConfirmedEvent(userId: string, event: string, now: string): SQL {
+export function referralDecidedEvent(
+  type: "referral.confirmed" | "referral.held" | "referral.rejected",
+  where: SQL,
+  now: string,
+): SQL {
   return outboxInsert({
-    type: "referral.confirmed",
+    type,
     from: sql`confirmed_referrals r`,
-    where: sql`r.user_id = ${userId} AND r.event = ${event} AND r.created_at = ${now}`,
+    where,
     key: sql`r.id`,
     data: referralData("r"),
-    timestamp: sql`r.created_at`,
+    timestamp: sql`${now}`,
+    now,
+  });
+}
+
+/** `referrer.banned` for the ban of `userId` made at `now`: the ban's answer as its data. */
+export function referrerBannedEvent(userId: string, now: string): SQL {
+  return outboxInsert({
+    type: "referrer.banned",
+    from: sql`banned_users b`,
+    where: sql`b.user_id = ${userId} AND b.banned_at = ${now}`,
+    key: sql`b.user_id`,
+    data: sql`json_object('user_id', b.user_id, 'reason', b.reason, 'banned_at', b.banned_at,
+      'links_disabled', b.links_disabled, 'commissions_rejected', b.commissions_rejected)`,
+    timestamp: sql`b.banned_at`,
     now,
   });
 }

@@ -36,7 +36,8 @@ export function referralData(r: string): SQL {
   const col = (name: string) => sql.raw(`${r}.${name}`);
   return sql`json_object('id', ${col("id")}, 'user_id', ${col("user_id")}, 'event', ${col("event")},
     'link', ${identifierOf(col("link_id"))}, 'referrer_user_id', ${col("referrer_user_id")},
-    'hit_id', ${col("hit_id")}, 'created_at', ${col("created_at")}, 'source', ${col("source")})`;
+    'hit_id', ${col("hit_id")}, 'created_at', ${col("created_at")}, 'status', ${col("status")},
+    'flags', json(${col("flags")}), 'reason', ${col("reason")}, 'source', ${col("source")})`;
 }
 
 /** A payout as `POST /payouts` answers it, with the counts of what it is made of. */

@@ -21,6 +21,8 @@ function hits(day: string, n: number, link: string): ArchivedHit[] {
     duplicate: i % 3 === 0 ? 1 : 0,
     consented: 1,
     country: i % 2 === 0 ? "FR" : null,
+    asn: i % 2 === 0 ? 13335 : null,
+    paid_click: i % 7 === 0 ? "gclid" : null,
     confirmed_at: null,
   }));
 }
@@ -63,6 +65,8 @@ it("DuckDB reads every day's file with one glob, with typed columns and the hive
       "duplicate BOOLEAN",
       "consented BOOLEAN",
       "country VARCHAR",
+      "asn BIGINT",
+      "paid_click VARCHAR",
       "confirmed_at TIMESTAMP WITH TIME ZONE",
       "day DATE",
     ]);

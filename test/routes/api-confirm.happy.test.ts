@@ -90,6 +90,9 @@ describe("POST /confirm: the first call credits, every later one answers the sam
         referrer_user_id: referrer,
         hit_id: hit.id,
         created_at: expect.stringMatching(ISO),
+        status: "ok",
+        flags: [],
+        reason: null,
         source: "link",
       },
     });

@@ -115,6 +115,7 @@ describe("ARCHIVE_AFTER_DAYS", () => {
     const rows = await archivedRows(s.day1);
     expect(Object.keys(rows[0] ?? {}).sort()).toEqual(
       [
+        "asn",
         "authenticated",
         "confirmed_at",
         "consented",
@@ -123,6 +124,7 @@ describe("ARCHIVE_AFTER_DAYS", () => {
         "duplicate",
         "id",
         "link",
+        "paid_click",
       ].sort(),
     );
     expect(rows.find((row) => row.id === s.hits[0]?.id)).toMatchObject({

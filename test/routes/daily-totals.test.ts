@@ -3,9 +3,11 @@
  * races within a batch or later deletions do. Each test compares the totals with a recount of
  * the hits and referrals in D1.
  */
+
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { NO_FRAUD_RULES } from "../../src/config";
 import { insertHit, insertHits } from "../../src/db/queries/hits";
 import { confirmReferral } from "../../src/db/queries/referrals";
 import type { NewReferralHit } from "../../src/db/schema";
@@ -148,6 +150,7 @@ describe("link_daily_totals", () => {
         now,
         attribution: "last",
         windowDays: 90,
+        rules: NO_FRAUD_RULES,
       });
       expect(answer?.created).toBe(i === 0);
     }

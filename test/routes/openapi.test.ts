@@ -45,6 +45,17 @@ async function expectDescribed(name: RouteName, response: Response) {
 
 const json = (body: unknown) => ({ json: body });
 
+/** The id of a new referral held for review: its hit came from a paid ad click. */
+async function heldReferral(linkId: number): Promise<number> {
+  const user = uniqueUser("doc-held");
+  await seedHit(linkId, { hitUserId: user, anonymousId: crypto.randomUUID(), paidClick: "gclid" });
+  const answer = (await (await api("/confirm", { method: "POST", ...json({ user_id: user }) })).json()) as {
+    referral: { id: number; status: string };
+  };
+  if (answer.referral.status !== "held") throw new Error("the referral was not held");
+  return answer.referral.id;
+}
+
 /**
  * One request per route, made from this test's own data, and the status it must answer. A route
  * added to the table without a line here fails the first test below.
@@ -121,6 +132,12 @@ async function requests(): Promise<Record<RouteName, () => Promise<Response>>> {
       });
     },
     listPayouts: () => api("/payouts?referrer_user_id=doc-owner"),
+    listReferrals: () => api("/referrals?status=held&limit=5"),
+    releaseReferral: async () => api(`/referrals/${await heldReferral(link.id)}/release`, { method: "POST" }),
+    rejectReferral: async () =>
+      api(`/referrals/${await heldReferral(link.id)}/reject`, { method: "POST", ...json({ reason: "doc" }) }),
+    banUser: () =>
+      api(`/users/${uniqueUser("doc-banned")}/ban`, { method: "POST", ...json({ reason: "doc" }) }),
     ...(await payoutRunRequests(user)),
     setPayoutMethod: () =>
       api("/users/doc-owner/payout-method", {

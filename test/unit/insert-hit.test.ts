@@ -14,9 +14,9 @@ describe("the hot-path hit insert", () => {
         ?.split(",")
         .map((name) => name.trim());
       expect(listed).toEqual(columns);
-      // Each column's value, then the window's two bounds: 17 numbered parameters, each used.
+      // Each column's value, then the window's two bounds: 21 numbered parameters, each used.
       const used = new Set([...sql.matchAll(/\?(\d+)/g)].map((match) => Number(match[1])));
-      expect([...used].sort((a, b) => a - b)).toEqual(Array.from({ length: 17 }, (_, i) => i + 1));
+      expect([...used].sort((a, b) => a - b)).toEqual(Array.from({ length: 21 }, (_, i) => i + 1));
     },
   );
 });

@@ -99,7 +99,9 @@ class Client:
 
         Returns ``{"created": bool, "referral": {...}}`` (``created`` is true only the first
         time), or ``None`` when the user did not come through a referral link.
-        Credit the referrer keyed on ``referral["id"]``.
+        Credit the referrer keyed on ``referral["id"]``, and only when ``referral["status"]`` is
+        ``"ok"``: a ``"held"`` referral waits for a person's review (a ``referral.confirmed``
+        webhook, or a later confirm answering ``"ok"``, says it was released; docs/fraud.md).
         """
         body = {"user_id": user_id(user), "event": event, "signed_up_at": signed_up_at(user)}
         try:

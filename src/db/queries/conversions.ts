@@ -81,6 +81,14 @@ export interface NewConversion {
  * `external_id` was taken first (by a racing call, say).
  */
 export async function insertConversion(db: Database, conversion: NewConversion): Promise<Conversion | null> {
+  // Decided inside the insert, from the referral as it is in this batch, so that a release, a
+  // rejection or a ban racing with this payment is never missed (docs/fraud.md): a held
+  // referral's conversion is held (not payable), a rejected referral's or a banned referrer's is
+  // rejected with commission 0.
+  const rejected = sql`((SELECT r.status FROM confirmed_referrals r WHERE r.id = ${conversion.referralId}) = 'rejected'
+    OR EXISTS (SELECT 1 FROM banned_users b WHERE b.user_id = ${conversion.referrerUserId}))`;
+  const held = sql`(SELECT r.status FROM confirmed_referrals r WHERE r.id = ${conversion.referralId}) = 'held'`;
+  const commission = commissionOn(conversion.rule, conversion.amount);
   const [[row], created, approved] = await db.batch([
     db
       .insert(conversions)
@@ -92,10 +100,12 @@ export async function insertConversion(db: Database, conversion: NewConversion):
         linkId: conversion.linkId,
         amount: conversion.amount,
         currency: conversion.currency,
-        commission: limited(conversion, sql`${commissionOn(conversion.rule, conversion.amount)}`, sql`0`),
-        // The rule goes too: a refund of a conversion past the limit must take back nothing.
+        // A rejected referral's conversion earns 0; past COMMISSION_PAYMENTS, 0 too (and its rule
+        // goes with it: a refund of a conversion past the limit must take back nothing).
+        commission: sql`CASE WHEN ${rejected} THEN 0 ELSE ${limited(conversion, sql`CAST(${commission} AS INTEGER)`, sql`0`)} END`,
         commissionRule: limited(conversion, sql`${formatCommissionRule(conversion.rule)}`, sql`'none'`),
-        status: conversion.approveAt <= conversion.now ? "approved" : "pending",
+        status: sql`CASE WHEN ${rejected} THEN 'rejected' WHEN ${held} THEN 'held'
+          ELSE ${conversion.approveAt <= conversion.now ? "approved" : "pending"} END`,
         approveAt: conversion.approveAt,
         reversedAmount: 0,
         payoutId: null,
@@ -238,8 +248,9 @@ export async function reverseConversion(
     d1
       .prepare(
         `UPDATE conversions SET reversed_amount = ${reversed},
-          commission = ${commissionSql(rule, `amount - ${reversed}`)},
-          status = CASE WHEN status = 'paid' THEN 'paid' WHEN ${reversed} >= amount THEN 'reversed'
+          -- A rejected conversion earns nothing, whatever is left (docs/fraud.md).
+          commission = CASE WHEN status = 'rejected' THEN 0 ELSE ${commissionSql(rule, `amount - ${reversed}`)} END,
+          status = CASE WHEN status IN ('paid', 'rejected') THEN status WHEN ${reversed} >= amount THEN 'reversed'
             ELSE status END,
           updated_at = ?2
         WHERE id = ?1 AND reversed_amount <> ${reversed}`,

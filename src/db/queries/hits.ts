@@ -9,16 +9,16 @@ import { type NewReferralHit, type ReferralHit, referralHits } from "../schema";
  */
 const HIT_COLUMNS =
   "id, link_id, anonymous_id, authenticated, hit_user_id, ip, user_agent, http_referer, next, " +
-  "country, confirmed_at, duplicate, consented, created_at, updated_at";
+  "country, asn, paid_click, ip_hash, ip_private, confirmed_at, duplicate, consented, created_at, updated_at";
 
-/** Parameters bound per hit: its 15 columns, then the dedupe window's start and end. */
-const PARAMS_PER_HIT = 17;
+/** Parameters bound per hit: its 19 columns, then the dedupe window's start and end. */
+const PARAMS_PER_HIT = 21;
 
 /** Which earlier hits make a hit a duplicate (docs/data.md#duplicates): the same visitor's. */
 type DedupeKey = "anonymous" | "user" | null;
 
 /**
- * One hit as a `SELECT` of its values (parameters `?{base+1}`…`?{base+17}`) whose `duplicate` is
+ * One hit as a `SELECT` of its values (parameters `?{base+1}`…`?{base+21}`) whose `duplicate` is
  * computed by SQLite at the insert: the given flag, or whether the same visitor (the same
  * `anonymous_id`, or the same `hit_user_id`) has a counted hit on the same link within the window.
  * The lookup is one search of `referral_hits_anonymous_id_idx` (anonymous id, link, time) or of
@@ -30,7 +30,7 @@ type DedupeKey = "anonymous" | "user" | null;
  */
 function hitSelect(base: number, key: DedupeKey): string {
   const p = (n: number) => `?${base + n}`;
-  const given = p(12);
+  const given = p(16);
   const who =
     key === "anonymous"
       ? `INDEXED BY referral_hits_anonymous_id_idx WHERE anonymous_id = ${p(3)}`
@@ -39,9 +39,9 @@ function hitSelect(base: number, key: DedupeKey): string {
         : null;
   const duplicate = who
     ? `(${given} OR EXISTS (SELECT 1 FROM referral_hits ${who} AND link_id = ${p(2)} ` +
-      `AND created_at > ${p(16)} AND created_at < ${p(17)} AND duplicate = 0))`
-    : `(${given} OR (0 AND ${p(16)} AND ${p(17)}))`; // no lookup; the window's parameters kept in place
-  const values = Array.from({ length: 15 }, (_, i) => (i === 11 ? duplicate : p(i + 1)));
+      `AND created_at > ${p(20)} AND created_at < ${p(21)} AND duplicate = 0))`
+    : `(${given} OR (0 AND ${p(20)} AND ${p(21)}))`; // no lookup; the window's parameters kept in place
+  const values = Array.from({ length: 19 }, (_, i) => (i === 15 ? duplicate : p(i + 1)));
   return `SELECT ${values.join(", ")} WHERE true`;
 }
 
@@ -52,7 +52,7 @@ function dedupeKeyOf(hit: NewReferralHit, dedupeSeconds: number): DedupeKey {
   return null; // a visitor who did not consent is not recognised: each hit counts
 }
 
-/** The 17 values {@link hitSelect} binds for one hit. */
+/** The 21 values {@link hitSelect} binds for one hit. */
 function hitParams(hit: NewReferralHit, dedupeSeconds: number): unknown[] {
   const at = Date.parse(hit.createdAt);
   const windowMs = dedupeSeconds * 1000;
@@ -74,6 +74,10 @@ function hitParams(hit: NewReferralHit, dedupeSeconds: number): unknown[] {
     hit.httpReferer || null,
     hit.next ?? "",
     hit.country ?? null,
+    hit.asn ?? null,
+    hit.paidClick ?? null,
+    hit.ipHash ?? null,
+    hit.ipPrivate ? 1 : 0,
     hit.confirmedAt ?? null,
     hit.duplicate ? 1 : 0,
     hit.consented === false ? 0 : 1,

@@ -200,3 +200,12 @@ export async function linkStatsOf(db: Database, identifier: string): Promise<Lin
     .where(eq(linkStats.identifier, identifier));
   return row ?? { hits: 0, unique_hits: 0, visitors: 0, users: 0, confirmed: 0 };
 }
+
+/** The identifiers of the links `userId` owns. */
+export async function ownedLinkIdentifiers(db: Database, userId: string): Promise<string[]> {
+  const rows = await db
+    .select({ identifier: referralLinks.identifier })
+    .from(referralLinks)
+    .where(eq(referralLinks.userId, userId));
+  return rows.map((row) => row.identifier);
+}

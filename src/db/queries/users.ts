@@ -1,25 +1,33 @@
 import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import type { Database } from "../client";
 import { referralHits, referrerEarnings, reflinksUsers } from "../schema";
-import type { Referral } from "./referrals";
+import { type Referral, referralOf, type StoredReferral } from "./referrals";
 
 /**
  * A login the worker learned of (a verified `Reflinks-User` header or `POST /reconcile`): records
  * the user in `reflinks_users` (`first_seen_at` once, `last_seen_at` every time) and, given the
  * browser's anonymous id, gives that browser's hits without a user to this one. One atomic batch,
  * so a hit is never reconciled without the login that makes later hits non-qualifying. Returns
- * how many hits changed.
+ * how many hits changed. `ipHash`: the `ip_hash` of the login's client address (docs/fraud.md),
+ * given for a login reported by header only (a reconcile call comes from the origin's server).
  */
 export async function recordLogin(
   db: Database,
   userId: string,
   anonymousId: string | null,
   now = new Date().toISOString(),
+  ipHash: string | null = null,
 ): Promise<number> {
   const seen = db
     .insert(reflinksUsers)
-    .values({ userId, firstSeenAt: now, lastSeenAt: now })
-    .onConflictDoUpdate({ target: reflinksUsers.userId, set: { lastSeenAt: sql`excluded.last_seen_at` } });
+    .values({ userId, firstSeenAt: now, lastSeenAt: now, lastIpHash: ipHash })
+    .onConflictDoUpdate({
+      target: reflinksUsers.userId,
+      set: {
+        lastSeenAt: sql`excluded.last_seen_at`,
+        lastIpHash: sql`COALESCE(excluded.last_ip_hash, ${reflinksUsers.lastIpHash})`,
+      },
+    });
   if (anonymousId === null) {
     await seen;
     return 0;
@@ -82,7 +90,8 @@ export async function eraseUser(
   now = new Date().toISOString(),
 ): Promise<number> {
   const d1 = db.$client;
-  const scrub = "anonymous_id = NULL, ip = NULL, user_agent = NULL, http_referer = NULL, updated_at = ?2";
+  const scrub =
+    "anonymous_id = NULL, ip = NULL, ip_hash = NULL, user_agent = NULL, http_referer = NULL, updated_at = ?2";
   const [, sameBrowser, , own] = await d1.batch([
     // First, while the hits still carry the anonymous ids that find them: the hit.created events
     // (sent or not) of every hit this batch scrubs, which hold a copy of its fields. Found by their
@@ -109,7 +118,7 @@ export async function eraseUser(
     d1
       .prepare(
         `UPDATE referral_hits SET ${scrub} WHERE hit_user_id = ?1 AND (anonymous_id IS NOT NULL OR ` +
-          "ip IS NOT NULL OR user_agent IS NOT NULL OR http_referer IS NOT NULL)",
+          "ip IS NOT NULL OR ip_hash IS NOT NULL OR user_agent IS NOT NULL OR http_referer IS NOT NULL)",
       )
       .bind(userId, now),
     d1.prepare("DELETE FROM reflinks_users WHERE user_id = ?1").bind(userId),
@@ -125,12 +134,13 @@ export async function userReferrals(db: Database, userId: string, as: "referred"
   const { results } = await db.$client
     .prepare(
       "SELECT c.id AS id, c.user_id AS user_id, c.event AS event, l.identifier AS link, " +
-        "c.referrer_user_id AS referrer_user_id, c.hit_id AS hit_id, c.created_at AS created_at, c.source AS source " +
+        "c.referrer_user_id AS referrer_user_id, c.hit_id AS hit_id, c.created_at AS created_at, " +
+        "c.status AS status, c.flags AS flags, c.reason AS reason, c.source AS source " +
         `FROM confirmed_referrals c LEFT JOIN referral_links l ON l.id = c.link_id WHERE ${column} = ?1 ORDER BY c.id`,
     )
     .bind(userId)
-    .all<Referral>();
-  return results;
+    .all<StoredReferral>();
+  return results.map(referralOf);
 }
 
 /** A referrer's commissions by status per currency, as of the moment of reading (`referrer_earnings`). */

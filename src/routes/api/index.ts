@@ -19,6 +19,7 @@ import { takeWrittenEvents } from "../../webhooks/outbox";
 import { dashboard } from "../dashboard/dashboard";
 import { requireApiToken } from "./auth";
 import { API_ROUTES, type ApiRoute, methodsOf, type RouteName } from "./contract";
+import { fraudHandlers } from "./fraud";
 import { MAX_BODY_BYTES, validate } from "./input";
 import { linkHandlers } from "./links";
 import { moneyHandlers } from "./money";
@@ -59,6 +60,7 @@ const HANDLERS: Record<Exclude<RouteName, "dashboard">, Handler> = {
   openapi: (c) => c.json(openApiDocument),
   ...linkHandlers,
   ...referralHandlers,
+  ...fraudHandlers,
   ...reportHandlers,
   ...moneyHandlers,
   ...payoutRunHandlers,

@@ -59,6 +59,7 @@ export const moneyHandlers = {
         coupon: body.coupon ?? null,
         attribution: config.attribution,
         windowDays: config.attributionWindowDays,
+        rules: config.fraudRules,
       });
       if (!confirmed) {
         throw new ApiError("no_referral", `User "${body.user_id}" has no qualifying referral hit.`);

@@ -31,6 +31,7 @@ export const referralHandlers = {
       coupon: body.coupon ?? null,
       attribution: c.var.config.attribution,
       windowDays: c.var.config.attributionWindowDays,
+      rules: c.var.config.fraudRules,
     });
     if (!result) {
       throw new ApiError("no_referral", `User "${body.user_id}" has no qualifying referral hit.`);

@@ -279,12 +279,16 @@ export const reverseBody = z.strictObject({
   amount: meta(z.optional(minorUnits), { description: "minor units; absent: all that is left" }),
 });
 
-export const CONVERSION_STATUSES = ["pending", "approved", "reversed", "paid"] as const;
+export const REFERRAL_STATUSES = ["ok", "held", "rejected"] as const;
+
+export const CONVERSION_STATUSES = ["pending", "approved", "reversed", "paid", "held", "rejected"] as const;
 
 export const listConversionsQuery = z.object({
   user_id: z.optional(z.string().check(z.minLength(1, "must not be empty"))),
   referrer_user_id: z.optional(z.string().check(z.minLength(1, "must not be empty"))),
-  status: z.optional(z.enum(CONVERSION_STATUSES, "must be pending, approved, reversed or paid")),
+  status: z.optional(
+    z.enum(CONVERSION_STATUSES, "must be pending, approved, reversed, paid, held or rejected"),
+  ),
   limit: limitSchema,
   cursor: cursorSchema,
 });
@@ -507,6 +511,13 @@ export const referralSchema = meta(
       description: "null for a coupon referral, or once the hit is deleted",
     }),
     created_at: timestamp,
+    status: meta(z.enum(REFERRAL_STATUSES), {
+      description: "ok, or held for review (a fraud rule flagged it), or rejected: credit only ok ones",
+    }),
+    flags: meta(z.array(z.string()), {
+      description: "the fraud rules' flags: self_referral_ip, paid_ads, velocity",
+    }),
+    reason: meta(z.nullable(z.string()), { description: "why it was rejected" }),
     source: meta(z.enum(["link", "coupon"]), {
       description: "link: a qualifying click; coupon: a coupon code",
     }),
@@ -522,6 +533,55 @@ export const couponSchema = meta(
 export const couponCreatedSchema = z.strictObject({ coupon: couponSchema });
 
 export const confirmedSchema = z.strictObject({ created: z.boolean(), referral: referralSchema });
+
+export const listReferralsQuery = z.object({
+  status: z.optional(z.enum(REFERRAL_STATUSES, "must be ok, held or rejected")),
+  limit: limitSchema,
+  cursor: cursorSchema,
+});
+
+export const referralParams = z.object({
+  id: z.string().check(z.regex(/^[1-9]\d{0,15}$/, "must be a referral id")),
+});
+
+export const rejectBody = z.strictObject({
+  reason: z.optional(z.string().check(z.maxLength(1000, "must be at most 1000 characters"))),
+});
+
+export const reviewedReferralSchema = meta(
+  z.strictObject({
+    ...referralSchema.shape,
+    evidence: z.strictObject({
+      country: z.nullable(z.string()),
+      asn: z.nullable(int()),
+      paid_click: meta(z.nullable(z.string()), { description: "the ad click id's name, like gclid" }),
+      same_network_referrals: meta(z.nullable(int()), {
+        description: "referrals to the same link whose hit came from the same network (this one included)",
+      }),
+    }),
+  }),
+  { id: "ReviewedReferral" },
+);
+
+export const referralListSchema = z.strictObject({
+  referrals: z.array(reviewedReferralSchema),
+  next_cursor: z.nullable(z.string()),
+});
+
+export const banBody = z.strictObject({
+  reason: z.optional(z.string().check(z.maxLength(1000, "must be at most 1000 characters"))),
+});
+
+export const banSchema = meta(
+  z.strictObject({
+    user_id: z.string(),
+    reason: z.nullable(z.string()),
+    banned_at: timestamp,
+    links_disabled: int(),
+    commissions_rejected: int(),
+  }),
+  { id: "Ban" },
+);
 
 export const linkReportSchema = z.strictObject({
   rows: z.array(
