@@ -219,6 +219,8 @@ export const API_SEGMENTS = [
   "reports",
   "conversions",
   "payouts",
+  "payout-runs",
+  "referrals",
   "webhooks",
   "users",
   "dashboard",
