@@ -15,7 +15,11 @@ const READY_TIMEOUT_MS = 60_000;
 const now = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
 const SEED_SQL =
   "INSERT INTO referral_links (identifier, user_id, disabled, created_at, updated_at) " +
-  `VALUES ('demo', 'alice', 0, ${now}, ${now}) ON CONFLICT(identifier) DO NOTHING`;
+  `VALUES ('demo', 'alice', 0, ${now}, ${now}) ON CONFLICT(identifier) DO NOTHING; ` +
+  // Where alice is paid, so that a payout run's PayPal file has her line (she may change it on
+  // her referral page).
+  "INSERT INTO payout_methods (user_id, type, email, iban, account_name, updated_at) " +
+  `VALUES ('alice', 'paypal', 'alice@example.com', NULL, 'Alice Example', ${now}) ON CONFLICT(user_id) DO NOTHING`;
 
 function fail(message, details = "") {
   console.error(`\n✖ ${message}${details ? `\n\n${details.trim()}` : ""}`);
@@ -48,8 +52,16 @@ const env = {
 if (!fs.existsSync(WRANGLER)) fail("wrangler is not installed: run `npm ci` first.");
 
 // The demo's own settings, given to `wrangler dev` over wrangler.toml's [vars]. The demo pays
-// referrers 20% of each purchase, held 30 days (HOLD_DAYS) as a real site would.
-const DEMO_VARS = ["COMMISSION:percent:20"];
+// referrers 20% of each purchase, payable at once (HOLD_DAYS=0; a real site holds it for its
+// refund period, 30 days by default), so that a payout run can be shown in the same minute; and
+// it names a (published example) bank account, so that the run's SEPA file can be made.
+const DEMO_VARS = [
+  "COMMISSION:percent:20",
+  "HOLD_DAYS:0",
+  "SEPA_DEBTOR_NAME:Demo Shop",
+  "SEPA_DEBTOR_IBAN:DE89370400440532013000",
+  "SEPA_DEBTOR_BIC:COBADEFFXXX",
+];
 
 // First of all, as `npm run deploy` does: a bad setting stops the demo with the variable's name,
 // rather than a worker that answers its API with 500 while this script says it is running.
@@ -108,7 +120,7 @@ console.log("reflinks demo\n");
 await ensurePortFree(workerPort, "REFLINKS_PORT");
 if (originPort !== 0) await ensurePortFree(originPort, "DEMO_ORIGIN_PORT");
 await step("Applying D1 migrations (local)", ["d1", "migrations", "apply", "DB", "--local"]);
-await step('Creating the demo link "demo" (owner alice)', [
+await step('Creating the demo link "demo" (owner alice) and where alice is paid', [
   "d1",
   "execute",
   "DB",
@@ -151,6 +163,9 @@ const worker = spawn(
     "--var",
     `SIGNING_SECRET:${secret}`,
     ...DEMO_VARS.flatMap((pair) => ["--var", pair]),
+    // GET /__scheduled runs the scheduled job (webhook retries, approvals, retention, archive)
+    // now: wrangler dev runs no Cron Trigger by itself.
+    "--test-scheduled",
     "--show-interactive-dev-session=false",
   ],
   {
@@ -272,6 +287,15 @@ if (ready && !stopping) {
   }
   console.log(`
 ✔ reflinks is running: the worker on ${workerUrl}, in front of the demo origin on ${originUrl}.
+
+  The whole program in five steps:
+    1. In a private window, open ${workerUrl}/ref/demo?next=/pricing (alice's link: a click).
+    2. Sign up there (${workerUrl}/signup): the origin reports the login, the referral is confirmed.
+    3. Buy the Pro plan: a conversion, alice earns 20%, payable at once in the demo (HOLD_DAYS=0).
+    4. In your usual window, log in as alice and open her referral page: ${workerUrl}/_reflinks/me
+    5. On the dashboard (below): "payout run" for the currency, then download its PayPal file.
+       Webhooks go to the demo (${workerUrl}/webhooks); a failed one is retried by the scheduled
+       job: run it now with  curl ${workerUrl}/__scheduled
 
   Open:
     ${workerUrl}/?ref=demo                   a ?ref= link on any page (one hop)
