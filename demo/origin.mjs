@@ -1,7 +1,7 @@
 // Demo origin site for reflinks: a fake product ("Acme Notes") that the worker sits in front of.
 // Run it alone with `node demo/origin.mjs`; `npm start` runs it behind the worker.
 
-import { createHmac } from "node:crypto";
+import { createHmac, timingSafeEqual } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
 import { fileURLToPath } from "node:url";
@@ -19,7 +19,7 @@ const ZEROS = Buffer.alloc(64 * 1024);
 const HTML = { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" };
 // Known paths answer 405 (not 404) to other methods.
 const PATHS = new Set(
-  "/ /pricing /cookies /signup /login /logout /account /purchase /refund /download /health /webhooks /webhooks/reflinks".split(
+  "/ /pricing /cookies /signup /login /logout /account /purchase /receipt /refund /download /health /webhooks /webhooks/reflinks".split(
     " ",
   ),
 );
@@ -46,6 +46,66 @@ const escapeHtml = (value) =>
     (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c],
   );
 
+/** "1 visit", "2 visits". */
+const count = (n, singular, plural = `${singular}s`) => `${n} ${n === 1 ? singular : plural}`;
+
+/** An amount in the currency's minor unit, shown once, in major units: "1.60 USD". */
+const money = (cents, currency) => `${(cents / 100).toFixed(2)} ${escapeHtml(currency)}`;
+
+/**
+ * The referral the worker says brought this browser (docs/referred-visitor.md): the
+ * `Reflinks-Referral` request header, when `Reflinks-Referral-Signature` is its hex HMAC-SHA256
+ * keyed with the API token, decoded as `{link, referrer, reward, at}`; else null. The origin can
+ * be reached without the worker, so an unsigned or forged header is ignored.
+ *
+ * @param {import("node:http").IncomingHttpHeaders} headers
+ * @param {string} apiToken
+ */
+export function referralOf(headers, apiToken) {
+  const value = headers["reflinks-referral"];
+  const signature = headers["reflinks-referral-signature"];
+  if (typeof value !== "string" || typeof signature !== "string" || !/^[0-9a-f]{64}$/.test(signature)) {
+    return null;
+  }
+  const expected = createHmac("sha256", apiToken).update(value).digest();
+  if (!timingSafeEqual(expected, Buffer.from(signature, "hex"))) return null;
+  const fields = {};
+  for (const part of value.split("; ")) {
+    const eq = part.indexOf("=");
+    if (eq === -1) continue;
+    try {
+      fields[part.slice(0, eq)] = decodeURIComponent(part.slice(eq + 1));
+    } catch {
+      return null;
+    }
+  }
+  if (!fields.link || !fields.at) return null;
+  return {
+    link: fields.link,
+    referrer: fields.referrer ?? null,
+    reward: fields.reward ?? null,
+    at: fields.at,
+  };
+}
+
+/** "alice gave you 20% off", or null when the link promises the visitor nothing. */
+function giftText(referral) {
+  if (!referral?.reward) return null;
+  return `${referral.referrer ?? "A friend"} gave you ${referral.reward}`;
+}
+
+/**
+ * What the buyer pays: the price less the reward's discount when the reward reads "N%" (say
+ * "20% off"); any other reward (a free month, a code) is shown as applied and changes no price.
+ * Rounded half up to the cent, in integers.
+ */
+export function priceWith(reward) {
+  const percent = /^\s*(\d{1,3})\s*%/.exec(reward ?? "");
+  const off = percent ? Number(percent[1]) : 0;
+  if (off > 100) return PRICE.amount;
+  return Math.floor((PRICE.amount * (100 - off) + 50) / 100);
+}
+
 function layout(title, user, body) {
   const who = user
     ? `Signed in as <b>${escapeHtml(user)}</b>
@@ -57,7 +117,9 @@ function layout(title, user, body) {
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem}
 nav{display:flex;gap:1rem;justify-content:space-between;border-bottom:1px solid #ddd;padding-bottom:.5rem}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}
-code,td{font-family:ui-monospace,monospace;word-break:break-all}</style></head>
+code,td{font-family:ui-monospace,monospace}
+td{overflow-wrap:break-word}code{overflow-wrap:anywhere}
+.gift{background:#eef9ee;border:1px solid #9c9;padding:.5rem 1rem}</style></head>
 <body><nav><span><a href="/">Acme Notes</a> · <a href="/pricing">Pricing</a> · <a href="/cookies">Cookies</a> ·
 <a href="/account">Account</a> · <a href="/webhooks">Webhooks</a></span><span>${who}</span></nav>
 <h1>${escapeHtml(title)}</h1>
@@ -144,11 +206,15 @@ function formPage(kind, user, error = "", username = "", next = null) {
 }
 
 /**
- * A site's Stripe webhook, reporting payments and refunds to reflinks (README "Money"; the demo's
+ * A site's Stripe webhook, reporting payments and refunds to reflinks (docs/money.md; the demo's
  * purchase and refund buttons send it what Stripe would). Stripe's amounts are integers in the
- * minor unit already, and each id makes its call safe to retry.
+ * minor unit already, and each id makes its call safe to retry. `promotionCodeOf(invoice)`: the
+ * promotion code the buyer typed, or null (docs/money.md shows it for Stripe).
  */
-export async function onStripeEvent(event, { reflinksUrl, apiToken, findUserByStripeCustomer }) {
+export async function onStripeEvent(
+  event,
+  { reflinksUrl, apiToken, findUserByStripeCustomer, promotionCodeOf },
+) {
   const reflinks = (path, body) =>
     fetch(`${reflinksUrl}/_reflinks${path}`, {
       method: "POST",
@@ -164,12 +230,15 @@ export async function onStripeEvent(event, { reflinksUrl, apiToken, findUserBySt
     const invoice = event.data.object;
     if (invoice.amount_paid === 0) return; // a free invoice (a trial, a 100% coupon) earns nothing
     const user = await findUserByStripeCustomer(invoice.customer);
+    // A code typed at checkout credits its link's owner (docs/api.md#coupons); unknown: ignored.
+    const coupon = await promotionCodeOf(invoice);
     const res = await reflinks("/conversions", {
       user_id: String(user.id),
       external_id: invoice.id,
       amount: invoice.amount_paid,
       currency: invoice.currency.toUpperCase(),
       signed_up_at: user.createdAt.toISOString(),
+      ...(coupon ? { coupon } : {}),
     });
     check(res);
   } else if (event.type === "charge.refunded") {
@@ -243,7 +312,7 @@ export function createOriginServer(options = {}) {
   // The worker's referrer's page (PORTAL_PATH), linked from the account page.
   const portalPath = options.portalPath ?? "/_reflinks/me";
   const sessions = new Map(); // session token -> username
-  const orders = new Map(); // order id -> { user, refunded }
+  const orders = new Map(); // order id -> { user, amount, reward, coupon, refunded }
   // The reflinks webhook: its secret (set once registered), the last deliveries, newest first.
   let webhookSecret = null;
   const deliveries = []; // { id, type, timestamp, summary, times }
@@ -328,11 +397,27 @@ ${rows ? `<table><tr><th>When</th><th>Type</th><th>What</th><th>webhook-id</th><
           const id = customer.replace(/^cus_/, "");
           return { id, createdAt: new Date(users.get(id)) };
         },
+        // Stripe would need the invoice's discounts expanded; the demo knows what was typed.
+        promotionCodeOf: async (invoice) => orders.get(invoice.id)?.coupon ?? null,
       },
     );
   }
 
-  async function accountPage(user, notice = "") {
+  /** What the purchase's page says: what was paid, with what, and whom it credited. */
+  async function receipt(orderId, order) {
+    const conversion = await conversionOf(orderId);
+    const paid = `<p><b>Thank you!</b> Order <code>${escapeHtml(orderId)}</code>: ${money(order.amount, PRICE.currency)}${
+      order.reward ? ` (${escapeHtml(order.reward)} applied)` : ""
+    }${order.coupon ? `, coupon <code>${escapeHtml(order.coupon)}</code>` : ""}.</p>`;
+    if (!conversion) {
+      return `${paid}<p>No referral to credit: you did not arrive through a referral link.</p>`;
+    }
+    return `${paid}<p>This purchase earned <b>${escapeHtml(conversion.referrer_user_id ?? "(no owner)")}</b>
+a commission of ${money(conversion.commission, conversion.currency)}, ${escapeHtml(conversion.status)}
+(link <code>${escapeHtml(conversion.link ?? "deleted")}</code>).</p>`;
+  }
+
+  async function accountPage(user, referral, notice = "") {
     if (!user) return SIGNED_OUT;
     const {
       data: me,
@@ -343,7 +428,6 @@ ${rows ? `<table><tr><th>When</th><th>Type</th><th>What</th><th>webhook-id</th><
       signal: timeout(),
     });
     if (!me) throw apiFailure(response, error);
-    const money = (cents, currency) => `${(cents / 100).toFixed(2)} ${escapeHtml(currency)}`;
     const earnings = me.earnings.length
       ? `<table><tr><th>Currency</th><th>Pending</th><th>Approved</th><th>Paid</th></tr>${me.earnings
           .map(
@@ -356,7 +440,7 @@ ${rows ? `<table><tr><th>When</th><th>Type</th><th>What</th><th>webhook-id</th><
     const links = me.links
       .map(
         (link) =>
-          `<li><code>${escapeHtml(link.url)}</code>: ${link.stats.hits} visit(s), ${link.stats.confirmed} referral(s)</li>`,
+          `<li><code>${escapeHtml(link.url)}</code>: ${count(link.stats.hits, "visit")}, ${count(link.stats.confirmed, "referral")}</li>`,
       )
       .join("");
     const mine = [...orders.entries()].filter(([, order]) => order.user === user);
@@ -364,7 +448,7 @@ ${rows ? `<table><tr><th>When</th><th>Type</th><th>What</th><th>webhook-id</th><
       ? `<ul>${mine
           .map(
             ([id, order]) =>
-              `<li>Order <code>${escapeHtml(id)}</code>: ${money(PRICE.amount, PRICE.currency)}${
+              `<li>Order <a href="/receipt?order=${encodeURIComponent(id)}"><code>${escapeHtml(id)}</code></a>: ${money(order.amount, PRICE.currency)}${
                 order.refunded
                   ? " (refunded)"
                   : ` <form method="post" action="/refund" style="display:inline"><input type="hidden" name="order" value="${escapeHtml(id)}"><button>Refund</button></form>`
@@ -372,8 +456,19 @@ ${rows ? `<table><tr><th>When</th><th>Type</th><th>What</th><th>webhook-id</th><
           )
           .join("")}</ul>`
       : "<p>No orders yet.</p>";
+    const gift = giftText(referral);
+    const price = priceWith(referral?.reward);
+    const applied = gift
+      ? `<p class="gift">${escapeHtml(gift)}: applied${
+          price === PRICE.amount
+            ? ""
+            : `, you pay ${money(price, PRICE.currency)} instead of ${money(PRICE.amount, PRICE.currency)}`
+        }.</p>`
+      : "";
     return `${notice}<p>You are signed in as <b>${escapeHtml(user)}</b>.</p>
-<form method="post" action="/purchase"><button>Complete purchase (Pro, $8)</button></form>
+<h2>Checkout: Pro, ${money(price, PRICE.currency)}</h2>${applied}
+<form method="post" action="/purchase"><label>Coupon code (optional) <input name="coupon" maxlength="40"></label>
+<button>Complete purchase</button></form>
 <h2>Your orders</h2>${history}
 <h2>Your referral links</h2>${links ? `<ul>${links}</ul>` : "<p>None.</p>"}
 <p><a href="${escapeHtml(portalPath)}">Your referral page</a>: your links with QR codes, what they brought, your earnings and payouts.</p>
@@ -428,8 +523,10 @@ ${rows ? `<table><tr><th>When</th><th>Type</th><th>What</th><th>webhook-id</th><
     if (user) for (const [name, value] of Object.entries(reflinksUser(user))) res.setHeader(name, value);
 
     switch (route) {
-      case "GET /":
-        return page("Acme Notes", HOME);
+      case "GET /": {
+        const gift = giftText(referralOf(req.headers, apiToken));
+        return page("Acme Notes", `${gift ? `<p class="gift">${escapeHtml(gift)}.</p>` : ""}${HOME}`);
+      }
       case "GET /pricing":
         return page("Pricing", PRICING);
       case "GET /cookies": {
@@ -476,24 +573,33 @@ ${rows ? `<table><tr><th>Name</th><th>Value</th></tr>${rows}</table>` : "<p>None
         // An empty Reflinks-User tells the worker the browser signed out.
         return redirect(res, "/", { "Set-Cookie": sessionCookie(req, "", 0), ...reflinksUser("") });
       case "GET /account":
-        return page("Account", await accountPage(user));
+        return page("Account", await accountPage(user, referralOf(req.headers, apiToken)));
       case "POST /purchase": {
         if (!user) return send(res, 401, layout("Account", user, SIGNED_OUT));
+        // The button posts a form; a client posting nothing buys without a coupon.
+        const form = req.headers["content-type"] ? await readForm(req) : new Map();
+        const coupon = form.get("coupon")?.trim() || null;
+        const reward = referralOf(req.headers, apiToken)?.reward ?? null;
         const orderId = `order_${crypto.randomUUID()}`;
-        orders.set(orderId, { user, refunded: false });
+        const amount = priceWith(reward);
+        orders.set(orderId, { user, amount, reward, coupon, refunded: false });
         await stripeSends("invoice.paid", {
           id: orderId,
           customer: `cus_${user}`,
-          amount_paid: PRICE.amount,
+          amount_paid: amount,
           currency: PRICE.currency.toLowerCase(),
         });
-        const conversion = await conversionOf(orderId);
-        const notice = !conversion
-          ? "<p><b>Thank you!</b> No referral to credit: you did not arrive through a referral link.</p>"
-          : `<p><b>Thank you!</b> This purchase earned <b>${escapeHtml(conversion.referrer_user_id ?? "(no owner)")}</b>
-a commission of ${escapeHtml(String(conversion.commission))} cents, ${escapeHtml(conversion.status)}
-(link <code>${escapeHtml(conversion.link ?? "deleted")}</code>).</p>`;
-        return page("Account", await accountPage(user, notice));
+        // Post/Redirect/Get: a reload shows the receipt again, and buys nothing twice.
+        return redirect(res, `/receipt?order=${encodeURIComponent(orderId)}`);
+      }
+      case "GET /receipt": {
+        const orderId = url.searchParams.get("order") ?? "";
+        const order = orders.get(orderId);
+        if (!user || !order || order.user !== user) throw new HttpError(404, "No such order of yours.");
+        return page(
+          "Account",
+          await accountPage(user, referralOf(req.headers, apiToken), await receipt(orderId, order)),
+        );
       }
       case "POST /refund": {
         const orderId = (await readForm(req)).get("order") ?? "";
@@ -501,14 +607,14 @@ a commission of ${escapeHtml(String(conversion.commission))} cents, ${escapeHtml
         if (!user || !order || order.user !== user) throw new HttpError(404, "No such order of yours.");
         await stripeSends("charge.refunded", {
           invoice: orderId,
-          refunds: { data: [{ id: `re_${orderId}`, amount: PRICE.amount }] },
+          refunds: { data: [{ id: `re_${orderId}`, amount: order.amount }] },
         });
         order.refunded = true;
         const conversion = await conversionOf(orderId);
         const notice = conversion
-          ? `<p>Refunded. The referrer's commission on this order is now ${escapeHtml(String(conversion.commission))} cents (${escapeHtml(conversion.status)}).</p>`
+          ? `<p>Refunded. The referrer's commission on this order is now ${money(conversion.commission, conversion.currency)} (${escapeHtml(conversion.status)}).</p>`
           : "<p>Refunded.</p>";
-        return page("Account", await accountPage(user, notice));
+        return page("Account", await accountPage(user, referralOf(req.headers, apiToken), notice));
       }
       case "GET /download": {
         const raw = url.searchParams.get("mb") ?? "1";

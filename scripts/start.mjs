@@ -14,8 +14,10 @@ const HOST = "127.0.0.1";
 const READY_TIMEOUT_MS = 60_000;
 const now = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
 const SEED_SQL =
-  "INSERT INTO referral_links (identifier, user_id, disabled, created_at, updated_at) " +
-  `VALUES ('demo', 'alice', 0, ${now}, ${now}) ON CONFLICT(identifier) DO NOTHING; ` +
+  "INSERT INTO referral_links (identifier, user_id, disabled, referee_reward, created_at, updated_at) " +
+  `VALUES ('demo', 'alice', 0, '20% off', ${now}, ${now}) ` +
+  // A database seeded by an older demo gets the reward too (docs/referred-visitor.md).
+  "ON CONFLICT(identifier) DO UPDATE SET referee_reward = '20% off' WHERE referee_reward IS NULL; " +
   // Where alice is paid, so that a payout run's PayPal file has her line (she may change it on
   // her referral page).
   "INSERT INTO payout_methods (user_id, type, email, iban, account_name, updated_at) " +
@@ -120,7 +122,7 @@ console.log("reflinks demo\n");
 await ensurePortFree(workerPort, "REFLINKS_PORT");
 if (originPort !== 0) await ensurePortFree(originPort, "DEMO_ORIGIN_PORT");
 await step("Applying D1 migrations (local)", ["d1", "migrations", "apply", "DB", "--local"]);
-await step('Creating the demo link "demo" (owner alice) and where alice is paid', [
+await step('Creating the demo link "demo" (owner alice, reward "20% off") and where alice is paid', [
   "d1",
   "execute",
   "DB",

@@ -34,9 +34,39 @@ export function userHeaders(
   apiToken: string,
 ): { "Reflinks-User": string; "Reflinks-User-Signature": string };
 
+/** What the worker's `Reflinks-Referral` header says brought this browser (docs/referred-visitor.md). */
+export interface ReflinksReferral {
+  link: string;
+  /** The link's owner; null for a link without one. */
+  referrer: string | null;
+  /** The link's `referee_reward` at the time of the click; null when it had none. */
+  reward: string | null;
+  /** The click's time, ISO-8601. */
+  at: string;
+}
+
+/**
+ * The referral a `Reflinks-Referral` value names, when `signature` is its hex HMAC-SHA256 keyed
+ * with `apiToken` (compared in constant time); else null.
+ * @example verifyReferral(req.headers["reflinks-referral"], req.headers["reflinks-referral-signature"], token)
+ */
+export function verifyReferral(
+  value: string | string[] | undefined,
+  signature: string | string[] | undefined,
+  apiToken: string,
+): ReflinksReferral | null;
+
+declare module "node:http" {
+  interface IncomingMessage {
+    /** Set by {@link reflinksUser}: the verified `Reflinks-Referral` of this request, or null. */
+    reflinksReferral?: ReflinksReferral | null;
+  }
+}
+
 /**
  * Express middleware: the signed `Reflinks-User` header on every response to a signed-in user, the
  * empty value on the response that signed them out. `getUser` is synchronous.
+ * It also sets `req.reflinksReferral` ({@link verifyReferral}), before the route handler runs.
  * @example app.use(reflinksUser({ apiToken: process.env.REFLINKS_API_TOKEN, getUser: (req) => req.session.userId }))
  */
 export function reflinksUser<

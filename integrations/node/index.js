@@ -1,6 +1,6 @@
 // reflinks for Node sites. Plain JavaScript (types in index.d.ts), so that `npm install
 // <path to this folder>` works with no build step.
-import { createHmac } from "node:crypto";
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
 
 export { WebhookVerificationError };
@@ -22,16 +22,50 @@ export function userHeaders(userId, apiToken) {
 }
 
 /**
+ * The referral the worker's `Reflinks-Referral` request header names (docs/referred-visitor.md):
+ * `{link, referrer, reward, at}` (values percent-decoded; `referrer`, `reward` null when left out)
+ * when `signature` is the hex HMAC-SHA256 of `value` keyed with `apiToken`, compared in constant
+ * time; else null. The site may be reachable without the worker: an unverified header is anyone's.
+ */
+export function verifyReferral(value, signature, apiToken) {
+  if (typeof value !== "string" || typeof signature !== "string" || !apiToken) return null;
+  if (!/^[0-9a-f]{64}$/.test(signature)) return null;
+  const expected = createHmac("sha256", apiToken).update(value).digest();
+  if (!timingSafeEqual(expected, Buffer.from(signature, "hex"))) return null;
+  const fields = new Map();
+  for (const part of value.split("; ")) {
+    const eq = part.indexOf("=");
+    if (eq === -1) continue;
+    try {
+      fields.set(part.slice(0, eq), decodeURIComponent(part.slice(eq + 1)));
+    } catch {
+      return null;
+    }
+  }
+  if (!fields.get("link") || !fields.get("at")) return null;
+  return {
+    link: fields.get("link"),
+    referrer: fields.get("referrer") ?? null,
+    reward: fields.get("reward") ?? null,
+    at: fields.get("at"),
+  };
+}
+
+/**
  * Express (or any Node `http`) middleware: every response to a signed-in user carries the signed
  * `Reflinks-User` header, and a response that signed the user out carries the empty value.
  * `getUser(req, res)` returns the signed-in user's id, or null/undefined; it is asked when the
  * request arrives and again just before the response's headers go out, so a login or logout made
- * by the route handler is seen.
+ * by the route handler is seen. It also sets `req.reflinksReferral`: the verified referral of the
+ * request's `Reflinks-Referral` header ({@link verifyReferral}), or null.
  */
 export function reflinksUser({ apiToken, getUser }) {
   signUser(null, apiToken); // fail at startup, not on the first request
   if (typeof getUser !== "function") throw new Error("reflinksUser: getUser(req, res) is required");
   return function reflinksUserMiddleware(req, res, next) {
+    const value = req.headers["reflinks-referral"];
+    const signature = req.headers["reflinks-referral-signature"];
+    req.reflinksReferral = verifyReferral(value, signature, apiToken);
     const before = getUser(req, res) ?? null;
     const writeHead = res.writeHead;
     res.writeHead = function writeHeadWithUser(...args) {

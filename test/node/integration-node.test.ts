@@ -64,6 +64,9 @@ function site() {
     req.userId = undefined;
     res.clearCookie("uid").redirect(303, "/");
   });
+  app.get("/referral", (req, res) => {
+    res.json({ referral: req.reflinksReferral });
+  });
   app.get("/stream", (_req, res) => {
     res.write("chunk");
     res.end();
@@ -106,6 +109,36 @@ describe("reflinksUser, the Express middleware", () => {
 
   it("refuses to start without a token", () => {
     expect(() => reflinksUser({ apiToken: "", getUser: () => null })).toThrow(/apiToken/);
+  });
+
+  const REFERRAL = "link=alice-1; referrer=alice; reward=20%25%20off; at=2026-12-01T09%3A00%3A00.000Z";
+
+  it("sets req.reflinksReferral from a Reflinks-Referral header signed with the token", async () => {
+    const response = await fetch(`${await site()}/referral`, {
+      headers: { "Reflinks-Referral": REFERRAL, "Reflinks-Referral-Signature": sign(REFERRAL) },
+    });
+    expect(await response.json()).toEqual({
+      referral: { link: "alice-1", referrer: "alice", reward: "20% off", at: "2026-12-01T09:00:00.000Z" },
+    });
+  });
+
+  it("sets req.reflinksReferral to null without a header or with a forged one", async () => {
+    const url = await site();
+    const forged = createHmac("sha256", "another-token").update(REFERRAL).digest("hex");
+    const cases: Record<string, string>[] = [
+      {},
+      { "Reflinks-Referral": REFERRAL },
+      { "Reflinks-Referral": REFERRAL, "Reflinks-Referral-Signature": forged },
+      {
+        "Reflinks-Referral": REFERRAL.replace("alice", "mallory"),
+        "Reflinks-Referral-Signature": sign(REFERRAL),
+      },
+      { "Reflinks-Referral": REFERRAL, "Reflinks-Referral-Signature": sign(REFERRAL).toUpperCase() },
+    ];
+    for (const headers of cases) {
+      const response = await fetch(`${url}/referral`, { headers });
+      expect(await response.json()).toEqual({ referral: null });
+    }
   });
 
   it("has plain headers for fetch-based frameworks", () => {

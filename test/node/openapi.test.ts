@@ -101,6 +101,7 @@ describe("the OpenAPI document", () => {
         "GET /_reflinks/links",
         "GET /_reflinks/links/{identifier}",
         "GET /_reflinks/links/{identifier}/hits",
+        "GET /_reflinks/links/{identifier}/qr.svg",
         "GET /_reflinks/openapi.json",
         "GET /_reflinks/reports/daily",
         "GET /_reflinks/reports/earnings",

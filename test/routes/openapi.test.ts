@@ -83,6 +83,7 @@ async function requests(): Promise<Record<RouteName, () => Promise<Response>>> {
       await api(`/links/${link.identifier}/coupons`, { method: "POST", ...json({ code }) });
       return api(`/links/${link.identifier}/coupons/${code}`, { method: "DELETE" });
     },
+    getLinkQr: () => api(`/links/${link.identifier}/qr.svg`),
     reconcile: () => api("/reconcile", { method: "POST", ...json({ user_id: user, anonymous_id: null }) }),
     confirm: () => api("/confirm", { method: "POST", ...json({ user_id: user, event: "doc" }) }),
     linkReport: () => api("/reports/links?from=2020-01-01"),

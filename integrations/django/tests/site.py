@@ -63,6 +63,10 @@ def account(request):
     return JsonResponse(Client().user_summary(request.user))
 
 
+def referral(request):
+    return JsonResponse({"referral": request.reflinks_referral})
+
+
 def received(request):
     return HttpResponse(json.dumps(RECEIVED), content_type="application/json")
 
@@ -75,5 +79,6 @@ urlpatterns = [
     path("purchase", purchase),
     path("account", account),
     path("received", received),
+    path("referral", referral),
     path("reflinks/", include("reflinks_django.urls")),
 ]

@@ -58,3 +58,48 @@ class ReflinksUserMiddlewareTests(TestCase):
 
         with self.assertRaises(ImproperlyConfigured):
             ReflinksUserMiddleware(lambda request: None)
+
+
+VALUE = "link=alice-1; referrer=alice; reward=20%25%20off; at=2026-12-01T09%3A00%3A00.000Z"
+
+
+@override_settings(REFLINKS_API_TOKEN=TOKEN)
+class ReflinksReferralTests(TestCase):
+    def referral(self, **headers):
+        return self.client.get("/referral", **headers).json()["referral"]
+
+    def test_a_verified_header_becomes_request_reflinks_referral(self):
+        self.assertEqual(
+            self.referral(HTTP_REFLINKS_REFERRAL=VALUE, HTTP_REFLINKS_REFERRAL_SIGNATURE=signature(VALUE)),
+            {"link": "alice-1", "referrer": "alice", "reward": "20% off", "at": "2026-12-01T09:00:00.000Z"},
+        )
+
+    def test_referrer_and_reward_are_none_when_the_header_leaves_them_out(self):
+        value = "link=x; at=2026-12-01T09%3A00%3A00.000Z"
+        self.assertEqual(
+            self.referral(HTTP_REFLINKS_REFERRAL=value, HTTP_REFLINKS_REFERRAL_SIGNATURE=signature(value)),
+            {"link": "x", "referrer": None, "reward": None, "at": "2026-12-01T09:00:00.000Z"},
+        )
+
+    def test_no_header_is_none(self):
+        self.assertIsNone(self.referral())
+
+    def test_a_forged_or_unsigned_header_is_none(self):
+        other = hmac.new(b"another-token", VALUE.encode(), hashlib.sha256).hexdigest()
+        for headers in (
+            {"HTTP_REFLINKS_REFERRAL": VALUE},
+            {"HTTP_REFLINKS_REFERRAL": VALUE, "HTTP_REFLINKS_REFERRAL_SIGNATURE": other},
+            {"HTTP_REFLINKS_REFERRAL": VALUE, "HTTP_REFLINKS_REFERRAL_SIGNATURE": signature(VALUE).upper()},
+            {
+                "HTTP_REFLINKS_REFERRAL": VALUE.replace("alice", "mallory"),
+                "HTTP_REFLINKS_REFERRAL_SIGNATURE": signature(VALUE),
+            },
+        ):
+            with self.subTest(headers=headers):
+                self.assertIsNone(self.referral(**headers))
+
+    def test_a_signed_value_that_is_not_utf8_is_none(self):
+        value = "link=x; reward=%FF; at=2026-12-01T09%3A00%3A00.000Z"
+        self.assertIsNone(
+            self.referral(HTTP_REFLINKS_REFERRAL=value, HTTP_REFLINKS_REFERRAL_SIGNATURE=signature(value))
+        )

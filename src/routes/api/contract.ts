@@ -195,6 +195,15 @@ export const API_ROUTES = {
     responses: { 204: { description: "Deleted" } },
     errors: ["not_found"],
   }),
+  getLinkQr: route({
+    method: "get",
+    path: "/links/:identifier/qr.svg",
+    summary: "A QR code of the link's URL on this host, as SVG",
+    auth: "bearer",
+    params: identifierParams,
+    responses: { 200: { description: "An SVG image", contentType: "image/svg+xml" } },
+    errors: ["not_found"],
+  }),
   reconcile: route({
     method: "post",
     path: "/reconcile",
@@ -556,7 +565,8 @@ const patterns = new Map<string, RegExp>();
 function pathPattern(path: string): RegExp {
   let pattern = patterns.get(path);
   if (!pattern) {
-    pattern = new RegExp(`^${path.replace(/:[a-z_]+/g, "[^/]+")}/?$`);
+    // `.` (openapi.json, qr.svg) is the only regular-expression character the paths have.
+    pattern = new RegExp(`^${path.replaceAll(".", "\\.").replace(/:[a-z_]+/g, "[^/]+")}/?$`);
     patterns.set(path, pattern);
   }
   return pattern;

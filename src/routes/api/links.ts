@@ -1,5 +1,9 @@
-/** `/_reflinks/links`: create, list, read, change and delete referral links, and list their hits. */
+/**
+ * `/_reflinks/links`: create, list, read, change and delete referral links, list their hits, give
+ * them coupon codes, and draw their QR codes.
+ */
 import type { Context } from "hono";
+import { renderSVG } from "uqr";
 import * as z from "zod/mini";
 import type { HonoEnv } from "../../app-env";
 import { couponCodesOf, deleteCoupon, insertCoupon } from "../../db/queries/coupons";
@@ -121,6 +125,13 @@ export const linkHandlers = {
       hits: shown.map((hit) => hitJson(hit, link.identifier)),
       next_cursor: more && last ? encodeHitCursor(last) : null,
     });
+  },
+
+  /** The URL `GET /links/:identifier` answers as `url`, so a printed code opens the same link. */
+  async getLinkQr(c: C) {
+    const link = await requireLink(c.var.db, c.req.param("identifier") ?? "");
+    const { url } = linkJson(link, new URL(c.req.url), c.var.config, []);
+    return c.body(renderSVG(url, { border: 1 }), 200, { "Content-Type": "image/svg+xml" });
   },
 
   async createCoupon(c: C) {
