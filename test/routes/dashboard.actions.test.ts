@@ -225,9 +225,7 @@ describe("recording a payout", () => {
     ]);
     expect(await dueRow(referrer, "EUR")).toBeUndefined();
     const shown = await follow(first);
-    expect(shown.flash).toBe(
-      `Payout #${id} recorded: 10.00 EUR to ${referrer} (1 conversions, 0 clawbacks).`,
-    );
+    expect(shown.flash).toBe(`Payout #${id} recorded: 10.00 EUR to ${referrer} (1 conversion, 0 clawbacks).`);
     expect(
       (await select(shown.html, `table[data-table=payouts] tr[data-payout="${id}"]`))[0]?.attributes,
     ).toMatchObject({
@@ -243,7 +241,7 @@ describe("recording a payout", () => {
     });
     expect((await apiJson(`/payouts?referrer_user_id=${referrer}`)).body.payouts).toHaveLength(1);
     expect((await follow(second)).flash).toBe(
-      `Payout #${id} was already recorded by this form (10.00 EUR to ${referrer} (1 conversions, 0 clawbacks)): nothing was paid twice.`,
+      `Payout #${id} was already recorded by this form (10.00 EUR to ${referrer} (1 conversion, 0 clawbacks)): nothing was paid twice.`,
     );
 
     // Another form (a new key) for the same referrer: nothing is due any more.

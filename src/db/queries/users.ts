@@ -1,7 +1,7 @@
 import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import type { Database } from "../client";
 import { referralHits, referrerEarnings, reflinksUsers } from "../schema";
-import { type Referral, referralOf, type StoredReferral } from "./referrals";
+import { referralOf, type StoredReferral } from "./referrals";
 
 /**
  * A login the worker learned of (a verified `Reflinks-User` header or `POST /reconcile`): records

@@ -3,7 +3,6 @@
  * referrals, everything the worker stores about them (a data-access request), and erasure.
  */
 
-import { asc, eq } from "drizzle-orm";
 import type { Context } from "hono";
 import type { HonoEnv } from "../../app-env";
 import { listConversions } from "../../db/queries/conversions";

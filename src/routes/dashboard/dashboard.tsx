@@ -58,6 +58,9 @@ import { DashboardPage, formatCount, formatMoney, type RunView } from "./page";
 import { styleHashSource } from "./style";
 import { webhookFailures } from "./webhook-failures";
 
+/** "1 conversion", "2 conversions": a count with its noun. */
+const countOf = (n: number, noun: string) => `${formatCount(n)} ${n === 1 ? noun : `${noun}s`}`;
+
 export const LINKS_PER_PAGE = 25;
 export const HITS_PER_PAGE = 20;
 /** Earnings rows shown (by referrer, then currency); the API and `npm run report` have them all. */
@@ -172,13 +175,13 @@ async function flashOf(
     }
     const run = runs.find((row) => row.id === outcome.run);
     if (run) {
-      facts.run = `${formatCount(run.payouts.length)} payouts, ${formatMoney(run.amount, run.currency)}`;
+      facts.run = `${countOf(run.payouts.length, "payout")}, ${formatMoney(run.amount, run.currency)}`;
     }
     const payout = payouts.find((row) => row.id === outcome.payout);
     if (payout) {
       facts.payout =
         `${formatMoney(payout.amount, payout.currency)} to ${payout.referrer_user_id} ` +
-        `(${formatCount(payout.conversions)} conversions, ${formatCount(payout.clawbacks)} clawbacks)`;
+        `(${countOf(payout.conversions, "conversion")}, ${countOf(payout.clawbacks, "clawback")})`;
     }
   }
   return { kind: "done" in outcome ? "done" : "failed", text: flashText(outcome, facts) };

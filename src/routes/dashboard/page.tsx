@@ -762,7 +762,7 @@ const RunsSection: FC<{ view: DashboardView }> = ({ view }) => (
                 <input type="hidden" name="currency" value={row.currency} />
                 <input type="hidden" name="idempotency_key" value={row.key} />
                 <button type="submit" data-action="run">
-                  {`Pay ${formatCount(row.referrers)} referrers ${formatMoney(row.amount, row.currency)} (payout run)`}
+                  {`Pay ${formatCount(row.referrers)} ${row.referrers === 1 ? "referrer" : "referrers"} ${formatMoney(row.amount, row.currency)} (payout run)`}
                 </button>
               </ActionForm>
               {row.withoutMethod.length > 0 ? (
