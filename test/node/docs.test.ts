@@ -22,6 +22,7 @@ const TRACKED_SET = new Set(TRACKED);
 const DOCS = [
   "README.md",
   "SECURITY.md",
+  "CONTRIBUTING.md",
   ...readdirSync(join(ROOT, "docs"))
     .filter((name) => name.endsWith(".md"))
     .map((name) => `docs/${name}`),
@@ -188,8 +189,8 @@ describe("citations of the docs in src/", () => {
 });
 
 describe("the settings, in every place that lists them", () => {
-  // The variables the worker reads (src/config.ts's ConfigVariable) against the two tables users
-  // read: docs/configuration.md's and README's (which may name several in one row).
+  // The variables the worker reads (src/config.ts's ConfigVariable) against the table users read,
+  // docs/configuration.md's (a row may name several); the README links there.
   const source = read("src/config.ts") ?? "";
   const union = /type ConfigVariable =([^;]+);/.exec(source)?.[1] ?? "";
   const variables = [...union.matchAll(/"([A-Z_]+)"/g)].map((match) => match[1] ?? "");
@@ -199,8 +200,8 @@ describe("the settings, in every place that lists them", () => {
     expect(variables.length).toBeGreaterThan(20);
   });
 
-  it.each(["docs/configuration.md", "README.md"])("%s has a table row naming every variable", (file) => {
-    const rows = (read(file) ?? "").split("\n").filter((line) => line.startsWith("| `"));
+  it("docs/configuration.md has a table row naming every variable", () => {
+    const rows = (read("docs/configuration.md") ?? "").split("\n").filter((line) => line.startsWith("| `"));
     const missing = variables.filter(
       (variable) => !rows.some((row) => (row.split("|")[1] ?? "").includes(`\`${variable}\``)),
     );
@@ -231,15 +232,15 @@ describe("relative Markdown links", () => {
   });
 });
 
-describe("README's batch arithmetic (Scaling) follows the code", () => {
+describe("docs/scaling.md's batch arithmetic follows the code", () => {
   it("parameters per hit, hit rows per statement and statements per 100 hits", () => {
     const hits = read("src/db/queries/hits.ts") ?? "";
-    const readme = read("README.md") ?? "";
+    const scaling = read("docs/scaling.md") ?? "";
     const perHit = Number(/const PARAMS_PER_HIT = (\d+);/.exec(hits)?.[1]);
     expect(perHit).toBeGreaterThan(0);
     const rows = Math.floor(100 / perHit);
     const statements = Math.ceil(100 / rows);
-    const prose = readme.replace(/\s+/g, " ");
+    const prose = scaling.replace(/\s+/g, " ");
     expect(prose).toContain(`one D1 batch of ${statements} statements (a hit binds ${perHit} parameters`);
     expect(prose).toContain(`limit allows ${rows} hit rows per statement`);
   });
