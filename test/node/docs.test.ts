@@ -245,3 +245,37 @@ describe("docs/scaling.md's batch arithmetic follows the code", () => {
     expect(prose).toContain(`limit allows ${rows} hit rows per statement`);
   });
 });
+
+describe("docs/routing.md's log catalogue follows the code", () => {
+  // Every `log(level, "event", …)` in src/, and the events of `withRetries(…, { event: "…" })`,
+  // which logs them itself (src/lib/retry.ts).
+  const logged = new Set(
+    filesUnder("src").flatMap((file) => {
+      const text = read(file) ?? "";
+      return [
+        ...[...text.matchAll(/\blog\(\s*[^,()]+,\s*"([a-z_]+)"/g)].map((match) => match[1] ?? ""),
+        ...[...text.matchAll(/\bwithRetries\([^;]*?\bevent:\s*"([a-z_]+)"/g)].map((match) => match[1] ?? ""),
+      ];
+    }),
+  );
+  const routing = read("docs/routing.md") ?? "";
+  const catalogue = routing.slice(routing.indexOf("## Request ids and logs"));
+  const rows = catalogue.split("\n").filter((line) => line.startsWith("| `"));
+  const listed = new Set(
+    rows.flatMap((row) => [...(row.split("|")[1] ?? "").matchAll(/`([a-z_]+)`/g)].map((match) => match[1] ?? "")),
+  );
+
+  it("finds the events", () => {
+    expect(logged).toContain("hit_write_failed");
+    expect(logged).toContain("request_failed");
+    expect(listed.size).toBeGreaterThan(20);
+  });
+
+  it("every event the code logs has a row", () => {
+    expect([...logged].filter((event) => !listed.has(event)).sort()).toEqual([]);
+  });
+
+  it("every row names an event the code logs", () => {
+    expect([...listed].filter((event) => !logged.has(event)).sort()).toEqual([]);
+  });
+});
