@@ -262,7 +262,9 @@ describe("docs/routing.md's log catalogue follows the code", () => {
   const catalogue = routing.slice(routing.indexOf("## Request ids and logs"));
   const rows = catalogue.split("\n").filter((line) => line.startsWith("| `"));
   const listed = new Set(
-    rows.flatMap((row) => [...(row.split("|")[1] ?? "").matchAll(/`([a-z_]+)`/g)].map((match) => match[1] ?? "")),
+    rows.flatMap((row) =>
+      [...(row.split("|")[1] ?? "").matchAll(/`([a-z_]+)`/g)].map((match) => match[1] ?? ""),
+    ),
   );
 
   it("finds the events", () => {
