@@ -175,11 +175,21 @@ describe("the docs live in the repository", () => {
   });
 });
 
-describe("citations of the docs in src/", () => {
-  it("every docs/<page>.md#<anchor> a source file cites exists", () => {
-    const broken = filesUnder("src").flatMap((file) => {
+describe("citations of the docs in code", () => {
+  // Comments in code, scripts, the bench and the tests cite docs/<page>.md#<anchor> and
+  // README.md#<anchor>; each must lead to a tracked page and one of its headings.
+  const CODE = TRACKED.filter(
+    (file) =>
+      /^(src|scripts|bench|test|\.ci)\//.test(file) ||
+      file === "wrangler.toml" ||
+      file === "vitest.config.ts",
+  );
+
+  it.each(["docs", "README.md"])("every %s citation in code exists", (kind) => {
+    const pattern = kind === "docs" ? /\bdocs\/[\w.-]+\.md(?:#[\w-]+)?/g : /\bREADME\.md#[\w-]+/g;
+    const broken = CODE.flatMap((file) => {
       const text = read(file) ?? "";
-      return [...text.matchAll(/\bdocs\/[\w.-]+\.md(?:#[\w-]+)?/g)].flatMap(([citation]) => {
+      return [...text.matchAll(pattern)].flatMap(([citation]) => {
         const problem = brokenLink("README.md", citation);
         return problem ? [`${file}: ${citation}: ${problem}`] : [];
       });
