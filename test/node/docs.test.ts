@@ -291,3 +291,11 @@ describe("docs/routing.md's log catalogue follows the code", () => {
     expect([...listed].filter((event) => !logged.has(event)).sort()).toEqual([]);
   });
 });
+
+describe("README's table of the docs", () => {
+  it("links every page of docs/", () => {
+    const readme = read("README.md") ?? "";
+    const pages = DOCS.filter((file) => file.startsWith("docs/"));
+    expect(pages.filter((page) => !readme.includes(`](${page})`))).toEqual([]);
+  });
+});
