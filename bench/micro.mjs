@@ -1,7 +1,7 @@
 // `npm run bench:micro`: what the runtime's building blocks of a proxied page view cost inside
 // workerd, each in a loop of 20,000 inside one request (the clock does not move while JavaScript
 // runs there, so the loop is timed from outside, less an empty loop's time). The figures that
-// README.md#performance gives for the origin timer and the header work come from here.
+// docs/performance.md gives for the origin timer and the header work come from here.
 //
 //   npm run bench:micro
 //   npm run bench:micro -- --runs 9 --iterations 50000

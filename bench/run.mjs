@@ -446,7 +446,7 @@ function bundledScript(dir) {
  * the front, the proxy, referral links, hit writing, the configuration), which every isolate
  * parses and evaluates at startup, and lazily loaded modules (src/lazy/*.js, scripts/build-lazy.mjs:
  * the API and dashboard, the archive's Parquet code), parsed only by an isolate that imports one.
- * So the 100 KiB target of issue 16 (README.md#performance) is the main module's budget, what
+ * So the 100 KiB target of issue 16 (docs/performance.md#the-bundle-and-startup) is the main module's budget, what
  * startup and every page view's isolate pay for; the whole upload has a generous budget of its own
  * (Cloudflare's limit is far above it), which catches a dependency pulled in whole by mistake
  * (zod's locales: +60 KiB). On 2026-12-07 the main module weighed 54 KiB (the one script before
@@ -617,7 +617,7 @@ function contendersOf(scenario) {
   return [subject, ...alongside, ...scenario.against];
 }
 
-/** The local queue: what README's wrangler.toml snippet declares, with a short batch timeout. */
+/** The local queue: what docs/scaling.md's wrangler.toml snippet declares, with a short batch timeout. */
 const QUEUE = "reflinks-hits";
 const QUEUE_OPTIONS = {
   queueProducers: { HITS_QUEUE: { queueName: QUEUE } },

@@ -527,8 +527,10 @@ a commission of ${money(conversion.commission, conversion.currency)}, ${escapeHt
         const gift = giftText(referralOf(req.headers, apiToken));
         return page("Acme Notes", `${gift ? `<p class="gift">${escapeHtml(gift)}.</p>` : ""}${HOME}`);
       }
-      case "GET /pricing":
-        return page("Pricing", PRICING);
+      case "GET /pricing": {
+        const gift = giftText(referralOf(req.headers, apiToken));
+        return page("Pricing", `${gift ? `<p class="gift">${escapeHtml(gift)}.</p>` : ""}${PRICING}`);
+      }
       case "GET /cookies": {
         const rows = parseCookies(req.headers.cookie)
           .map(([n, v]) => `<tr><td>${escapeHtml(n)}</td><td>${escapeHtml(v)}</td></tr>`)

@@ -1,4 +1,4 @@
-// The lazily loaded modules (README.md#performance): bundles the code that
+// The lazily loaded modules (docs/architecture.md#the-lazily-loaded-modules): bundles the code that
 // only the API and dashboard, or only the archive task of the scheduled job, needs into modules of
 // their own under src/lazy/ (generated, not committed), which wrangler uploads beside the main
 // module (wrangler.toml: `find_additional_modules`, `[[rules]]`) and which the runtime evaluates

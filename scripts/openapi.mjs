@@ -4,7 +4,7 @@
 //                                 (src/routes/api/openapi-document.ts); the worker serves it at
 //                                 GET /_reflinks/openapi.json
 //   demo/reflinks-api.d.ts        made from that document by openapi-typescript, as any Node site
-//                                 would make its own (README "Typed calls from Node")
+//                                 would make its own (docs/integrations.md#typed-calls-from-node)
 //   integrations/node/reflinks-api.d.ts   the same types, shipped with the Node integration
 //
 //   npm run openapi -- --check    writes nothing; fails when any of them is not what it would write

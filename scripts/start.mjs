@@ -291,11 +291,11 @@ if (ready && !stopping) {
 ✔ reflinks is running: the worker on ${workerUrl}, in front of the demo origin on ${originUrl}.
 
   The whole program in five steps:
-    1. In a private window, open ${workerUrl}/ref/demo?next=/pricing (alice's link: a click).
+    1. In a private window, open ${workerUrl}/ref/demo (alice's link: a click; "alice gave you 20% off").
     2. Sign up there (${workerUrl}/signup): the origin reports the login, the referral is confirmed.
-    3. Buy the Pro plan: a conversion, alice earns 20%, payable at once in the demo (HOLD_DAYS=0).
+    3. On /account, buy the Pro plan: a conversion, alice earns 20%, payable at once (HOLD_DAYS=0).
     4. In your usual window, log in as alice and open her referral page: ${workerUrl}/_reflinks/me
-    5. On the dashboard (below): "payout run" for the currency, then download its PayPal file.
+    5. On the dashboard (below): the payout run for USD, then download its PayPal file.
        Webhooks go to the demo (${workerUrl}/webhooks); a failed one is retried by the scheduled
        job: run it now with  curl ${workerUrl}/__scheduled
 

@@ -17,7 +17,7 @@ export default {
       return failedRequest(request, error);
     }
   },
-  /** The `HITS_QUEUE` consumer (only used when the queue is configured; see README). */
+  /** The `HITS_QUEUE` consumer (only used when the queue is configured; see docs/scaling.md#hit-writes-the-queue-and-reads). */
   queue(batch, env, _ctx) {
     return consumeHits(batch, env);
   },

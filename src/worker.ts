@@ -3,7 +3,7 @@
  * of precedence (docs/routing.md#order-of-precedence): the referrer's page (`PORTAL_PATH`), the
  * API, referral links, then everything else (referral parameters and the proxy). `REF_PATH` is a setting, so the app is built once per
  * configuration, on the isolate's first request. Measured against the plain string dispatcher it
- * replaced (README.md#architecture), within the noise on every page view.
+ * replaced (docs/architecture.md#why-one-hono-app-is-in-front), within the noise on every page view.
  */
 import type { Context } from "hono";
 import { Hono } from "hono/tiny";
@@ -52,7 +52,7 @@ const API_HOST: ApiHost = {
  * the dashboard, the OpenAPI document) is a module of its own (src/lazy/api.js, built by
  * scripts/build-lazy.mjs), uploaded beside this one but neither parsed nor evaluated before then,
  * so an isolate that serves page views and clicks starts faster and carries a smaller heap, which
- * makes its garbage collections shorter (README.md#performance). A failed load is not remembered:
+ * makes its garbage collections shorter (docs/performance.md). A failed load is not remembered:
  * the next request tries again.
  */
 function apiApp(): Promise<ApiApp> {

@@ -1,7 +1,7 @@
 /**
  * A bench variant (`npm run bench -- --variant bench/variants/plain-dispatcher.ts`): the design the
  * Hono front replaced, plain string checks on the URL in front of the same routes, kept so that
- * the choice can be measured again (README.md#architecture). Only what the bench sends is served
+ * the choice can be measured again (docs/architecture.md#why-one-hono-app-is-in-front). Only what the bench sends is served
  * as the product serves it; a bad configuration is a bare 500 here.
  */
 import type { AppBindings } from "../../src/bindings";

@@ -30,7 +30,7 @@ const botVerdicts = new Map<string, boolean>();
 
 /**
  * `isbot`, remembered per User-Agent. Its pattern is one large regular expression with lookbehinds,
- * a few percent of a click's CPU (README.md#performance), while most of a site's clicks come from
+ * a few percent of a click's CPU (docs/performance.md), while most of a site's clicks come from
  * the few hundred User-Agents of current browsers, which then find their verdict here.
  */
 export function isBotAgent(userAgent: string): boolean {

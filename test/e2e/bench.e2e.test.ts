@@ -4,7 +4,7 @@
  * stored), stops everything, and ends with its ratio line; `npm run bench:profile` attributes the
  * worker's CPU and allocations to functions; `npm run bench:micro` times the runtime's building
  * blocks. The figures themselves are not judged here: on a shared machine a
- * test on throughput would be flaky, so the targets live in the benchmark's output and the README.
+ * test on throughput would be flaky, so the targets live in the benchmark's output and docs/performance.md.
  */
 import { spawn } from "node:child_process";
 import path from "node:path";

@@ -22,6 +22,7 @@ const TRACKED_SET = new Set(TRACKED);
 const DOCS = [
   "README.md",
   "SECURITY.md",
+  "CONTRIBUTING.md",
   ...readdirSync(join(ROOT, "docs"))
     .filter((name) => name.endsWith(".md"))
     .map((name) => `docs/${name}`),
@@ -174,11 +175,21 @@ describe("the docs live in the repository", () => {
   });
 });
 
-describe("citations of the docs in src/", () => {
-  it("every docs/<page>.md#<anchor> a source file cites exists", () => {
-    const broken = filesUnder("src").flatMap((file) => {
+describe("citations of the docs in code", () => {
+  // Comments in code, scripts, the bench and the tests cite docs/<page>.md#<anchor> and
+  // README.md#<anchor>; each must lead to a tracked page and one of its headings.
+  const CODE = TRACKED.filter(
+    (file) =>
+      /^(src|scripts|bench|test|\.ci)\//.test(file) ||
+      file === "wrangler.toml" ||
+      file === "vitest.config.ts",
+  );
+
+  it.each(["docs", "README.md"])("every %s citation in code exists", (kind) => {
+    const pattern = kind === "docs" ? /\bdocs\/[\w.-]+\.md(?:#[\w-]+)?/g : /\bREADME\.md#[\w-]+/g;
+    const broken = CODE.flatMap((file) => {
       const text = read(file) ?? "";
-      return [...text.matchAll(/\bdocs\/[\w.-]+\.md(?:#[\w-]+)?/g)].flatMap(([citation]) => {
+      return [...text.matchAll(pattern)].flatMap(([citation]) => {
         const problem = brokenLink("README.md", citation);
         return problem ? [`${file}: ${citation}: ${problem}`] : [];
       });
@@ -188,8 +199,8 @@ describe("citations of the docs in src/", () => {
 });
 
 describe("the settings, in every place that lists them", () => {
-  // The variables the worker reads (src/config.ts's ConfigVariable) against the two tables users
-  // read: docs/configuration.md's and README's (which may name several in one row).
+  // The variables the worker reads (src/config.ts's ConfigVariable) against the table users read,
+  // docs/configuration.md's (a row may name several); the README links there.
   const source = read("src/config.ts") ?? "";
   const union = /type ConfigVariable =([^;]+);/.exec(source)?.[1] ?? "";
   const variables = [...union.matchAll(/"([A-Z_]+)"/g)].map((match) => match[1] ?? "");
@@ -199,8 +210,8 @@ describe("the settings, in every place that lists them", () => {
     expect(variables.length).toBeGreaterThan(20);
   });
 
-  it.each(["docs/configuration.md", "README.md"])("%s has a table row naming every variable", (file) => {
-    const rows = (read(file) ?? "").split("\n").filter((line) => line.startsWith("| `"));
+  it("docs/configuration.md has a table row naming every variable", () => {
+    const rows = (read("docs/configuration.md") ?? "").split("\n").filter((line) => line.startsWith("| `"));
     const missing = variables.filter(
       (variable) => !rows.some((row) => (row.split("|")[1] ?? "").includes(`\`${variable}\``)),
     );
@@ -231,16 +242,60 @@ describe("relative Markdown links", () => {
   });
 });
 
-describe("README's batch arithmetic (Scaling) follows the code", () => {
+describe("docs/scaling.md's batch arithmetic follows the code", () => {
   it("parameters per hit, hit rows per statement and statements per 100 hits", () => {
     const hits = read("src/db/queries/hits.ts") ?? "";
-    const readme = read("README.md") ?? "";
+    const scaling = read("docs/scaling.md") ?? "";
     const perHit = Number(/const PARAMS_PER_HIT = (\d+);/.exec(hits)?.[1]);
     expect(perHit).toBeGreaterThan(0);
     const rows = Math.floor(100 / perHit);
     const statements = Math.ceil(100 / rows);
-    const prose = readme.replace(/\s+/g, " ");
+    const prose = scaling.replace(/\s+/g, " ");
     expect(prose).toContain(`one D1 batch of ${statements} statements (a hit binds ${perHit} parameters`);
     expect(prose).toContain(`limit allows ${rows} hit rows per statement`);
+  });
+});
+
+describe("docs/routing.md's log catalogue follows the code", () => {
+  // Every `log(level, "event", …)` in src/, and the events of `withRetries(…, { event: "…" })`,
+  // which logs them itself (src/lib/retry.ts).
+  const logged = new Set(
+    filesUnder("src").flatMap((file) => {
+      const text = read(file) ?? "";
+      return [
+        ...[...text.matchAll(/\blog\(\s*[^,()]+,\s*"([a-z_]+)"/g)].map((match) => match[1] ?? ""),
+        ...[...text.matchAll(/\bwithRetries\([^;]*?\bevent:\s*"([a-z_]+)"/g)].map((match) => match[1] ?? ""),
+      ];
+    }),
+  );
+  const routing = read("docs/routing.md") ?? "";
+  const catalogue = routing.slice(routing.indexOf("## Request ids and logs"));
+  const rows = catalogue.split("\n").filter((line) => line.startsWith("| `"));
+  const listed = new Set(
+    rows.flatMap((row) =>
+      [...(row.split("|")[1] ?? "").matchAll(/`([a-z_]+)`/g)].map((match) => match[1] ?? ""),
+    ),
+  );
+
+  it("finds the events", () => {
+    expect(logged).toContain("hit_write_failed");
+    expect(logged).toContain("request_failed");
+    expect(listed.size).toBeGreaterThan(20);
+  });
+
+  it("every event the code logs has a row", () => {
+    expect([...logged].filter((event) => !listed.has(event)).sort()).toEqual([]);
+  });
+
+  it("every row names an event the code logs", () => {
+    expect([...listed].filter((event) => !logged.has(event)).sort()).toEqual([]);
+  });
+});
+
+describe("README's table of the docs", () => {
+  it("links every page of docs/", () => {
+    const readme = read("README.md") ?? "";
+    const pages = DOCS.filter((file) => file.startsWith("docs/"));
+    expect(pages.filter((page) => !readme.includes(`](${page})`))).toEqual([]);
   });
 });

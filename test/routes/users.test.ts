@@ -1,5 +1,5 @@
 /**
- * `GET /users/:id/export` and `DELETE /users/:id` (docs/api.md#users, docs/privacy.md#erasure):
+ * `GET /users/:id/export` and `DELETE /users/:id` (docs/api.md#users, docs/privacy.md#data-access-requests-and-erasure):
  * a data-access request answered with everything stored, and erasure that keeps the money.
  */
 import { env } from "cloudflare:workers";

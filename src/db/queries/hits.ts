@@ -104,7 +104,7 @@ const INSERT_SQL = {
 /**
  * The one-row insert the referral routes make for every visit, as a plain prepared statement:
  * on the hot path, Drizzle's query building and one-statement batch cost CPU on every hit for
- * nothing (README "Performance" has the measured figures). `duplicate` is decided inside it.
+ * nothing (docs/performance.md has the measured figures). `duplicate` is decided inside it.
  * Answers the ids of the `hit.created` webhook events written with it.
  */
 export async function insertHit(
