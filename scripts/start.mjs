@@ -64,6 +64,12 @@ const DEMO_VARS = [
   "SEPA_DEBTOR_IBAN:DE89370400440532013000",
   "SEPA_DEBTOR_BIC:COBADEFFXXX",
 ];
+// `npm start -- --var NAME:VALUE` (repeatable) tries a setting on the demo, as `wrangler dev --var`.
+const args = process.argv.slice(2);
+for (let at = 0; at < args.length; at++) {
+  if (args[at] === "--var" && args[at + 1]?.includes(":")) DEMO_VARS.push(args[++at]);
+  else fail(`Unknown argument "${args[at]}": npm start takes only --var NAME:VALUE (repeatable).`);
+}
 
 // First of all, as `npm run deploy` does: a bad setting stops the demo with the variable's name,
 // rather than a worker that answers its API with 500 while this script says it is running.

@@ -178,7 +178,7 @@ function oneAtATime() {
 }
 
 /** A port that was free a moment ago (the usual listen-on-0-and-close trick). */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.unref();
