@@ -1,14 +1,15 @@
 /**
  * Property tests (fast-check) in the Workers runtime: whatever the input, no open redirect, no 500,
  * no thrown exception; whatever the sequence of visits, logins and confirmations, the referral
- * invariants hold.
+ * invariants hold; whatever the sequence of conversions, refunds, payouts, runs and fraud review
+ * decisions, no held or rejected commission is paid, none twice, and every sum is exact.
  */
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config";
 import { safeNext } from "../../src/lib/safe-next";
-import { api, apiJson } from "../support/api";
+import { api, apiJson, daysAgo, seedHit, uniqueUser } from "../support/api";
 import { createLink } from "../support/db";
 import { convert, expectIntegerMoney, referredUser, reverse } from "../support/money";
 import { SITE, send, uniqueIdentifier } from "../support/worker";
@@ -290,17 +291,21 @@ describe("properties of the referral model", () => {
 });
 
 type MoneyOperation =
-  | { kind: "convert"; referrer: number; amount: number }
+  | { kind: "convert"; buyer: number; amount: number }
   | { kind: "reverse"; conversion: number; amount: number | null }
   | { kind: "pay"; referrer: number }
-  | { kind: "run"; sameKey: boolean };
+  | { kind: "run"; sameKey: boolean }
+  | { kind: "hold"; referrer: number }
+  | { kind: "release" | "reject"; referral: number }
+  | { kind: "ban"; referrer: number };
 
 const moneyOperation: fc.Arbitrary<MoneyOperation> = fc.oneof(
   {
     weight: 3,
     arbitrary: fc.record({
       kind: fc.constant("convert" as const),
-      referrer: fc.nat(2),
+      // A buyer of the three referred users, or of those a rule held (see "hold").
+      buyer: fc.nat(7),
       amount: fc.integer({ min: 1, max: 100_000 }),
     }),
   },
@@ -314,13 +319,32 @@ const moneyOperation: fc.Arbitrary<MoneyOperation> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("pay" as const), referrer: fc.nat(2) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("run" as const), sameKey: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("hold" as const), referrer: fc.nat(2) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constantFrom("release" as const, "reject" as const),
+      referral: fc.nat(5),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("ban" as const), referrer: fc.nat(2) }) },
 );
+
+interface MoneyRow {
+  id: number;
+  referrer_user_id: string | null;
+  commission: number;
+  status: string;
+  payout_id: number | null;
+  approve_at: string;
+  referral_status: string;
+}
 
 let moneyCurrencies = 0;
 
-describe("properties of money: payouts and payout runs", () => {
+describe("properties of money: payouts, payout runs and fraud review", () => {
   it(
-    "for any sequence of conversions, refunds, payouts and runs: no commission is paid twice, every sum is exact",
+    "for any sequence of conversions, refunds, payouts, runs, holds, releases, rejections and bans: no held or rejected commission is paid, none twice, every sum is exact",
     SLOW,
     async () => {
       await fc.assert(
@@ -335,6 +359,10 @@ describe("properties of money: payouts and payout runs", () => {
             const bindings = minimum === null ? {} : { PAYOUT_MINIMUM: `${currency}:${minimum}` };
             const people = [];
             for (let n = 0; n < 3; n++) people.push(await referredUser());
+            /** Who can buy: the three referred users, then each one a rule held. */
+            const buyers = people.map((person) => person.user);
+            /** The referrals a rule held, by id, in the order they were held. */
+            const heldReferrals: number[] = [];
             const conversions: string[] = [];
             /** The payout each conversion was first seen in: it must never change. */
             const paidIn = new Map<number, number>();
@@ -342,10 +370,45 @@ describe("properties of money: payouts and payout runs", () => {
             const runAnswers = new Map<string, string>();
 
             for (const op of operations) {
-              if (op.kind === "convert") {
+              if (op.kind === "hold") {
+                // A user who came through the referrer's link from an ad: paid_ads holds the referral
+                // (or, the referrer banned, it is rejected at once).
+                const person = people[op.referrer];
+                if (!person) continue;
+                const user = uniqueUser("ad");
+                await seedHit(person.link.id, {
+                  hitUserId: user,
+                  anonymousId: crypto.randomUUID(),
+                  createdAt: daysAgo(1),
+                  paidClick: "gclid",
+                });
+                const answer = await apiJson("/confirm", {
+                  method: "POST",
+                  json: { user_id: user },
+                  bindings: { FRAUD_RULES: "paid_ads" },
+                });
+                expect(answer.status).toBe(201);
+                expect(["held", "rejected"]).toContain(answer.body.referral.status);
+                buyers.push(user);
+                heldReferrals.push(answer.body.referral.id);
+              } else if (op.kind === "release" || op.kind === "reject") {
+                const id = heldReferrals[op.referral % Math.max(heldReferrals.length, 1)];
+                if (id === undefined) continue;
+                const answer = await apiJson(`/referrals/${id}/${op.kind}`, {
+                  method: "POST",
+                  json: op.kind === "reject" ? { reason: "property" } : undefined,
+                });
+                expect([200, 409]).toContain(answer.status);
+              } else if (op.kind === "ban") {
+                const answer = await apiJson(`/users/${people[op.referrer]?.referrer}/ban`, {
+                  method: "POST",
+                  json: {},
+                });
+                expect(answer.status).toBe(200);
+              } else if (op.kind === "convert") {
                 const externalId = `p-${crypto.randomUUID()}`;
                 const answer = await convert({
-                  user_id: people[op.referrer]?.user,
+                  user_id: buyers[op.buyer % buyers.length],
                   external_id: externalId,
                   amount: op.amount,
                   currency,
@@ -371,7 +434,7 @@ describe("properties of money: payouts and payout runs", () => {
                 expectIntegerMoney(answer.body);
                 if (answer.status === 201)
                   expect(answer.body.payout.amount).toBeGreaterThanOrEqual(minimum ?? 1);
-              } else {
+              } else if (op.kind === "run") {
                 const key =
                   op.sameKey && runKeys.length > 0 ? (runKeys.at(-1) as string) : crypto.randomUUID();
                 const answer = await apiJson("/payout-runs", {
@@ -403,11 +466,70 @@ describe("properties of money: payouts and payout runs", () => {
               )
                 .bind(currency)
                 .all<{ id: number; payout_id: number }>();
+              // Every conversion of the currency with its referral's status now.
+              const { results: rows } = await env.DB.prepare(
+                `SELECT c.id, c.referrer_user_id, c.commission, c.status, c.payout_id, c.approve_at,
+                   r.status AS referral_status
+                 FROM conversions c JOIN confirmed_referrals r ON r.id = c.referral_id WHERE c.currency = ?`,
+              )
+                .bind(currency)
+                .all<MoneyRow>();
+              const byId = new Map(rows.map((row) => [row.id, row]));
               for (const row of paid) {
                 const first = paidIn.get(row.id);
-                if (first === undefined) paidIn.set(row.id, row.payout_id);
-                else expect(row.payout_id).toBe(first); // never paid again
+                if (first === undefined) {
+                  paidIn.set(row.id, row.payout_id);
+                  // Paid just now: it was payable, its referral ok (one decided later leaves it paid).
+                  expect(byId.get(row.id)).toMatchObject({ status: "paid", referral_status: "ok" });
+                } else expect(row.payout_id).toBe(first); // never paid again
               }
+              for (const row of rows) {
+                // A held or rejected commission is in no payout; a rejected one earns nothing.
+                if (row.status === "held" || row.status === "rejected") expect(row.payout_id).toBeNull();
+                if (row.status === "rejected") expect(row.commission).toBe(0);
+                // An unpaid conversion follows its referral's status.
+                if (row.payout_id === null && row.referral_status !== "ok") {
+                  expect(row.status).toBe(row.referral_status);
+                }
+              }
+              // What /payouts/due answers is exactly the approved, unpaid commissions of ok referrals
+              // less the clawbacks not yet settled: never a held or rejected one.
+              const now = new Date().toISOString();
+              const { results: clawbacks } = await env.DB.prepare(
+                `SELECT c.referrer_user_id AS referrer_user_id, r.commission_delta AS delta FROM reversals r
+                 JOIN conversions c ON c.id = r.conversion_id
+                 WHERE c.currency = ? AND r.clawback = 1 AND r.payout_id IS NULL`,
+              )
+                .bind(currency)
+                .all<{ referrer_user_id: string; delta: number }>();
+              const expectedDue = new Map<string, number>();
+              for (const row of rows) {
+                const approved =
+                  row.status === "approved" || (row.status === "pending" && row.approve_at <= now);
+                if (row.referral_status !== "ok" || row.payout_id !== null || !approved) continue;
+                if (row.referrer_user_id === null) continue;
+                expectedDue.set(
+                  row.referrer_user_id,
+                  (expectedDue.get(row.referrer_user_id) ?? 0) + row.commission,
+                );
+              }
+              for (const clawback of clawbacks) {
+                expectedDue.set(
+                  clawback.referrer_user_id,
+                  (expectedDue.get(clawback.referrer_user_id) ?? 0) + clawback.delta,
+                );
+              }
+              const due = await apiJson(`/payouts/due?currency=${currency}`);
+              expect(due.status).toBe(200);
+              expectIntegerMoney(due.body);
+              expect(
+                Object.fromEntries(
+                  due.body.rows.map((row: { referrer_user_id: string; amount: number }) => [
+                    row.referrer_user_id,
+                    row.amount,
+                  ]),
+                ),
+              ).toEqual(Object.fromEntries([...expectedDue].filter(([, amount]) => amount > 0)));
             }
 
             // Each payout is exactly the commissions paid in it (as they were then) and the clawbacks

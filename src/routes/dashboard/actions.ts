@@ -1,6 +1,7 @@
 /**
  * The dashboard's actions: HTML forms that change something (create, disable and enable a link,
- * set its commission, record a payout, send a webhook event again). Each one is a POST that must
+ * set its commission, record a payout, send a webhook event again, release or reject a held
+ * referral, ban a referrer). Each one is a POST that must
  * come from the dashboard itself: same origin (`Origin`/`Sec-Fetch-Site`, hono's `csrf`) and the
  * form's own token (./form-token.ts); anything else is refused with 403 and changes nothing.
  * Done or not, the answer is a 303 to the dashboard (Post/Redirect/Get: a reload does not send
@@ -13,7 +14,13 @@ import { HTTPException } from "hono/http-exception";
 import type * as z from "zod/mini";
 import type { HonoEnv } from "../../app-env";
 import { payoutMinimumOf } from "../../config";
-import { insertLink, updateLink } from "../../db/queries/links";
+import {
+  banUser,
+  type DecisionOutcome,
+  rejectReferral,
+  releaseReferral,
+} from "../../db/queries/fraud-review";
+import { insertLink, ownedLinkIdentifiers, updateLink } from "../../db/queries/links";
 import { createRun } from "../../db/queries/payout-runs";
 import { payReferrer } from "../../db/queries/payouts";
 import { isDay } from "../../db/queries/report-sql.js";
@@ -21,7 +28,16 @@ import { forgetLink } from "../../hits/link-cache";
 import { randomIdentifier } from "../../lib/random-identifier";
 import { findDelivery, retryWebhookEvent } from "../../webhooks";
 import { DASHBOARD_PATH } from "../api/prefix";
-import { createLinkBody, createRunBody, patchLinkBody, payoutBody } from "../api/schemas";
+import {
+  banBody,
+  createLinkBody,
+  createRunBody,
+  patchLinkBody,
+  payoutBody,
+  referralParams,
+  rejectBody,
+  userParams,
+} from "../api/schemas";
 import { FIELD_RULES, type FlashField, type Outcome, outcomeParams } from "./flash";
 import { checkFormToken } from "./form-token";
 
@@ -39,6 +55,11 @@ export const ACTIONS = {
   pay: () => `${DASHBOARD_PATH}/payouts`,
   run: () => `${DASHBOARD_PATH}/payout-runs`,
   retry: (webhookId: string) => `${DASHBOARD_PATH}/webhooks/${encodeURIComponent(webhookId)}/retry`,
+  release: (referralId: number) => `${DASHBOARD_PATH}/referrals/${referralId}/release`,
+  reject: (referralId: number) => `${DASHBOARD_PATH}/referrals/${referralId}/reject`,
+  // The user id is a field, as the payout's referrer is: any text, which a path would have to
+  // escape (and "." or ".." would not survive a browser's URL parser).
+  ban: () => `${DASHBOARD_PATH}/bans`,
 };
 
 const GENERATED_IDENTIFIER_ATTEMPTS = 5;
@@ -247,4 +268,63 @@ export const retryAction: Action = async (c, form) => {
   if (!attempt) return { failed: "event_not_found" };
   const ok = attempt.statusCode !== null && attempt.statusCode >= 200 && attempt.statusCode <= 299;
   return { done: ok ? "webhook_delivered" : "webhook_failed_again" };
+};
+
+/** The referral an action's path names, or null when it names none. */
+function referralIdOf(c: C): number | null {
+  const checked = referralParams.safeParse({ id: c.req.param("id") ?? "" });
+  return checked.success ? Number(checked.data.id) : null;
+}
+
+/**
+ * A decision's outcome as a flash. The query functions make a repeat answer as the first one did
+ * (idempotent); the other decision after one was taken is a conflict, named by the referral's
+ * status now.
+ */
+function decided(outcome: DecisionOutcome, id: number): Outcome {
+  if (outcome.kind === "not_found") return { failed: "referral_not_found", referral: id };
+  if (outcome.kind === "conflict") {
+    return {
+      failed: outcome.referral.status === "rejected" ? "already_rejected" : "already_released",
+      referral: id,
+    };
+  }
+  return { done: outcome.referral.status === "ok" ? "referral_released" : "referral_rejected", referral: id };
+}
+
+/** `POST /referrals/:id/release` from the review queue. */
+export const releaseAction: Action = async (c) => {
+  const id = referralIdOf(c);
+  if (id === null) return { failed: "referral_not_found" };
+  return decided(await releaseReferral(c.var.db, id, new Date().toISOString()), id);
+};
+
+/** `POST /referrals/:id/reject {reason?}` from the review queue; an empty reason is none. */
+export const rejectAction: Action = async (c, form) => {
+  const id = referralIdOf(c);
+  if (id === null) return { failed: "referral_not_found" };
+  const checked = invalidField(rejectBody, { reason: given(form.reason)?.trim() });
+  if (!checked.data) return { failed: "invalid", field: "reason", referral: id };
+  const reason = checked.data.reason ?? null;
+  return decided(await rejectReferral(c.var.db, id, reason, new Date().toISOString()), id);
+};
+
+/**
+ * `POST /users/:user_id/ban {reason?}` from the review queue: `user_id` is a field. A repeat
+ * answers the first ban and changes nothing, as the API's does.
+ */
+export const banAction: Action = async (c, form) => {
+  const user = userParams.safeParse({ user_id: form.user_id ?? "" });
+  if (!user.success) return { failed: "invalid", field: "referrer_user_id" };
+  const checked = invalidField(banBody, { reason: given(form.reason)?.trim() });
+  if (!checked.data) return { failed: "invalid", field: "reason" };
+  const userId = user.data.user_id;
+  const now = new Date().toISOString();
+  const ban = await banUser(c.var.db, userId, checked.data.reason ?? null, now);
+  // As the API does: this isolate stops redirecting through them at once.
+  for (const identifier of await ownedLinkIdentifiers(c.var.db, userId)) forgetLink(c.env.DB, identifier);
+  return {
+    done: ban.banned_at === now ? "referrer_banned" : "referrer_banned_before",
+    subject: userId,
+  };
 };

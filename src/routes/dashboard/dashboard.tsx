@@ -4,7 +4,7 @@
  * Money is per currency everywhere on it: revenue and commission per link over the period, and
  * each referrer's earnings and what is due, as of now. Its forms act (./actions.ts): create,
  * disable and enable links, set their commission, record payouts, send a failed webhook event
- * again.
+ * again, and review held referrals (release, reject, ban their referrer).
  *
  * Query: `from`, `to` (days, default the last 30 days), `link` (narrow to one link), `page` (of the
  * links table), `hits` (cursor of the recent hits); `done`/`failed` and their subject, set by an
@@ -13,6 +13,7 @@
 import { Hono } from "hono/tiny";
 import type { HonoEnv } from "../../app-env";
 import { payoutMinimumOf } from "../../config";
+import { listReferrals } from "../../db/queries/fraud-review";
 import { linkSettingsOf } from "../../db/queries/link-settings";
 import { findLink, findLinkTarget } from "../../db/queries/links";
 import { payoutMethodsOf } from "../../db/queries/payout-methods";
@@ -41,11 +42,14 @@ import { dashboardQuery, runFileQuery, runParams } from "../api/schemas";
 import { linkJson } from "../api/serialize";
 import {
   ACTIONS,
+  banAction,
   createLinkAction,
   DASHBOARD_PATH,
   payAction,
   type Refusal,
   registerAction,
+  rejectAction,
+  releaseAction,
   retryAction,
   runAction,
   setCommissionAction,
@@ -71,6 +75,8 @@ export const DUE_ROWS = 100;
 export const PAYOUT_ROWS = 20;
 /** The newest payout runs shown, each with its files. */
 export const RUN_ROWS = 5;
+/** The newest held referrals shown in the review queue; `GET /referrals?status=held` has them all. */
+export const QUEUE_ROWS = 50;
 const DEFAULT_DAYS = 30;
 /** One bar a day: a longer period would make bars thinner than a pixel. */
 export const MAX_DAYS = 366;
@@ -135,6 +141,9 @@ registerAction(dashboard, "/links/:identifier/commission", setCommissionAction, 
 registerAction(dashboard, "/payouts", payAction, refuse);
 registerAction(dashboard, "/payout-runs", runAction, refuse);
 registerAction(dashboard, "/webhooks/:webhook_id/retry", retryAction, refuse);
+registerAction(dashboard, "/referrals/:id/release", releaseAction, refuse);
+registerAction(dashboard, "/referrals/:id/reject", rejectAction, refuse);
+registerAction(dashboard, "/bans", banAction, refuse);
 
 /**
  * A run's file, as `GET /payout-runs/:id/file` answers it, for the browser: the dashboard's
@@ -216,6 +225,7 @@ dashboard.get("/", async (c) => {
     payouts,
     webhooks,
     runs,
+    held,
   ] = await Promise.all([
     reportTotals(db, { from, to, linkId }),
     dailyReport(db, { from, to, linkId }),
@@ -239,6 +249,7 @@ dashboard.get("/", async (c) => {
     listPayouts(db, { limit: PAYOUT_ROWS }),
     webhookFailures(db),
     listRuns(db, { limit: RUN_ROWS }).then((rows) => Promise.all(rows.map((run) => runJson(db, run)))),
+    listReferrals(db, { status: "held", limit: QUEUE_ROWS + 1 }),
   ]);
 
   const byDay = new Map(daily.map((row) => [row.day, row]));
@@ -276,8 +287,11 @@ dashboard.get("/", async (c) => {
       key: crypto.randomUUID(),
     };
   });
+  const queue = held.slice(0, QUEUE_ROWS);
   const apiToken = c.var.config.apiToken ?? "";
   const actions = [
+    ...queue.flatMap((row) => [ACTIONS.release(row.id), ACTIONS.reject(row.id)]),
+    ...(queue.length > 0 ? [ACTIONS.ban()] : []),
     ACTIONS.createLink(),
     ACTIONS.pay(),
     ACTIONS.run(),
@@ -313,6 +327,8 @@ dashboard.get("/", async (c) => {
         payouts,
         markedPayout: outcome && "done" in outcome ? (outcome.payout ?? null) : null,
         webhooks,
+        queue,
+        moreQueue: held.length > QUEUE_ROWS,
         linkCount,
         page,
         pageCount: Math.max(1, Math.ceil(linkCount / LINKS_PER_PAGE)),

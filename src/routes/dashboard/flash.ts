@@ -3,6 +3,7 @@
  * parameters: a code from a fixed list, and at most an identifier or a payout id. The page turns
  * them into one of the sentences below, as text: nothing from the URL is ever markup, and a
  * parameter that is not one of these codes, or a subject that is not an identifier, shows nothing.
+ * A referral's id, a number, is carried as `referral`.
  */
 import { IDENTIFIER } from "../../db/queries/links";
 
@@ -18,6 +19,10 @@ export const DONE_CODES = [
   "run_existing",
   "webhook_delivered",
   "webhook_failed_again",
+  "referral_released",
+  "referral_rejected",
+  "referrer_banned",
+  "referrer_banned_before",
 ] as const;
 export type DoneCode = (typeof DONE_CODES)[number];
 
@@ -30,6 +35,9 @@ export const FAILED_CODES = [
   "nothing_due_run",
   "key_reused",
   "event_not_found",
+  "referral_not_found",
+  "already_rejected",
+  "already_released",
 ] as const;
 export type FailedCode = (typeof FAILED_CODES)[number];
 
@@ -42,12 +50,13 @@ export const FIELD_RULES = {
   referrer_user_id: "the referrer must be a user id of at most 255 characters",
   currency: "the currency must be three capital letters (ISO 4217)",
   idempotency_key: "the form had no payout key: reload the dashboard and try again",
+  reason: "the reason must be at most 1000 characters",
 } as const;
 export type FlashField = keyof typeof FIELD_RULES;
 
 export type Outcome =
-  | { done: DoneCode; subject?: string; payout?: number; run?: number }
-  | { failed: FailedCode; subject?: string; field?: FlashField };
+  | { done: DoneCode; subject?: string; payout?: number; run?: number; referral?: number }
+  | { failed: FailedCode; subject?: string; field?: FlashField; referral?: number };
 
 /** The outcome as query parameters of the redirect. */
 export function outcomeParams(outcome: Outcome): [string, string][] {
@@ -59,6 +68,7 @@ export function outcomeParams(outcome: Outcome): [string, string][] {
   if ("payout" in outcome && outcome.payout !== undefined) params.push(["payout", String(outcome.payout)]);
   if ("run" in outcome && outcome.run !== undefined) params.push(["run", String(outcome.run)]);
   if ("field" in outcome && outcome.field !== undefined) params.push(["field", outcome.field]);
+  if (outcome.referral !== undefined) params.push(["referral", String(outcome.referral)]);
   return params;
 }
 
@@ -68,18 +78,22 @@ const oneOf = <T extends string>(list: readonly T[], value: string | undefined):
 /** The outcome a page's query names, or null when it names none (or something unknown). */
 export function outcomeOf(query: Record<string, string>): Outcome | null {
   const subject = query.subject !== undefined && IDENTIFIER.test(query.subject) ? query.subject : undefined;
+  const referral =
+    query.referral !== undefined && /^[1-9]\d{0,15}$/.test(query.referral)
+      ? Number(query.referral)
+      : undefined;
   if (oneOf(DONE_CODES, query.done)) {
     const payout =
       query.payout !== undefined && /^[1-9]\d{0,15}$/.test(query.payout) ? Number(query.payout) : undefined;
     const run = query.run !== undefined && /^[1-9]\d{0,15}$/.test(query.run) ? Number(query.run) : undefined;
-    return { done: query.done, subject, payout, run };
+    return { done: query.done, subject, payout, run, referral };
   }
   if (oneOf(FAILED_CODES, query.failed)) {
     const field =
       query.field !== undefined && Object.hasOwn(FIELD_RULES, query.field)
         ? (query.field as FlashField)
         : undefined;
-    return { failed: query.failed, subject, field };
+    return { failed: query.failed, subject, field, referral };
   }
   return null;
 }
@@ -98,6 +112,8 @@ export interface OutcomeFacts {
 export function flashText(outcome: Outcome, facts: OutcomeFacts = {}): string {
   // " abc", or nothing when the URL named no (valid) subject.
   const link = outcome.subject === undefined ? "" : ` ${outcome.subject}`;
+  // " #12", or nothing.
+  const referral = outcome.referral === undefined ? "" : ` #${outcome.referral}`;
   if ("done" in outcome) {
     const payout = `#${outcome.payout ?? "?"}`;
     switch (outcome.done) {
@@ -123,6 +139,14 @@ export function flashText(outcome: Outcome, facts: OutcomeFacts = {}): string {
         return "Event sent again: the receiver accepted it.";
       case "webhook_failed_again":
         return "Event sent again, and it failed again: see the newest attempt below.";
+      case "referral_released":
+        return `Referral${referral} released: it counts, and its commissions are payable as if never held.`;
+      case "referral_rejected":
+        return `Referral${referral} rejected: its unpaid commissions, and any later ones, earn nothing.`;
+      case "referrer_banned":
+        return `Referrer${link} banned: their links are disabled, their unpaid commissions and held referrals rejected.`;
+      case "referrer_banned_before":
+        return `Referrer${link} was already banned: nothing changed.`;
     }
   }
   switch (outcome.failed) {
@@ -142,5 +166,11 @@ export function flashText(outcome: Outcome, facts: OutcomeFacts = {}): string {
       return "Nothing paid: this form's key was used for another payout. Reload the dashboard.";
     case "event_not_found":
       return "Nothing sent: that webhook or its event is gone.";
+    case "referral_not_found":
+      return `Nothing changed: there is no referral${referral}.`;
+    case "already_rejected":
+      return `Nothing changed: referral${referral} is already rejected.`;
+    case "already_released":
+      return `Nothing changed: referral${referral} is already released (it counts).`;
   }
 }

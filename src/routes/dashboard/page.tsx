@@ -9,6 +9,7 @@
  */
 import { raw } from "hono/html";
 import type { Child, FC } from "hono/jsx";
+import type { ReviewedReferral } from "../../db/queries/fraud-review";
 import type { PayoutJson } from "../../db/queries/payouts";
 import { formatMinor } from "../../db/queries/report-sql.js";
 import type {
@@ -118,6 +119,9 @@ export interface DashboardView {
   markedPayout: number | null;
   /** Each webhook with its newest failures. */
   webhooks: WebhookFailuresView[];
+  /** The newest held referrals (QUEUE_ROWS in dashboard.tsx), with their evidence. */
+  queue: ReviewedReferral[];
+  moreQueue: boolean;
   linkCount: number;
   page: number;
   pageCount: number;
@@ -259,6 +263,7 @@ export const DashboardPage: FC<{ view: DashboardView }> = ({ view }) => {
             </p>
           ) : null}
           <nav class="sections" aria-label="Sections">
+            <a href="#review-heading">Review queue</a>
             <a href="#links-heading">Links</a>
             <a href="#earnings-heading">Earnings</a>
             <a href="#due-heading">Payouts due</a>
@@ -372,6 +377,11 @@ export const DashboardPage: FC<{ view: DashboardView }> = ({ view }) => {
                 No hits and no confirmed referrals in this period.
               </p>
             )}
+          </section>
+
+          <section aria-labelledby="review-heading">
+            <h2 id="review-heading">Review queue</h2>
+            <ReviewQueue view={view} />
           </section>
 
           <section aria-labelledby="links-heading">
@@ -969,6 +979,133 @@ const WebhookFailures: FC<{ view: DashboardView }> = ({ view }) => {
           </table>
         </div>
       ))}
+    </>
+  );
+};
+
+/** What each fraud rule's flag means, in plain words (docs/fraud.md). */
+export const FLAG_WORDS: Record<string, string> = {
+  self_referral_ip: "same network as the referrer",
+  paid_ads: "came through a paid ad",
+  velocity: "many sign-ups from one network in a day",
+};
+
+/** A flag in plain words; one this page does not know, by its name. */
+export const flagWords = (flag: string) => FLAG_WORDS[flag] ?? flag;
+
+/**
+ * The held referrals, newest first, each with its evidence and its Release and Reject forms; below
+ * them, a Ban form per referrer in the queue.
+ */
+const ReviewQueue: FC<{ view: DashboardView }> = ({ view }) => {
+  if (view.queue.length === 0) {
+    return (
+      <p class="empty" data-empty="review">
+        Nothing to review: no referral is held.
+      </p>
+    );
+  }
+  const referrers = [
+    ...new Set(view.queue.flatMap((row) => (row.referrer_user_id === null ? [] : [row.referrer_user_id]))),
+  ];
+  return (
+    <>
+      <p class="note">
+        A rule held these referrals (FRAUD_RULES): they earn nothing until released. Release: the referral
+        counts, and its commissions go on as if never held. Reject: its unpaid commissions, and any later
+        ones, earn nothing. The reason is stored with the rejection. Sending a form again changes nothing.
+      </p>
+      <div class="scroll">
+        <table data-table="review" class="cards-narrow">
+          <thead>
+            <tr>
+              <th>referred user</th>
+              <th>link</th>
+              <th>referrer</th>
+              <th>confirmed (UTC)</th>
+              <th>held because</th>
+              <th>country</th>
+              <th>network (ASN)</th>
+              <th>paid click</th>
+              <th class="n">same network</th>
+              <th>decide</th>
+            </tr>
+          </thead>
+          <tbody>
+            {view.queue.map((row) => (
+              <tr data-referral={String(row.id)}>
+                <td data-label="referred user" class="who">
+                  <Id text={row.user_id} />
+                </td>
+                <td data-label="link" class="who">
+                  <Id text={row.link} />
+                </td>
+                <td data-label="referrer" class="who">
+                  <Id text={row.referrer_user_id} />
+                </td>
+                <td class="time" data-label="confirmed (UTC)">
+                  {formatTime(row.created_at)}
+                </td>
+                <td data-label="held because" data-flags={row.flags.join(" ")}>
+                  {row.flags.length === 0 ? <span class="note">—</span> : row.flags.map(flagWords).join("; ")}
+                </td>
+                <td data-label="country">{row.evidence.country ?? <span class="note">—</span>}</td>
+                <td data-label="network (ASN)">
+                  {row.evidence.asn === null ? <span class="note">—</span> : `AS${row.evidence.asn}`}
+                </td>
+                <td data-label="paid click">{row.evidence.paid_click ?? <span class="note">—</span>}</td>
+                <td
+                  class="n"
+                  data-label="same network"
+                  title="referrals to this link from the same network, this one included"
+                >
+                  {formatCount(row.evidence.same_network_referrals)}
+                </td>
+                <td class="manage" data-label="decide">
+                  <ActionForm view={view} action={ACTIONS.release(row.id)}>
+                    <button type="submit" data-action="release">
+                      Release
+                    </button>
+                  </ActionForm>
+                  <ActionForm view={view} action={ACTIONS.reject(row.id)}>
+                    <label>
+                      Reason
+                      <input type="text" name="reason" maxlength={1000} autocomplete="off" />
+                    </label>
+                    <button type="submit" class="quiet" data-action="reject">
+                      Reject
+                    </button>
+                  </ActionForm>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {view.moreQueue ? (
+        <p class="note" data-more="review">
+          Only the newest held referrals. All of them: <code>GET /_reflinks/referrals?status=held</code>.
+        </p>
+      ) : null}
+      <h3>Ban a referrer</h3>
+      <p class="note">
+        A ban disables every link the referrer owns, rejects every unpaid commission they earn and every held
+        referral to them, and rejects later referrals to their links at once. It cannot be undone here.
+      </p>
+      <ul class="bans">
+        {referrers.map((referrer) => (
+          <li data-ban={referrer}>
+            <ActionForm view={view} action={ACTIONS.ban()}>
+              <input type="hidden" name="user_id" value={referrer} />
+              <label>
+                Reason
+                <input type="text" name="reason" maxlength={1000} autocomplete="off" />
+              </label>
+              <button type="submit" class="quiet" data-action="ban">{`Ban ${referrer}`}</button>
+            </ActionForm>
+          </li>
+        ))}
+      </ul>
     </>
   );
 };

@@ -65,6 +65,10 @@ td.time { white-space: nowrap; font-variant-numeric: tabular-nums; }
 td.manage { min-width: 200px; }
 td.manage details { margin: 4px 0 0; font-size: 13px; }
 td.manage details form { margin-top: 6px; }
+td.manage form + form { margin-top: 6px; }
+ul.bans { list-style: none; padding: 0; margin: 8px 0; }
+ul.bans li { margin: 0 0 8px; }
+ul.bans button { overflow-wrap: anywhere; text-align: left; }
 .pager { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: center; margin-top: 10px; font-size: 14px; }
 .chart { width: 100%; height: auto; display: block; }
 .chart text { font-size: 11px; fill: var(--muted); }

@@ -37,6 +37,8 @@ export interface PortalView {
     nextApproval: string | null;
     approved: number;
     paid: number;
+    /** The commission of conversions whose referral is held for review: not payable until released. */
+    held: number;
   }[];
   payouts: { createdAt: string; currency: string; amount: number; commissions: number }[];
 }
@@ -48,11 +50,12 @@ export async function portalView(
   now: Date,
 ): Promise<PortalView> {
   const at = now.toISOString();
-  const [owned, stats, earnings, pending, payouts] = await Promise.all([
+  const [owned, stats, earnings, pending, held, payouts] = await Promise.all([
     listLinks(db, { userId, limit: EVERYTHING }),
     linkStatsOfOwner(db, userId),
     earningsOf(db, userId),
     listConversions(db, { referrerUserId: userId, status: "pending", limit: EVERYTHING, now: at }),
+    listConversions(db, { referrerUserId: userId, status: "held", limit: EVERYTHING, now: at }),
     listPayouts(db, { referrerUserId: userId, limit: PAYOUTS_SHOWN }),
   ]);
   const revenue: RevenueRow[] = [];
@@ -66,6 +69,12 @@ export async function portalView(
     if (known === undefined || conversion.approveAt < known)
       nextApproval.set(conversion.currency, conversion.approveAt);
   }
+  // Held commissions are in no status of `referrer_earnings`: summed here, in integers, per currency.
+  const heldBy = new Map<string, number>();
+  for (const conversion of held) {
+    heldBy.set(conversion.currency, (heldBy.get(conversion.currency) ?? 0) + conversion.commission);
+  }
+  const currencies = [...new Set([...earnings.map((row) => row.currency), ...heldBy.keys()])].sort();
   return {
     links: owned.map((link) => ({
       identifier: link.identifier,
@@ -76,7 +85,17 @@ export async function portalView(
         .filter((row) => row.identifier === link.identifier)
         .map(({ currency, conversions, commission }) => ({ currency, conversions, commission })),
     })),
-    earnings: earnings.map((row) => ({ ...row, nextApproval: nextApproval.get(row.currency) ?? null })),
+    earnings: currencies.map((currency) => {
+      const row = earnings.find((earning) => earning.currency === currency);
+      return {
+        currency,
+        pending: row?.pending ?? 0,
+        approved: row?.approved ?? 0,
+        paid: row?.paid ?? 0,
+        held: heldBy.get(currency) ?? 0,
+        nextApproval: nextApproval.get(currency) ?? null,
+      };
+    }),
     payouts: payouts.map((payout) => ({
       createdAt: payout.created_at,
       currency: payout.currency,

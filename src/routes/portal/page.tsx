@@ -219,6 +219,7 @@ export const PortalPage: FC<PortalPageProps> = ({ view, userId, paths, flash, ge
                     <th class="n">Pending</th>
                     <th class="n">Approved</th>
                     <th class="n">Paid</th>
+                    <th class="n">Held for review</th>
                   </tr>
                 </thead>
                 <tbody>
@@ -239,6 +240,14 @@ export const PortalPage: FC<PortalPageProps> = ({ view, userId, paths, flash, ge
                       </td>
                       <td class="n" data-earning="paid">
                         {money(row.paid, row.currency)}
+                      </td>
+                      <td class="n" data-earning="held">
+                        {money(row.held, row.currency)}
+                        {row.held > 0 ? (
+                          <span class="note" data-held-reason>
+                            <br />a sign-up is being reviewed
+                          </span>
+                        ) : null}
                       </td>
                     </tr>
                   ))}
