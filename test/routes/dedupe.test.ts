@@ -5,7 +5,7 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { insertHitSql } from "../../src/db/queries/hits";
+import { insertHitSql, PARAMS_PER_HIT } from "../../src/db/queries/hits";
 import type { HitDraft, QueuedHit } from "../../src/hits/save-hit";
 import worker from "../../src/index";
 import { apiJson } from "../support/api";
@@ -158,7 +158,7 @@ describe("DEDUPE_SECONDS", () => {
         .replace(/^INSERT INTO referral_hits \([^)]*\) /, "")
         .replace(/ ON CONFLICT.*$/, "");
       const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
-        .bind(...Array.from({ length: 17 }, () => "x"))
+        .bind(...Array.from({ length: PARAMS_PER_HIT }, () => "x"))
         .all<{ detail: string }>();
       const plan = results.map((row) => row.detail).join("\n");
       expect(plan).toMatch(

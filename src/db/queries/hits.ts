@@ -12,7 +12,7 @@ const HIT_COLUMNS =
   "country, asn, paid_click, ip_hash, ip_private, confirmed_at, duplicate, consented, created_at, updated_at";
 
 /** Parameters bound per hit: its 19 columns, then the dedupe window's start and end. */
-const PARAMS_PER_HIT = 21;
+export const PARAMS_PER_HIT = 21;
 
 /** Which earlier hits make a hit a duplicate (docs/data.md#duplicates): the same visitor's. */
 type DedupeKey = "anonymous" | "user" | null;
