@@ -95,6 +95,17 @@ describe("creating a link", () => {
     expect(await linkRow(identifier)).toMatchObject({ user_id: owner });
   });
 
+  it("with no owner: made, and the page says that its referrals earn no one a commission", async () => {
+    const identifier = uniqueIdentifier("nobody");
+    const location = await submit(CREATE, { identifier, user_id: "" });
+    expect(await linkRow(identifier)).toMatchObject({ user_id: null });
+    const { kind, flash } = await follow(location);
+    expect(kind).toBe("done");
+    expect(flash).toBe(
+      `Link ${identifier} created. Its URL: /ref/${identifier} on your site (no owner: its referrals earn no one a commission; give it one with PATCH /links)`,
+    );
+  });
+
   it("an identifier taken, or not an identifier: nothing created, and the page says why", async () => {
     const taken = await createLink(uniqueIdentifier("taken"), { userId: "first" });
     const again = await submit(CREATE, { identifier: taken.identifier, user_id: "second" });

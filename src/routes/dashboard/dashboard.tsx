@@ -180,6 +180,7 @@ async function flashOf(
         facts.linkUrl = c.var.config.dashboardHost.own
           ? `${c.var.config.refPath}${link.identifier} on your site`
           : linkJson(link, new URL(c.req.url), c.var.config, []).url;
+        facts.ownerless = link.userId === null;
       }
     }
     const run = runs.find((row) => row.id === outcome.run);

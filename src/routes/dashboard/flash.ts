@@ -102,6 +102,8 @@ export function outcomeOf(query: Record<string, string>): Outcome | null {
 export interface OutcomeFacts {
   /** The created link's referral URL. */
   linkUrl?: string;
+  /** The created link has no owner: nobody earns from it. */
+  ownerless?: boolean;
   /** The payout, as a sentence: "12.00 EUR to alice (3 conversions, 0 clawbacks)". */
   payout?: string;
   /** The run, as a sentence: "3 payouts, 120.00 EUR". */
@@ -118,7 +120,12 @@ export function flashText(outcome: Outcome, facts: OutcomeFacts = {}): string {
     const payout = `#${outcome.payout ?? "?"}`;
     switch (outcome.done) {
       case "link_created":
-        return `Link${link} created.${facts.linkUrl ? ` Its URL: ${facts.linkUrl}` : ""}`;
+        return (
+          `Link${link} created.${facts.linkUrl ? ` Its URL: ${facts.linkUrl}` : ""}` +
+          (facts.ownerless
+            ? " (no owner: its referrals earn no one a commission; give it one with PATCH /links)"
+            : "")
+        );
       case "link_disabled":
         return `Link${link} disabled: its URL still redirects, but records no hit.`;
       case "link_enabled":
