@@ -623,7 +623,8 @@ const EarningsTable: FC<{ view: DashboardView }> = ({ view }) => {
         payout pays now.
       </p>
       <div class="scroll">
-        <table data-table="earnings">
+        {/* Cards on a phone, as the other wide tables: at 390 px a scrolled table hid "due". */}
+        <table data-table="earnings" class="cards-narrow">
           <thead>
             <tr>
               <th>referrer</th>
@@ -636,12 +637,12 @@ const EarningsTable: FC<{ view: DashboardView }> = ({ view }) => {
           <tbody>
             {view.earnings.map((row) => (
               <tr data-currency={row.currency}>
-                <td class="who" data-referrer>
+                <td class="who" data-referrer data-label="referrer">
                   <Id text={row.referrer_user_id} />
                 </td>
-                <td>{row.currency}</td>
+                <td data-label="currency">{row.currency}</td>
                 {EARNINGS_COLUMNS.map((column) => (
-                  <td class="n" data-money={column} data-amount={String(row[column])}>
+                  <td class="n" data-money={column} data-amount={String(row[column])} data-label={column}>
                     {formatMinor(row[column], row.currency)}
                   </td>
                 ))}
@@ -652,9 +653,9 @@ const EarningsTable: FC<{ view: DashboardView }> = ({ view }) => {
             {view.earningsTotals.map((total) => (
               <tr data-currency={total.currency} data-totals>
                 <th>all referrers</th>
-                <td>{total.currency}</td>
+                <td data-label="currency">{total.currency}</td>
                 {EARNINGS_COLUMNS.map((column) => (
-                  <td class="n" data-money={column} data-amount={String(total[column])}>
+                  <td class="n" data-money={column} data-amount={String(total[column])} data-label={column}>
                     {formatMinor(total[column], total.currency)}
                   </td>
                 ))}

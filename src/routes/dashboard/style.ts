@@ -99,6 +99,8 @@ tfoot tr:first-child th, tfoot tr:first-child td { border-top: 2px solid var(--l
   .card dd { font-size: 22px; }
   table.cards-narrow, table.cards-narrow tbody, table.cards-narrow td { display: block; }
   table.cards-narrow thead { display: none; }
+  table.cards-narrow tfoot { display: block; }
+  table.cards-narrow tfoot th { grid-column: 1 / -1; text-align: left; padding: 3px 0; border: 0; }
   table.cards-narrow tr { display: grid; grid-template-columns: 1fr 1fr; column-gap: 16px;
     border: 1px solid var(--line); border-radius: 8px; margin: 0 0 10px; padding: 4px 10px; }
   table.cards-narrow td:not(.n), table.cards-narrow td[data-money] { grid-column: 1 / -1; }
