@@ -60,10 +60,11 @@ const linkRow = async (identifier: string) =>
     user_id: string | null;
     disabled: number;
     commission: string | null;
+    referee_reward: string | null;
   } | null;
 
 const CREATE = `form[action="${DASHBOARD}/links"]`;
-const manage = (identifier: string, what: "disabled" | "commission") =>
+const manage = (identifier: string, what: "disabled" | "commission" | "reward") =>
   `form[action="${DASHBOARD}/links/${identifier}/${what}"]`;
 
 describe("creating a link", () => {
@@ -183,6 +184,7 @@ describe("a link's commission", () => {
     );
     expect(await texts(shown.html, `tr[data-link="${link.identifier}"] summary`)).toEqual([
       "Commission: percent:25",
+      "Reward for friends: none",
     ]);
     // DUE_AT_ONCE says percent:10; the link's 25 % wins.
     expect((await converted(user, 10_000)).commission).toBe(2_500);
@@ -204,6 +206,46 @@ describe("a link's commission", () => {
       expect((await linkRow(link.identifier))?.commission).toBeNull();
       expect((await follow(location)).flash).toBe(
         "Nothing changed: the commission must be percent:N (0-100, up to two decimals) or fixed:N (minor units), or empty for the default.",
+      );
+    }
+  });
+});
+
+describe("a link's friend's reward", () => {
+  it("set: the link carries it (the next click's referral cookie names it); cleared: nothing", async () => {
+    const link = await createLink(uniqueIdentifier("reward"));
+    const set = await submit(manage(link.identifier, "reward"), { referee_reward: " 20% off " });
+    expect(set.searchParams.get("done")).toBe("reward_set");
+    expect((await linkRow(link.identifier))?.referee_reward).toBe("20% off");
+    const shown = await follow(set);
+    expect(shown.flash).toBe(
+      `Reward for friends of link ${link.identifier} saved: its next clicks carry it to your site (Reflinks-Referral).`,
+    );
+    expect(await texts(shown.html, `tr[data-link="${link.identifier}"] summary`)).toContain(
+      "Reward for friends: 20% off",
+    );
+    const click = await send(`/ref/${link.identifier}`);
+    expect(click.headers.getSetCookie().find((cookie) => cookie.startsWith("reflinks_ref="))).toContain(
+      "reward%3D20%2525%2520off",
+    );
+    const cleared = await submit(manage(link.identifier, "reward"), { referee_reward: "" });
+    expect(cleared.searchParams.get("done")).toBe("reward_cleared");
+    expect((await linkRow(link.identifier))?.referee_reward).toBeNull();
+  });
+
+  it("too long, or with a control character: refused, the link unchanged, the page says why", async () => {
+    const link = await createLink(uniqueIdentifier("badreward"));
+    for (const referee_reward of ["x".repeat(201), "20%\u0000off", "\u202Eoff"]) {
+      const location = await submit(manage(link.identifier, "reward"), {
+        referee_reward,
+      });
+      expect(Object.fromEntries(location.searchParams)).toMatchObject({
+        failed: "invalid",
+        field: "referee_reward",
+      });
+      expect((await linkRow(link.identifier))?.referee_reward).toBeNull();
+      expect((await follow(location)).flash).toMatch(
+        /^Nothing changed: the reward for friends must be at most 200/,
       );
     }
   });

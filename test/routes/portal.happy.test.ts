@@ -4,7 +4,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { uniqueUser } from "../support/api";
+import { apiJson, uniqueUser } from "../support/api";
 import { select, texts } from "../support/dashboard";
 import { converted, pay, referredUser } from "../support/money";
 import { formTokenOf, openPortal, PORTAL, postGetLink } from "../support/portal";
@@ -45,6 +45,19 @@ describe("GET PORTAL_PATH", () => {
     // A copy button for where JavaScript runs: hidden until the script shows it.
     const [button] = await select(html, "button[data-copy]");
     expect(button?.attributes).toMatchObject({ "data-copy": url, hidden: "" });
+    // No reward set: nothing promised.
+    expect(await select(html, "[data-reward]")).toHaveLength(0);
+  });
+
+  it("says what friends get through a link, when its owner or the operator set a reward", async () => {
+    const { referrer, link } = await referredUser();
+    const set = await apiJson(`/links/${link.identifier}`, {
+      method: "PATCH",
+      json: { referee_reward: "20% off" },
+    });
+    expect(set.status).toBe(200);
+    const html = await (await openPortal(referrer)).text();
+    expect(await texts(html, "[data-reward]")).toEqual(["Friends who come through it get: 20% off"]);
   });
 
   it("shows earnings per currency (pending with its next approval date, approved, paid) and payouts", async () => {

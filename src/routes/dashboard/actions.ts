@@ -52,6 +52,7 @@ export const ACTIONS = {
   createLink: () => `${DASHBOARD_PATH}/links`,
   setDisabled: (identifier: string) => `${DASHBOARD_PATH}/links/${identifier}/disabled`,
   setCommission: (identifier: string) => `${DASHBOARD_PATH}/links/${identifier}/commission`,
+  setReward: (identifier: string) => `${DASHBOARD_PATH}/links/${identifier}/reward`,
   pay: () => `${DASHBOARD_PATH}/payouts`,
   run: () => `${DASHBOARD_PATH}/payout-runs`,
   retry: (webhookId: string) => `${DASHBOARD_PATH}/webhooks/${encodeURIComponent(webhookId)}/retry`,
@@ -193,6 +194,21 @@ export const setDisabledAction: Action = async (c, form) => {
   if (!updated) return { failed: "link_not_found", subject: identifier };
   forgetLink(c.env.DB, identifier);
   return { done: updated.disabled ? "link_disabled" : "link_enabled", subject: identifier };
+};
+
+/** `referee_reward=text` (what the referred friend gets, e.g. a coupon), or empty for none. */
+export const setRewardAction: Action = async (c, form) => {
+  const identifier = c.req.param("identifier") ?? "";
+  const reward = given(form.referee_reward)?.trim() || null;
+  const checked = invalidField(patchLinkBody, { referee_reward: reward });
+  if (!checked.data) return { failed: "invalid", field: "referee_reward", subject: identifier };
+  const updated = await updateLink(c.var.db, identifier, {
+    refereeReward: checked.data.referee_reward ?? null,
+  });
+  if (!updated) return { failed: "link_not_found", subject: identifier };
+  // The link's cache carries the reward into the referral cookie of the next click.
+  forgetLink(c.env.DB, identifier);
+  return { done: updated.refereeReward === null ? "reward_cleared" : "reward_set", subject: identifier };
 };
 
 /** `commission=percent:N|fixed:N`, or empty for the `COMMISSION` setting. */

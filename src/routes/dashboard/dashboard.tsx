@@ -54,6 +54,7 @@ import {
   runAction,
   setCommissionAction,
   setDisabledAction,
+  setRewardAction,
 } from "./actions";
 import type { ChartDay } from "./chart";
 import { flashText, type Outcome, type OutcomeFacts, outcomeOf } from "./flash";
@@ -138,6 +139,7 @@ const refuse: Refusal = (c, status, message) =>
 registerAction(dashboard, "/links", createLinkAction, refuse);
 registerAction(dashboard, "/links/:identifier/disabled", setDisabledAction, refuse);
 registerAction(dashboard, "/links/:identifier/commission", setCommissionAction, refuse);
+registerAction(dashboard, "/links/:identifier/reward", setRewardAction, refuse);
 registerAction(dashboard, "/payouts", payAction, refuse);
 registerAction(dashboard, "/payout-runs", runAction, refuse);
 registerAction(dashboard, "/webhooks/:webhook_id/retry", retryAction, refuse);
@@ -296,7 +298,11 @@ dashboard.get("/", async (c) => {
     ACTIONS.createLink(),
     ACTIONS.pay(),
     ACTIONS.run(),
-    ...links.flatMap((row) => [ACTIONS.setDisabled(row.identifier), ACTIONS.setCommission(row.identifier)]),
+    ...links.flatMap((row) => [
+      ACTIONS.setDisabled(row.identifier),
+      ACTIONS.setCommission(row.identifier),
+      ACTIONS.setReward(row.identifier),
+    ]),
     ...webhooks.filter((webhook) => webhook.failures.length > 0).map((webhook) => ACTIONS.retry(webhook.id)),
   ];
   const tokens = new Map(

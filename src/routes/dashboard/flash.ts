@@ -13,6 +13,8 @@ export const DONE_CODES = [
   "link_enabled",
   "commission_set",
   "commission_cleared",
+  "reward_set",
+  "reward_cleared",
   "payout_created",
   "payout_existing",
   "run_created",
@@ -47,6 +49,8 @@ export const FIELD_RULES = {
   user_id: "the owner must be a user id of at most 255 characters, or empty for none",
   commission:
     "the commission must be percent:N (0-100, up to two decimals) or fixed:N (minor units), or empty for the default",
+  referee_reward:
+    "the reward for friends must be at most 200 characters, without control or bidirectional control characters, or empty for none",
   referrer_user_id: "the referrer must be a user id of at most 255 characters",
   currency: "the currency must be three capital letters (ISO 4217)",
   idempotency_key: "the form had no payout key: reload the dashboard and try again",
@@ -134,6 +138,10 @@ export function flashText(outcome: Outcome, facts: OutcomeFacts = {}): string {
         return `Commission of link${link} saved: it applies to conversions from now on.`;
       case "commission_cleared":
         return `Link${link} now earns the default commission (COMMISSION) on conversions from now on.`;
+      case "reward_set":
+        return `Reward for friends of link${link} saved: its next clicks carry it to your site (Reflinks-Referral).`;
+      case "reward_cleared":
+        return `Link${link} now promises its clicks' friends nothing.`;
       case "payout_created":
         return `Payout ${payout} recorded${facts.payout ? `: ${facts.payout}` : ""}.`;
       case "payout_existing":

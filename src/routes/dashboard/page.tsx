@@ -29,6 +29,8 @@ import { STYLE } from "./style";
 export interface LinkSettings {
   disabled: boolean;
   commission: string | null;
+  /** What a referred friend gets (docs/referred-visitor.md); null: nothing. */
+  refereeReward: string | null;
 }
 
 /** A row of what is due now, with the idempotency key its payout form carries. */
@@ -489,6 +491,27 @@ const ManageLink: FC<{ view: DashboardView; identifier: string }> = ({ view, ide
             />
           </label>
           <button type="submit" data-action="set-commission">
+            Save
+          </button>
+        </ActionForm>
+      </details>
+      <details>
+        <summary
+          data-reward={settings.refereeReward ?? ""}
+        >{`Reward for friends: ${settings.refereeReward ?? "none"}`}</summary>
+        <ActionForm view={view} action={ACTIONS.setReward(identifier)}>
+          <label>
+            What a referred friend gets (empty: nothing)
+            <input
+              type="text"
+              name="referee_reward"
+              value={settings.refereeReward ?? ""}
+              maxlength={200}
+              placeholder="20% off"
+              autocomplete="off"
+            />
+          </label>
+          <button type="submit" data-action="set-reward">
             Save
           </button>
         </ActionForm>

@@ -24,6 +24,8 @@ export interface PortalLinkView {
   identifier: string;
   url: string;
   disabled: boolean;
+  /** What a friend who comes through it gets (the link's `referee_reward`); null: nothing said. */
+  reward: string | null;
   stats: LinkStats;
   /** Conversions and commission per currency. */
   revenue: Pick<RevenueRow, "currency" | "conversions" | "commission">[];
@@ -80,6 +82,7 @@ export async function portalView(
       identifier: link.identifier,
       url: linkUrl(link.identifier),
       disabled: link.disabled,
+      reward: link.refereeReward,
       stats: stats.get(link.identifier) ?? NO_STATS,
       revenue: revenue
         .filter((row) => row.identifier === link.identifier)

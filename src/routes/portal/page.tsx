@@ -54,6 +54,11 @@ const LinkCard: FC<{ link: PortalLinkView }> = ({ link }) => (
         </button>
         {link.disabled ? <span class="badge">disabled</span> : null}
       </div>
+      {link.reward ? (
+        <p class="note" data-reward>
+          Friends who come through it get: {link.reward}
+        </p>
+      ) : null}
       <dl class="stats">
         <div>
           <dt>Clicks</dt>
