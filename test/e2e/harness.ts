@@ -318,6 +318,9 @@ async function startMiniflare(persistDir: string, vars: Record<string, string>, 
     modules: true,
     scriptPath: path.join(outdir, "index.js"),
     modulesRoot: outdir,
+    // The lazily loaded modules (lazy/*.js, docs/architecture.md) are ES modules, as wrangler.toml's
+    // rules upload them; Miniflare would read a .js file it finds by an import() as CommonJS.
+    modulesRules: [{ type: "ESModule", include: ["**/*.js"] }],
     compatibilityDate: config.compatibility_date,
     compatibilityFlags: config.compatibility_flags,
     bindings: { ...(config.vars as Record<string, string>), ...vars },
