@@ -118,6 +118,22 @@ describe("the referral story in the demo", () => {
     ]);
   });
 
+  it("4c. her referral page shows the friend's sign-up and purchase, and nothing that is the friend's", async () => {
+    const alice = new Map<string, string>();
+    const login = await browse("/login", { method: "POST", form: { username: REFERRER } }, alice);
+    expect(login.status).toBe(303);
+    // The worker signed her browser in (reflinks_uid), from the login the origin reported.
+    const response = await browse("/_reflinks/me", {}, alice);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("Cache-Control")).toBe("private, no-store");
+    const page = await response.text();
+    expect(page).toMatch(new RegExp(`data-link="${LINK}"`));
+    expect(page).toMatch(/data-stat="sign-ups">1</);
+    expect(page).toMatch(/data-stat="conversions">2</);
+    expect(page).toMatch(/data-earning="pending">1\.60 USD/);
+    expect(page).not.toContain(NEWCOMER);
+  });
+
   it("5. D1 holds one confirmed referral for the referrer, and the credited hit is marked", async () => {
     const rows = await stack.query(
       "SELECT c.user_id, c.event, c.referrer_user_id, h.confirmed_at IS NOT NULL AS marked, h.hit_user_id " +
