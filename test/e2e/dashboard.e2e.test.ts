@@ -625,7 +625,7 @@ describe("running the program from the dashboard, on a phone and on a desktop", 
       });
 
       // Its commission.
-      await row.locator("summary").click();
+      await row.locator("summary[data-commission]").click();
       await row.getByLabel("percent:N or fixed:N (empty: default)").fill("percent:30");
       await Promise.all([
         page.waitForURL(/done=commission_set/),
@@ -635,6 +635,19 @@ describe("running the program from the dashboard, on a phone and on a desktop", 
         commission: "percent:30",
       });
       await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-390-commission.png"), fullPage: true });
+
+      // What a friend who comes through it gets.
+      await row.locator("summary[data-reward]").click();
+      await row.getByLabel("What a referred friend gets (empty: nothing)").fill("20% off");
+      await Promise.all([
+        page.waitForURL(/done=reward_set/),
+        row.locator("[data-action=set-reward]").click(),
+      ]);
+      expect(await one("SELECT referee_reward FROM referral_links WHERE identifier = 'carol-phone'")).toEqual(
+        {
+          referee_reward: "20% off",
+        },
+      );
 
       // Pay alice what is due in EUR, with a double click: one payout.
       const before = await one<{ n: number }>("SELECT COUNT(*) AS n FROM payouts");
