@@ -12,6 +12,7 @@
 import { generateCookie } from "hono/cookie";
 import type { Config } from "../config";
 import { log } from "./log";
+import { isSignedWithToken, signWithToken } from "./token-signature";
 import { cookieOptions } from "./visitor-cookie";
 
 export const REFERRAL_COOKIE = "reflinks_ref";
@@ -49,7 +50,7 @@ export async function referralCookie(
 ): Promise<string | null> {
   if (!config.apiToken) return null;
   const value = referralHeaderValue(facts);
-  const signature = await sign(value, config.apiToken);
+  const signature = await signWithToken(value, config.apiToken);
   const maxAge = config.attributionWindowDays * 86_400;
   // generateCookie percent-encodes the whole: the value's encoding, a dot, the hex signature.
   return generateCookie(
@@ -110,7 +111,11 @@ async function verifiedValue(raw: string, token: string): Promise<ReferralHeader
     tampered("not percent-encoded");
     return null;
   }
-  if (dot === -1 || !HEX_SIGNATURE.test(signature) || !(await verify(value, signature, token))) {
+  if (
+    dot === -1 ||
+    !/^[0-9a-f]{64}$/.test(signature) ||
+    !(await isSignedWithToken(value, signature, token))
+  ) {
     tampered("bad signature");
     return null;
   }
@@ -136,38 +141,4 @@ function isFresh(value: string, config: Config, now: number): boolean {
   if (Number.isNaN(clickedAt)) return false;
   const age = now - clickedAt;
   return age >= -300_000 && age <= config.attributionWindowDays * 86_400_000;
-}
-
-const HEX_SIGNATURE = /^[0-9a-f]{64}$/;
-// Imported once per isolate and token: the import is the costly part of a signature check.
-const keys = new Map<string, Promise<CryptoKey>>();
-
-function keyOf(token: string): Promise<CryptoKey> {
-  let key = keys.get(token);
-  if (!key) {
-    key = crypto.subtle.importKey(
-      "raw",
-      new TextEncoder().encode(token),
-      { name: "HMAC", hash: "SHA-256" },
-      false,
-      ["sign", "verify"],
-    );
-    keys.set(token, key);
-  }
-  return key;
-}
-
-async function sign(value: string, token: string): Promise<string> {
-  const mac = new Uint8Array(
-    await crypto.subtle.sign("HMAC", await keyOf(token), new TextEncoder().encode(value)),
-  );
-  let hex = "";
-  for (const byte of mac) hex += byte.toString(16).padStart(2, "0");
-  return hex;
-}
-
-async function verify(value: string, hex: string, token: string): Promise<boolean> {
-  const bytes = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) bytes[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return crypto.subtle.verify("HMAC", await keyOf(token), bytes, new TextEncoder().encode(value));
 }

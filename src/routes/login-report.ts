@@ -14,6 +14,7 @@ import { ipSignal } from "../lib/ip-hash";
 import { errorMessage, log } from "../lib/log";
 import { requestIdOf } from "../lib/request-id";
 import { withRetries } from "../lib/retry";
+import { isSignedWithToken } from "../lib/token-signature";
 import { userIdFromHeader } from "../lib/user-id";
 import {
   anonymousCookieOf,
@@ -56,7 +57,7 @@ export async function applyLoginReport(
   }
   if (!config.apiToken) return ignore("no API_TOKEN to check its signature with");
   if (signature === null) return ignore(`no ${SIGNATURE_HEADER}`);
-  if (!(await isSignedValue(reported, signature, config.apiToken))) return ignore("bad signature");
+  if (!(await isSignedWithToken(reported, signature.trim(), config.apiToken))) return ignore("bad signature");
 
   if (reported === "") {
     noStore(answer).headers.append("Set-Cookie", clearIdentityCookie(config, url));
@@ -119,29 +120,6 @@ function decodedUserId(value: string): string | null {
   } catch {
     return null;
   }
-}
-
-const HEX_SIGNATURE = /^[0-9a-f]{64}$/i;
-const signingKeys = new Map<string, Promise<CryptoKey>>();
-
-/** Whether `signature` is the hex HMAC-SHA256 of `value` under the API token; constant-time. */
-async function isSignedValue(value: string, signature: string, token: string): Promise<boolean> {
-  const hex = signature.trim();
-  if (!HEX_SIGNATURE.test(hex)) return false;
-  let key = signingKeys.get(token);
-  if (!key) {
-    key = crypto.subtle.importKey(
-      "raw",
-      new TextEncoder().encode(token),
-      { name: "HMAC", hash: "SHA-256" },
-      false,
-      ["verify"],
-    );
-    signingKeys.set(token, key);
-  }
-  const bytes = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) bytes[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return crypto.subtle.verify("HMAC", await key, bytes, new TextEncoder().encode(value));
 }
 
 /**
