@@ -299,3 +299,27 @@ describe("README's table of the docs", () => {
     expect(pages.filter((page) => !readme.includes(`](${page})`))).toEqual([]);
   });
 });
+
+describe("files the docs name", () => {
+  it("exist: every src/, test/ and scripts/ path that README, SECURITY, CONTRIBUTING and docs/ cite", () => {
+    const pages = [
+      "README.md",
+      "SECURITY.md",
+      "CONTRIBUTING.md",
+      ...readdirSync("docs").map((f) => `docs/${f}`),
+    ];
+    const missing = pages
+      .filter((page) => page.endsWith(".md"))
+      .flatMap((page) =>
+        [
+          ...readFileSync(page, "utf8").matchAll(
+            /\b(?:test|src|scripts)\/[A-Za-z0-9/._-]+\.(?:tsx?|mjs|js|py)\b/g,
+          ),
+        ]
+          .map(([path]) => path)
+          .filter((path) => !existsSync(path))
+          .map((path) => `${page}: ${path}`),
+      );
+    expect(missing).toEqual([]);
+  });
+});
