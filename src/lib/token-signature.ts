@@ -1,6 +1,6 @@
 /**
  * Hex HMAC-SHA256 under `API_TOKEN`: the signature of the login header the origin sends
- * (docs/routing.md#zero-code-login-reporting) and of the referral context the worker sends it
+ * (docs/routing.md#reporting-logins-with-a-response-header) and of the referral context the worker sends it
  * (docs/referred-visitor.md). One key per isolate and token: the import is the costly part.
  */
 const keys = new Map<string, Promise<CryptoKey>>();
