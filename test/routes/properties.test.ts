@@ -338,6 +338,8 @@ interface MoneyRow {
   payout_id: number | null;
   approve_at: string;
   referral_status: string;
+  /** Whether refunds took back the whole payment. */
+  wholly_reversed: number;
 }
 
 let moneyCurrencies = 0;
@@ -469,7 +471,7 @@ describe("properties of money: payouts, payout runs and fraud review", () => {
               // Every conversion of the currency with its referral's status now.
               const { results: rows } = await env.DB.prepare(
                 `SELECT c.id, c.referrer_user_id, c.commission, c.status, c.payout_id, c.approve_at,
-                   r.status AS referral_status
+                   r.status AS referral_status, c.reversed_amount = c.amount AS wholly_reversed
                  FROM conversions c JOIN confirmed_referrals r ON r.id = c.referral_id WHERE c.currency = ?`,
               )
                 .bind(currency)
@@ -487,9 +489,11 @@ describe("properties of money: payouts, payout runs and fraud review", () => {
                 // A held or rejected commission is in no payout; a rejected one earns nothing.
                 if (row.status === "held" || row.status === "rejected") expect(row.payout_id).toBeNull();
                 if (row.status === "rejected") expect(row.commission).toBe(0);
-                // An unpaid conversion follows its referral's status.
+                // An unpaid conversion follows its referral's status, unless refunds took back the
+                // whole payment: then it is reversed, and earns nothing (a held one's full refund).
                 if (row.payout_id === null && row.referral_status !== "ok") {
-                  expect(row.status).toBe(row.referral_status);
+                  if (row.wholly_reversed) expect(row).toMatchObject({ status: "reversed", commission: 0 });
+                  else expect(row.status).toBe(row.referral_status);
                 }
               }
               // What /payouts/due answers is exactly the approved, unpaid commissions of ok referrals
