@@ -1,11 +1,15 @@
 // `npm run bench`: how much the worker costs compared with the least a worker could do.
 //
-// Starts the demo origin, the project's worker and three bare baseline workers (bench/baselines/):
-// (a) a `fetch` passthrough, (b) a 302 with a cookie, (c) a 302 with a cookie and one awaited D1
-// insert. All four run the same way (bench/serve.mjs: wrangler's Miniflare, a direct socket, the
+// Starts the demo origin, the project's worker and four baseline workers (bench/baselines/):
+// (a) a bare `fetch` passthrough, (b) a 302 with a cookie, (c) a 302 with a cookie and one awaited
+// D1 insert, (d) the simplest Hono proxy (one `app.all("*")` route, built with our own `hono`).
+// All of them run the same way (bench/serve.mjs: wrangler's Miniflare, a direct socket, the
 // project's wrangler.toml settings), the project from the bundle `wrangler deploy` would upload.
 // Each scenario alternates the project and its baselines round by round (medians are reported),
-// driven by autocannon with a real browser's User-Agent. One scenario runs the project a second
+// driven by autocannon with a real browser's User-Agent. The page views (proxied, and with an
+// unknown `?ref=`) are also loaded by `wrk` (Debian's package; skipped with a note when it is not
+// installed), pinned to one CPU with `taskset`, right after autocannon in each round: its p99 is
+// the tail the page-view target of docs/performance.md#the-page-view-tail is judged by. One scenario runs the project a second
 // time with `HITS_QUEUE` bound (Miniflare's local Queues, consumed by the same worker). Then a
 // 200 MiB download goes through the project and through (a) while the workerd process's memory is
 // sampled. Before any of that: the deploy bundle's sizes, raw and gzipped (the main module every
@@ -25,7 +29,7 @@
 //       front replaced
 //
 // Nothing remote: wrangler runs only `deploy --dry-run` (to bundle) and `d1 … --local`.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -350,6 +354,58 @@ function load(url, seconds, expectedStatus) {
   });
 }
 
+/**
+ * `wrk`, when installed, and the CPU it is pinned to: the last one, so that it competes with the
+ * workers and the origin for one core only, as the issue that asked for it measured (issue 24).
+ */
+const WRK = commandPath("wrk");
+const TASKSET = commandPath("taskset");
+const WRK_CPU = os.cpus().length - 1;
+
+/** The absolute path of `command` on PATH, or null. */
+function commandPath(command) {
+  const found = spawnSync("sh", ["-c", `command -v ${command}`], { encoding: "utf8" });
+  return found.status === 0 ? found.stdout.trim() || null : null;
+}
+
+/** wrk's durations ("812.00us", "23.45ms", "1.20s") in ms. */
+function wrkMs(value, unit) {
+  return Number(value) * { us: 0.001, ms: 1, s: 1000, m: 60_000 }[unit];
+}
+
+/** One wrk run, one thread and `CONNECTIONS` connections: its p99 and throughput. */
+function wrkLoad(url, seconds, expectedStatus) {
+  const argv = [
+    // wrk takes whole seconds.
+    ...["-t1", `-c${CONNECTIONS}`, `-d${Math.max(1, Math.round(seconds))}s`, "--latency"],
+    ...["-H", `User-Agent: ${BROWSER_UA}`, "-H", `CF-Connecting-IP: ${CLIENT_IP}`, "-H", "Accept: text/html"],
+    url,
+  ];
+  const [command, ...rest] = TASKSET ? [TASKSET, "-c", String(WRK_CPU), WRK, ...argv] : [WRK, ...argv];
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, rest, { stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (d) => (output += d));
+    child.stderr.on("data", (d) => (output += d));
+    child.once("error", reject);
+    child.once("close", (code) => {
+      const p99 = output.match(/^\s*99%\s+([\d.]+)(us|ms|s|m)\s*$/m);
+      const rps = output.match(/^Requests\/sec:\s+([\d.]+)/m);
+      const requests = output.match(/^\s*(\d+) requests in /m);
+      const trouble = output.match(/Socket errors:.*|Non-2xx or 3xx responses: \d+/g);
+      // wrk counts a 302 as success: only the page views (200) are loaded with it.
+      if (code !== 0 || !p99 || !rps || !requests || expectedStatus !== 200) {
+        return reject(new Error(`wrk on ${url} (exit ${code}):\n${output}`));
+      }
+      resolve({
+        p99: wrkMs(p99[1], p99[2]),
+        rps: Number(rps[1]),
+        problems: trouble ? trouble.join("; ") : null,
+      });
+    });
+  });
+}
+
 /** A project worker's recorded hits for the bench link, through its own API. */
 async function recordedHits(project) {
   const res = await fetch(`${project.url}/_reflinks/links/${LINK}`, {
@@ -523,7 +579,8 @@ const SCENARIOS = [
     title: "page view, proxied: GET /pricing",
     path: "/pricing",
     status: 200,
-    against: ["a"],
+    against: ["a", "d"],
+    wrk: true,
   },
   {
     key: "ref-hit",
@@ -546,7 +603,8 @@ const SCENARIOS = [
     title: "unknown ?ref=, proxied: GET /pricing?ref=nobody",
     path: "/pricing?ref=nobody",
     status: 200,
-    against: ["a"],
+    against: ["a", "d"],
+    wrk: true,
   },
   {
     key: "queue-hit",
@@ -589,6 +647,7 @@ const BASELINES = {
   a: "(a) bare fetch passthrough",
   b: "(b) bare 302 + cookie",
   c: "(c) bare 302 + cookie + awaited D1 insert",
+  d: '(d) Hono app.all("*") passthrough',
 };
 const isBaseline = (name) => name in BASELINES;
 
@@ -636,7 +695,7 @@ async function main() {
 
   process.stdout.write("• Bundling the worker and migrating D1… ");
   const template = path.join(tmp, "d1-template");
-  const bundles = { project: path.join(tmp, "bundle") };
+  const bundles = { project: path.join(tmp, "bundle"), d: path.join(tmp, "bundle-d") };
   for (const extra of EXTRAS) bundles[extra.name] = path.join(tmp, `bundle-${extra.name.replace(":", "-")}`);
   const [deployOutput] = await Promise.all([
     wrangler(["deploy", "--dry-run", "--outdir", bundles.project]),
@@ -645,9 +704,16 @@ async function main() {
         ? wrangler(["deploy", "--dry-run", "--outdir", bundles[extra.name]], extra.dir)
         : wrangler(["deploy", "--dry-run", extra.entry, "--outdir", bundles[extra.name]]),
     ),
+    wrangler([
+      "deploy",
+      "--dry-run",
+      path.join(HERE, "baselines", "hono-passthrough.ts"),
+      "--outdir",
+      bundles.d,
+    ]),
     prepareDatabase(template),
   ]);
-  const names = ["project", "queue", "nodedupe", ...EXTRAS.map((extra) => extra.name), "a", "b", "c"];
+  const names = ["project", "queue", "nodedupe", ...EXTRAS.map((extra) => extra.name), "a", "b", "c", "d"];
   for (const name of names)
     fs.cpSync(template, path.join(tmp, `d1-${name.replace(":", "-")}`), { recursive: true });
   console.log("done");
@@ -682,6 +748,7 @@ async function main() {
     startWorker("(a)", { script: baseline("passthrough.js"), persist: persist("a"), vars }),
     startWorker("(b)", { script: baseline("redirect-cookie.js"), persist: persist("b"), vars }),
     startWorker("(c)", { script: baseline("redirect-d1.js"), persist: persist("c"), vars }),
+    needs("d") ? startWorker("(d)", { script: bundledScript(bundles.d), persist: persist("d"), vars }) : null,
   ]);
   const workers = Object.fromEntries(names.map((name, i) => [name, started_[i]]).filter(([, w]) => w));
   console.log("done");
@@ -731,6 +798,11 @@ async function main() {
       // The CPU its workerd used per request (D1 included): other load on the machine disturbs it
       // much less than it disturbs throughput.
       run.cpuUs = ((cpuMs(worker.workerdPid) - cpuBefore) * 1000) / run.answered;
+      if (scenario.wrk && WRK) {
+        run.wrk = await wrkLoad(`${worker.url}${scenario.path}`, seconds, scenario.status);
+        if (run.wrk.problems)
+          throw new Error(`${worker.label} on ${scenario.path} (wrk): ${run.wrk.problems}`);
+      }
       return run;
     };
     for (const name of contenders) await measure(name, WARMUP_SECONDS);
@@ -745,7 +817,8 @@ async function main() {
           console.log(
             `  round ${round + 1} ${LABELS[name]}: ${fixed(run.rps, 0)} req/s, p50 ${fixed(run.p50, 2)} ms, ` +
               `p99 ${fixed(run.p99, 2)} ms, ${fixed(100 * run.slow, 2)}% over ${SLOW_MS} ms, ` +
-              `the slowest ${fixed(run.slowest, 1)} ms, ${fixed(run.cpuUs, 0)} µs CPU`,
+              `the slowest ${fixed(run.slowest, 1)} ms, ${fixed(run.cpuUs, 0)} µs CPU` +
+              (run.wrk ? `; wrk ${fixed(run.wrk.rps, 0)} req/s, p99 ${fixed(run.wrk.p99, 2)} ms` : ""),
           );
         }
       }
@@ -758,6 +831,13 @@ async function main() {
         p99: median(runs[name].map((r) => r.p99)),
         slow: median(runs[name].map((r) => r.slow)),
         cpuUs: median(runs[name].map((r) => r.cpuUs)),
+        wrk: runs[name][0]?.wrk
+          ? {
+              rps: median(runs[name].map((r) => r.wrk.rps)),
+              p99: median(runs[name].map((r) => r.wrk.p99)),
+              p99s: runs[name].map((r) => r.wrk.p99),
+            }
+          : null,
       };
     }
     // Each round's contenders ran seconds apart: their ratio, round by round, cancels most of
@@ -768,6 +848,14 @@ async function main() {
       result.ratios[name] = Object.fromEntries(
         others.map((base) => [base, runs[name].map((run, round) => run.rps / runs[base][round].rps)]),
       );
+      // wrk's figures against the Hono passthrough's of the same round: the tail's target.
+      if (scenario.wrk && WRK && scenario.against.includes("d")) {
+        result.wrkRatios ??= {};
+        result.wrkRatios[name] = {
+          p99: runs[name].map((run, round) => run.wrk.p99 / runs.d[round].wrk.p99),
+          rps: runs[name].map((run, round) => run.wrk.rps / runs.d[round].wrk.rps),
+        };
+      }
     }
     results[scenario.key] = result;
   }
@@ -815,6 +903,10 @@ function report(results, dl, bundle, startupMs, elapsedMs) {
     const list = results[key]?.ratios[name]?.[base];
     return list ? median(list) : null;
   };
+  const wrkRatio = (key, figure, name = "project") => {
+    const list = results[key]?.wrkRatios?.[name]?.[figure];
+    return list ? median(list) : null;
+  };
   const spread = (list) =>
     list.length > 1 ? ` (${fixed(Math.min(...list), 2)}–${fixed(Math.max(...list), 2)})` : "";
   const rows = [];
@@ -853,6 +945,30 @@ function report(results, dl, bundle, startupMs, elapsedMs) {
       `\n(medians of the rounds; >${SLOW_MS}ms %: the share of responses slower than ${SLOW_MS} ms; ` +
         "CPU µs: the workerd process's CPU time per request, D1 included)",
     );
+  }
+
+  const withWrk = SELECTED.filter((scenario) => scenario.wrk);
+  if (withWrk.length > 0 && !WRK) {
+    console.log("\nwrk: not installed (apt-get install wrk), so the page views' tail is autocannon's only.");
+  } else if (withWrk.length > 0) {
+    console.log(
+      `\nwrk -t1 -c${CONNECTIONS} -d${Math.max(1, Math.round(SECONDS))}s${TASKSET ? `, pinned to CPU ${WRK_CPU}` : ""}, right after autocannon in each round` +
+        `\n${"".padEnd(46)}${pad("req/s", 8)}${pad("p99 ms", 9)}   p99 of each round (ms); against (d) in the same round`,
+    );
+    for (const scenario of withWrk) {
+      const r = results[scenario.key];
+      console.log(`  ${scenario.title}`);
+      for (const name of r.contenders) {
+        const w = r.summary[name].wrk;
+        const vs = r.wrkRatios?.[name]
+          ? `; p99 ${fixed(median(r.wrkRatios[name].p99), 2)}× (d)'s, req/s ${fixed(median(r.wrkRatios[name].rps), 2)} of (d)'s`
+          : "";
+        console.log(
+          `  ${LABELS[name].padEnd(44)}${pad(fixed(w.rps, 0), 8)}${pad(fixed(w.p99, 1), 9)}   ` +
+            `${w.p99s.map((ms) => fixed(ms, 0)).join(" ")}${vs}`,
+        );
+      }
+    }
   }
 
   if (dl) {
@@ -897,6 +1013,11 @@ function report(results, dl, bundle, startupMs, elapsedMs) {
     "queue-hit/direct": ratio("queue-hit", "queue", "project"),
     "dedupe on/off": ratio("dedupe-hit", "project", "nodedupe"),
     "page-view p99/(a)": p99Ratio,
+    "passthrough/d": ratio("passthrough", "project", "d"),
+    "page-view wrk p99/(d)": wrkRatio("passthrough", "p99"),
+    "page-view wrk req/s/(d)": wrkRatio("passthrough", "rps"),
+    "unknown-ref wrk p99/(d)": wrkRatio("unknown-ref", "p99"),
+    "unknown-ref wrk req/s/(d)": wrkRatio("unknown-ref", "rps"),
     download: dl && median(dl.ratios),
   };
   for (const extra of EXTRAS) {
@@ -909,6 +1030,10 @@ function report(results, dl, bundle, startupMs, elapsedMs) {
       const value = ratio(key, extra.name, base);
       if (value !== null) ratios[`${extra.name} ${key}/${base}`] = value;
     }
+    for (const key of ["passthrough", "unknown-ref"]) {
+      const value = wrkRatio(key, "p99", extra.name);
+      if (value !== null) ratios[`${extra.name} ${key} wrk p99/(d)`] = value;
+    }
   }
   const targets = [
     ["page views ≥ 0.95 of (a)", ratios.passthrough, (v) => v >= 0.95],
@@ -916,6 +1041,17 @@ function report(results, dl, bundle, startupMs, elapsedMs) {
     ["/ref/ hit ≥ 0.92 of (c)", ratios["ref-hit/c"], (v) => v >= 0.92],
     ["?ref= hit ≥ 0.92 of (c)", ratios["param-hit/c"], (v) => v >= 0.92],
     [`page-view p99 ≤ 1.5× (a)'s (${fixed(p99Ratio, 2)}×)`, p99Ratio, (v) => v <= 1.5],
+    [
+      `page-view wrk p99 ≤ 1.5× (d)'s (${fixed(ratios["page-view wrk p99/(d)"], 2)}×)`,
+      ratios["page-view wrk p99/(d)"],
+      (v) => v <= 1.5,
+    ],
+    [
+      `unknown ?ref= wrk p99 ≤ 1.5× (d)'s (${fixed(ratios["unknown-ref wrk p99/(d)"], 2)}×)`,
+      ratios["unknown-ref wrk p99/(d)"],
+      (v) => v <= 1.5,
+    ],
+    ["page views (wrk) ≥ 0.95 of (d)", ratios["page-view wrk req/s/(d)"], (v) => v >= 0.95],
     [
       `main module ≤ ${BUNDLE_TARGET_GZIP_KIB} KiB gzipped (${fixed(bundle.main.gzip / KiB, 1)} KiB)`,
       bundle.main.gzip / KiB,

@@ -16,7 +16,9 @@ const RATIO = String.raw`\d+\.\d\d`;
 const RATIO_LINE = new RegExp(
   `^ratios: passthrough ${RATIO} · unknown-ref ${RATIO} · ref-hit/c ${RATIO} · ` +
     `param-hit/c ${RATIO} · ref-hit/b ${RATIO} · queue-hit/b ${RATIO} · queue-hit/c ${RATIO} · ` +
-    `queue-hit/direct ${RATIO} · dedupe on/off ${RATIO} · page-view p99/\\(a\\) ${RATIO} · download ${RATIO}$`,
+    `queue-hit/direct ${RATIO} · dedupe on/off ${RATIO} · page-view p99/\\(a\\) ${RATIO} · ` +
+    `passthrough/d ${RATIO} · page-view wrk p99/\\(d\\) ${RATIO} · page-view wrk req/s/\\(d\\) ${RATIO} · ` +
+    `unknown-ref wrk p99/\\(d\\) ${RATIO} · unknown-ref wrk req/s/\\(d\\) ${RATIO} · download ${RATIO}$`,
   "m",
 );
 
@@ -53,6 +55,9 @@ it("npm run bench -- --quick measures every scenario and prints the ratio line",
   }
   expect(output).toContain("referral link hit, HITS_QUEUE bound");
   expect(output).toContain("reflinks, DEDUPE_SECONDS=0");
+  // The page views' tail through wrk too, against the one-route Hono proxy (.ci/run installs wrk).
+  expect(output).toMatch(/^wrk -t1 -c16 -d2s, pinned to CPU \d+, right after autocannon in each round$/m);
+  expect(output).toMatch(/^ {2}reflinks +\d+ +[\d.]+ +\d+; p99 [\d.]+× \(d\)'s, req\/s [\d.]+ of \(d\)'s$/m);
   // The bundle's size and startup, within their budgets (else the exit code is 1).
   expect(output).toMatch(
     /^Deploy bundle: main module \(what every isolate loads\) .*KiB gzipped \(budget \d+ KiB\); loaded lazily: .*startup CPU \d+ ms/m,
