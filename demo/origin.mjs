@@ -298,10 +298,12 @@ export async function registerDemoWebhook({ reflinksUrl, apiToken, receiverUrl }
 }
 
 /**
- * @param {{ reflinksUrl?: string, apiToken?: string, accounts?: string[], portalPath?: string }} [options] where the
+ * @param {{ reflinksUrl?: string, apiToken?: string, accounts?: string[], portalPath?: string, refuseFirst?: string | null }} [options] where the
  *   worker's API is and its token (default: the REFLINKS_URL and REFLINKS_API_TOKEN environment
- *   variables), and the usernames that have an account from the start (`npm start` makes `alice`,
- *   the demo link's owner, one: she logs in to see what she earned).
+ *   variables), the usernames that have an account from the start (`npm start` makes `alice`,
+ *   the demo link's owner, one: she logs in to see what she earned), and the webhook event type
+ *   whose first delivery the receiver answers 503, to show a retry (default `payout.created`;
+ *   null: none).
  */
 export function createOriginServer(options = {}) {
   const reflinksUrl = options.reflinksUrl ?? process.env.REFLINKS_URL ?? "http://127.0.0.1:8787";
@@ -315,8 +317,11 @@ export function createOriginServer(options = {}) {
   const orders = new Map(); // order id -> { user, amount, reward, coupon, refunded }
   // The reflinks webhook: its secret (set once registered), the last deliveries, newest first.
   let webhookSecret = null;
-  const deliveries = []; // { id, type, timestamp, summary, times }
+  const deliveries = []; // { id, type, timestamp, summary, times, refused }
   let rejected = 0;
+  // The demo's stand-in for a site that is briefly down, so that a retry can be seen: the first
+  // delivery of each event of this type is answered 503 (README, step 5).
+  const refuseFirst = options.refuseFirst === undefined ? "payout.created" : options.refuseFirst;
 
   /**
    * The receiver: verified with the Standard Webhooks library over the raw body, deduped on
@@ -342,10 +347,26 @@ export function createOriginServer(options = {}) {
         timestamp: event.timestamp,
         summary: summarize(event),
         times: 1,
+        refused: event.type === refuseFirst,
       });
       deliveries.length = Math.min(deliveries.length, WEBHOOKS_SHOWN);
+      if (event.type === refuseFirst) {
+        return res
+          .writeHead(503, { "Content-Type": "text/plain", "Retry-After": "5" })
+          .end("The demo refuses the first delivery of this event on purpose, to show a retry.");
+      }
     }
     res.writeHead(204).end();
+  }
+
+  /** How a delivery went, beside its id: a refused first attempt shows the retry is awaited or made. */
+  function deliveryNote(delivery) {
+    if (delivery.refused) {
+      return delivery.times > 1
+        ? ` (answered 503 on purpose the first time; delivered again by reflinks's retry, ${delivery.times} attempts in all)`
+        : " (answered 503 on purpose: reflinks retries it 5 s later, when its scheduled job runs)";
+    }
+    return delivery.times > 1 ? ` (received ${delivery.times} times)` : "";
   }
 
   function webhooksPage() {
@@ -353,7 +374,7 @@ export function createOriginServer(options = {}) {
       .map(
         (d) =>
           `<tr><td>${escapeHtml(d.timestamp)}</td><td><code>${escapeHtml(d.type)}</code></td><td>${escapeHtml(d.summary)}</td>` +
-          `<td><code>${escapeHtml(d.id)}</code>${d.times > 1 ? ` (received ${d.times} times)` : ""}</td></tr>`,
+          `<td><code>${escapeHtml(d.id)}</code>${deliveryNote(d)}</td></tr>`,
       )
       .join("");
     return `<p>The last ${WEBHOOKS_SHOWN} webhooks reflinks sent this site, each verified with the

@@ -302,8 +302,8 @@ if (ready && !stopping) {
     3. On /account, buy the Pro plan: a conversion, alice earns 20%, payable at once (HOLD_DAYS=0).
     4. In your usual window, log in as alice and open her referral page: ${workerUrl}/_reflinks/me
     5. On the dashboard (below): the payout run for USD, then download its PayPal file.
-       Webhooks go to the demo (${workerUrl}/webhooks); a failed one is retried by the scheduled
-       job: run it now with  curl ${workerUrl}/__scheduled
+       Webhooks go to the demo (${workerUrl}/webhooks), which refuses the payout's first delivery
+       on purpose: 5 s later, retry it with the scheduled job:  curl ${workerUrl}/__scheduled
 
   Open:
     ${workerUrl}/?ref=demo                   a ?ref= link on any page (one hop)

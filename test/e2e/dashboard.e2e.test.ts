@@ -394,8 +394,9 @@ describe("the dashboard in a browser", () => {
 /**
  * What the browser shows that a person could not use: a page wider than the window (the body
  * scrolls sideways), text under 10 px (CSS pixels on screen: an SVG's text is scaled with its
- * drawing, so its font size is multiplied by the drawing's scale), and an identifier or user id
- * broken over two lines.
+ * drawing, so its font size is multiplied by the drawing's scale), an identifier or user id
+ * broken over two lines, and a table column whose cells are aligned otherwise than its header (a
+ * right-aligned count over left-aligned numbers reads as misplaced).
  */
 function layoutProblems(page: Page): Promise<string[]> {
   return page.evaluate(() => {
@@ -427,6 +428,31 @@ function layoutProblems(page: Page): Promise<string[]> {
       }
       if (element.classList.contains("id") && box.height > 2 * Number.parseFloat(style.fontSize) * 1.2) {
         problems.push(`"${text}" is ${box.height} px tall`);
+      }
+    }
+    for (const table of document.querySelectorAll("table")) {
+      const head = table.tHead?.rows[0];
+      if (!head?.checkVisibility()) continue;
+      const headers = [...head.cells];
+      if (headers.some((cell) => cell.colSpan !== 1)) continue;
+      const misaligned = new Set<number>();
+      for (const body of table.tBodies) {
+        for (const row of body.rows) {
+          if (row.cells.length !== headers.length) continue;
+          [...row.cells].forEach((cell, column) => {
+            const header = headers[column];
+            if (header && getComputedStyle(cell).textAlign !== getComputedStyle(header).textAlign) {
+              misaligned.add(column);
+            }
+          });
+        }
+      }
+      for (const column of misaligned) {
+        const header = headers[column];
+        problems.push(
+          `column "${header?.textContent?.trim()}" of ${table.dataset.table ?? "a table"}: ` +
+            `header ${header && getComputedStyle(header).textAlign}, a cell otherwise`,
+        );
       }
     }
     return problems;
@@ -511,7 +537,9 @@ describe("running the program from the dashboard, on a phone and on a desktop", 
         <p style="font-size: 9px">small print</p>
         <svg viewBox="0 0 760 240" style="width: 100%"><text x="10" y="20" style="font-size: 11px">Jun 11</text></svg>
         <p style="width: 80px"><span class="id">anonymous 3fdda92b</span></p>
-        <div style="width: 600px">wide</div>`);
+        <div style="width: 600px">wide</div>
+        <table data-table="made"><thead><tr><th style="text-align: right">count</th></tr></thead>
+          <tbody><tr><td style="text-align: left">1</td></tr></tbody></table>`);
       const problems = await layoutProblems(page);
       expect(problems).toEqual(
         expect.arrayContaining([
@@ -519,6 +547,7 @@ describe("running the program from the dashboard, on a phone and on a desktop", 
           'p "small print": 9.0 px',
           expect.stringMatching(/^text "Jun 11": [45]\.\d px$/),
           '"anonymous 3fdda92b" is broken over lines',
+          'column "count" of made: header right, a cell otherwise',
         ]),
       );
     } finally {
@@ -700,6 +729,17 @@ describe("running the program from the dashboard, on a phone and on a desktop", 
       expect(await one("SELECT COUNT(*) AS n FROM payouts")).toEqual({ n: (before?.n ?? 0) + 1 });
       expect(await layoutProblems(page)).toEqual([]);
       expect(problems).toEqual([]);
+
+      // On a desktop the failures are a table: each column's cells aligned as its header.
+      const desktop = await open(1280);
+      try {
+        await desktop.page.goto(dashboardUrl());
+        await expect(desktop.page.locator("[data-table=failures] thead").isVisible()).resolves.toBe(true);
+        expect(await layoutProblems(desktop.page)).toEqual([]);
+        expect(desktop.problems).toEqual([]);
+      } finally {
+        await desktop.context.close();
+      }
     } finally {
       await context.close();
     }

@@ -181,7 +181,13 @@ describe("webhooks end to end", () => {
   });
 
   it("the demo origin (as npm start runs it) registers its receiver once, and shows the deliveries it verified", async () => {
-    const demo = createOriginServer({ reflinksUrl: stack.workerUrl, apiToken: stack.apiToken });
+    // It refuses the first delivery of one event type on purpose (npm start's: payout.created), so
+    // that the README's step 5 shows a retry: here link.created, which this test can cause.
+    const demo = createOriginServer({
+      reflinksUrl: stack.workerUrl,
+      apiToken: stack.apiToken,
+      refuseFirst: "link.created",
+    });
     await new Promise<void>((resolve) => demo.listen(0, "127.0.0.1", resolve));
     const demoUrl = `http://127.0.0.1:${(demo.address() as AddressInfo).port}`;
     try {
@@ -208,6 +214,18 @@ describe("webhooks end to end", () => {
       }
       expect(page).toContain("<code>link.created</code>");
       expect(page).toContain(`/ref/shown-by-the-demo`);
+      expect(page).toContain("answered 503 on purpose: reflinks retries it 5 s later");
+
+      // The retry is due 5 s after the refusal: the scheduled job delivers it once due.
+      const deadline = Date.now() + 60_000;
+      while (!page.includes("delivered again by reflinks's retry") && Date.now() < deadline) {
+        const run = await fetch(`${stack.workerUrl}/__scheduled?cron=*+*+*+*+*`);
+        expect(run.status).toBe(200);
+        await run.text();
+        page = await (await fetch(`${demoUrl}/webhooks`)).text();
+        if (!page.includes("delivered again")) await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
+      expect(page).toContain("delivered again by reflinks's retry, 2 attempts in all");
 
       // A delivery it cannot verify is refused and counted, never shown.
       const forged = await fetch(`${demoUrl}/webhooks/reflinks`, {

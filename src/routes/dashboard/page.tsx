@@ -970,7 +970,9 @@ const WebhookFailures: FC<{ view: DashboardView }> = ({ view }) => {
                   <td data-label="event" class="who">
                     <Id text={failure.type} />
                   </td>
-                  <td data-label="attempt">{String(failure.attempt)}</td>
+                  <td class="n" data-label="attempt">
+                    {String(failure.attempt)}
+                  </td>
                   <td class="text" data-label="answer">
                     {failure.statusCode !== null ? (
                       `HTTP ${failure.statusCode}`
