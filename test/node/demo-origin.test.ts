@@ -7,6 +7,7 @@
 import { createHmac } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOriginServer, priceWith, referralOf } from "../../demo/origin.mjs";
 
@@ -167,5 +168,52 @@ describe("the demo's checkout", () => {
     });
     expect(response.status).toBe(404);
     await response.text();
+  });
+});
+
+describe("the demo's webhook receiver", () => {
+  /** A Standard Webhooks delivery of `event`, signed with `secret` as reflinks signs it. */
+  function deliver(secret: string, id: string, event: { type: string; timestamp: string; data: unknown }) {
+    const body = JSON.stringify(event);
+    const timestamp = new Date();
+    const signature = new Webhook(secret).sign(id, timestamp, body);
+    return fetch(`${base}/webhooks/reflinks`, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/json",
+        "webhook-id": id,
+        "webhook-timestamp": String(Math.floor(timestamp.getTime() / 1000)),
+        "webhook-signature": signature,
+      },
+      body,
+    });
+  }
+
+  it("refuses the first delivery of a payout.created on purpose (503) and takes the retry (README step 5)", async () => {
+    const secret = `whsec_${Buffer.from("demo-origin-test-secret-32-bytes").toString("base64")}`;
+    origin.setWebhookSecret(secret);
+    const payout = {
+      type: "payout.created",
+      timestamp: "2026-12-08T01:00:00.000Z",
+      data: { id: 7, referrer_user_id: "alice", amount: 160, currency: "USD" },
+    };
+    const first = await deliver(secret, "msg_payout_7", payout);
+    expect(first.status).toBe(503);
+    expect(first.headers.get("retry-after")).toBe("5");
+    let page = await (await fetch(`${base}/webhooks`)).text();
+    expect(page).toContain("answered 503 on purpose: reflinks retries it 5 s later");
+
+    const retry = await deliver(secret, "msg_payout_7", payout);
+    expect(retry.status).toBe(204);
+    page = await (await fetch(`${base}/webhooks`)).text();
+    expect(page).toContain("delivered again by reflinks's retry, 2 attempts in all");
+
+    // Any other event is taken the first time.
+    const link = await deliver(secret, "msg_link_1", {
+      type: "link.created",
+      timestamp: "2026-12-08T01:00:00.000Z",
+      data: { identifier: "x" },
+    });
+    expect(link.status).toBe(204);
   });
 });
