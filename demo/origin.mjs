@@ -383,8 +383,9 @@ ${rows ? `<table><tr><th>When</th><th>Type</th><th>What</th><th>webhook-id</th><
   }
 
   // The API client, typed from the worker's OpenAPI document (README "Typed calls from Node"):
-  // demo/reflinks-api.d.ts is what `npx openapi-typescript` makes of GET /_reflinks/openapi.json.
-  /** @type {import("openapi-fetch").Client<import("./reflinks-api.js").paths>} */
+  // integrations/node/reflinks-api.d.ts is what `npx openapi-typescript` makes of GET
+  // /_reflinks/openapi.json (`npm run openapi` writes it).
+  /** @type {import("openapi-fetch").Client<import("../integrations/node/reflinks-api.js").paths>} */
   const reflinks = createClient({ baseUrl: reflinksUrl, headers: { Authorization: `Bearer ${apiToken}` } });
   const timeout = () => AbortSignal.timeout(10_000);
 

@@ -1,11 +1,11 @@
-// `npm run openapi`: writes the API's OpenAPI document and the demo origin's types from it.
+// `npm run openapi`: writes the API's OpenAPI document and the Node types made from it.
 //
 //   src/routes/api/openapi.json   made from the route table and its zod schemas
 //                                 (src/routes/api/openapi-document.ts); the worker serves it at
 //                                 GET /_reflinks/openapi.json
-//   demo/reflinks-api.d.ts        made from that document by openapi-typescript, as any Node site
-//                                 would make its own (docs/integrations.md#typed-calls-from-node)
-//   integrations/node/reflinks-api.d.ts   the same types, shipped with the Node integration
+//   integrations/node/reflinks-api.d.ts   made from that document by openapi-typescript, as any
+//                                 Node site would make its own (docs/integrations.md#typed-calls-from-node);
+//                                 shipped with the Node integration, and the demo origin's types
 //
 //   npm run openapi -- --check    writes nothing; fails when any of them is not what it would write
 import fs from "node:fs";
@@ -16,7 +16,6 @@ import { importWorkerModule } from "./lib/import-worker-module.mjs";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const GENERATOR = path.join(ROOT, "src/routes/api/openapi-document.ts");
 const DOCUMENT = path.join(ROOT, "src/routes/api/openapi.json");
-const TYPES = path.join(ROOT, "demo/reflinks-api.d.ts");
 const NODE_TYPES = path.join(ROOT, "integrations/node/reflinks-api.d.ts");
 const check = process.argv.includes("--check");
 
@@ -35,7 +34,6 @@ const document = openApiDocument(version);
 const types = await typesOf(document);
 const outputs = [
   [DOCUMENT, `${JSON.stringify(document, null, 2)}\n`],
-  [TYPES, types],
   [NODE_TYPES, types],
 ];
 
@@ -55,4 +53,4 @@ for (const [file, text] of outputs) {
   }
 }
 if (stale) process.exit(1);
-if (check) console.log("✔ the OpenAPI document and the demo's types match the route table");
+if (check) console.log("✔ the OpenAPI document and the Node types match the route table");

@@ -58,7 +58,7 @@ function documentedErrors(): string[] {
 }
 
 describe("the OpenAPI document", () => {
-  it("is what `npm run openapi` makes from the route table, and so are the demo's types", async () => {
+  it("is what `npm run openapi` makes from the route table, and so are the Node types (the demo is checked against them)", async () => {
     const { stdout } = await run("node", ["scripts/openapi.mjs", "--check"]);
     expect(stdout).toMatch(/match the route table/);
   });
