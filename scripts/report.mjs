@@ -1,22 +1,18 @@
 // `npm run report`: the link report (the `link_stats` numbers, or a period's), revenue and
 // commission per link and currency (`link_revenue`), and each referrer's earnings and what is due
 // (`referrer_earnings`), as tables in the terminal, read from D1 with one `wrangler d1 execute`.
-// The SQL is the API's own (report-sql.js). Amounts of two currencies are never added together.
+// The SQL is the API's own (src/db/queries/report-sql.ts). Amounts of two currencies are never
+// added together.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import {
-  earningsReportQuery,
-  formatMinor,
-  inlineParams,
-  isDay,
-  linkReportQuery,
-  revenueReportQuery,
-} from "../src/db/queries/report-sql.js";
+import { importWorkerModule } from "./lib/import-worker-module.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const { earningsReportQuery, formatMinor, inlineParams, isDay, linkReportQuery, revenueReportQuery } =
+  await importWorkerModule(path.join(ROOT, "src/db/queries/report-sql.ts"));
 const WRANGLER = path.join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 const MAX_TEXT = 32;
 

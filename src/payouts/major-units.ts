@@ -2,7 +2,7 @@
  * Amounts in payout files: minor units (integers, as stored) written as major units with the
  * currency's own number of decimals, by placing the integer's digits, never by dividing a float.
  */
-import { minorDigits } from "../db/queries/report-sql.js";
+import { minorDigits } from "../db/queries/report-sql";
 
 /**
  * `amount` minor units of `currency` in major units, `.` before the decimals, no grouping.

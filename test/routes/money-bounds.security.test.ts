@@ -6,7 +6,7 @@
  * 2^63 SQLite's SUM overflowed and every referrer's `/payouts/due` answered 500.
  */
 import { describe, expect, it } from "vitest";
-import { formatMinor } from "../../src/db/queries/report-sql.js";
+import { formatMinor } from "../../src/db/queries/report-sql";
 import { MAX_AMOUNT } from "../../src/lib/money";
 import { apiError, apiJson } from "../support/api";
 import { openDashboard } from "../support/dashboard";

@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { dailyReportQuery, inlineParams, linkReportQuery } from "../../src/db/queries/report-sql.js";
+import { dailyReportQuery, inlineParams, linkReportQuery } from "../../src/db/queries/report-sql";
 import { apiJson } from "../support/api";
 import {
   DATASET_PERIOD,

@@ -12,7 +12,7 @@ import {
   inlineParams,
   revenueReportQuery,
   revenueTotalsQuery,
-} from "../../src/db/queries/report-sql.js";
+} from "../../src/db/queries/report-sql";
 import { apiJson } from "../support/api";
 import { expectIntegerMoney } from "../support/money";
 import {

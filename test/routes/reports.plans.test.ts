@@ -15,7 +15,7 @@ import {
   linkReportQuery,
   type ReportQuery,
   totalsQuery,
-} from "../../src/db/queries/report-sql.js";
+} from "../../src/db/queries/report-sql";
 import { recentHitsQuery } from "../../src/db/queries/reports";
 import { db } from "../support/db";
 

@@ -13,7 +13,7 @@ import {
   payoutCreatedEvent,
 } from "../../webhooks/outbox";
 import type { Database } from "../client";
-import { dueQuery } from "./report-sql.js";
+import { dueQuery } from "./report-sql";
 
 /** What is due to referrers, per referrer and currency, as of `now`. */
 export interface DueRow {

@@ -1,14 +1,38 @@
 /**
  * The report queries as SQL text with numbered parameters (`?1`, `?2`…), written once and run by
  * every way of reading a report: the Worker binds the parameters with D1 (the API and the
- * dashboard), `npm run report` inlines them as literals for `wrangler d1 execute --command`. Plain
- * JavaScript (types in report-sql.d.ts) because Node 20 runs that script without a build step.
+ * dashboard), `npm run report` inlines them as literals for `wrangler d1 execute --command` (it
+ * loads this module through esbuild: scripts/lib/import-worker-module.mjs).
  *
  * The numbers are those of the `link_stats` and `daily_hits` views (src/db/schema.ts), and of the
  * money views `link_revenue` and `referrer_earnings`, restricted to a period when one is given;
  * docs/reports.md defines them. Days are UTC days. A hit belongs to
  * the day of its `created_at`; a confirmation to the day of its own `created_at`, not its hit's.
  */
+
+/** SQL text with numbered parameters `?1`, `?2`… and their values, in order. */
+export interface ReportQuery {
+  sql: string;
+  params: (string | number)[];
+}
+
+/** Days `YYYY-MM-DD` (UTC), both included; either may be left open. */
+export interface Period {
+  from?: string;
+  to?: string;
+}
+
+/** A page of rows. */
+interface Paging {
+  limit?: number;
+  offset?: number;
+}
+
+/** A period, of one link's rows when `linkId` is given. */
+type Scope = Period & { linkId?: number };
+
+/** The bound parameters of a query being built: each condition pushes its own. */
+type Params = (string | number)[];
 
 /** A visitor: the user when the hit has one, else the browser's anonymous id (as in the views). */
 const VISITOR = "COALESCE('u:' || h.hit_user_id, 'a:' || h.anonymous_id)";
@@ -21,7 +45,7 @@ const LAST_DAY = "9999-12-31";
  *
  * @example isDay("2026-11-24") // true
  */
-export function isDay(value) {
+export function isDay(value: unknown): value is string {
   if (typeof value !== "string" || !DAY.test(value)) return false;
   const date = new Date(`${value}T00:00:00.000Z`);
   return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
@@ -31,7 +55,7 @@ export function isDay(value) {
  * The day after `day`, or null after 9999-12-31 (ISO timestamps end there, and a five-digit year
  * would sort before every four-digit one).
  */
-export function nextDay(day) {
+export function nextDay(day: string): string | null {
   if (day === LAST_DAY) return null;
   return new Date(Date.parse(`${day}T00:00:00.000Z`) + 86_400_000).toISOString().slice(0, 10);
 }
@@ -40,8 +64,8 @@ export function nextDay(day) {
  * The period as conditions on `created_at`: `>= from` and `< the day after to`. Comparing the
  * column itself (not `substr(created_at, 1, 10)`) lets SQLite search the indexes by time.
  */
-function periodConditions(column, period, params) {
-  const conditions = [];
+function periodConditions(column: string, period: Period, params: Params): string[] {
+  const conditions: string[] = [];
   if (period.from !== undefined) {
     params.push(period.from);
     conditions.push(`${column} >= ?${params.length}`);
@@ -54,11 +78,11 @@ function periodConditions(column, period, params) {
   return conditions;
 }
 
-function where(conditions) {
+function where(conditions: string[]): string {
   return conditions.length === 0 ? "" : ` WHERE ${conditions.join(" AND ")}`;
 }
 
-function page(options, params) {
+function page(options: Paging, params: Params): string {
   let sql = "";
   if (options.limit !== undefined) {
     params.push(options.limit);
@@ -72,8 +96,8 @@ function page(options, params) {
 }
 
 /** The period as conditions on a `YYYY-MM-DD` column (`link_daily_totals.day`, `archived_days.day`). */
-function dayConditions(column, period, params) {
-  const conditions = [];
+function dayConditions(column: string, period: Period, params: Params): string[] {
+  const conditions: string[] = [];
   if (period.from !== undefined) {
     params.push(period.from);
     conditions.push(`${column} >= ?${params.length}`);
@@ -93,8 +117,8 @@ function dayConditions(column, period, params) {
  * `referral_hits_link_created_idx` by link and time), null when one of the link's days in the
  * period is archived (docs/scaling.md).
  */
-export function linkReportQuery(options = {}) {
-  const params = [];
+export function linkReportQuery(options: Period & Paging = {}): ReportQuery {
+  const params: Params = [];
   const order = " ORDER BY hits DESC, identifier";
   if (options.from === undefined && options.to === undefined) {
     const sql = `SELECT identifier, user_id, hits, unique_hits, visitors, users, confirmed FROM link_stats${order}`;
@@ -110,7 +134,7 @@ export function linkReportQuery(options = {}) {
   )
     .map((c) => ` AND ${c}`)
     .join("")}`;
-  const totals = (column) =>
+  const totals = (column: string) =>
     `(SELECT COALESCE(SUM(t.${column}), 0) FROM link_daily_totals t WHERE t.link_id = l.id${days})`;
   const archived =
     "EXISTS (SELECT 1 FROM link_daily_totals t JOIN archived_days a ON a.day = t.day " +
@@ -129,10 +153,10 @@ export function linkReportQuery(options = {}) {
  * The conditions on totals (`t`), hits (`h`) and archived days (`a`) for a link (`linkId`) and a
  * period, with their bound parameters.
  */
-function scopeConditions(options) {
-  const params = [];
-  const totalConditions = [];
-  const hitConditions = [];
+function scopeConditions(options: Scope) {
+  const params: Params = [];
+  const totalConditions: string[] = [];
+  const hitConditions: string[] = [];
   if (options.linkId !== undefined) {
     params.push(options.linkId);
     totalConditions.push(`t.link_id = ?${params.length}`);
@@ -151,9 +175,9 @@ function scopeConditions(options) {
  * link, `linkId`, or of all); `visitors` counts each visitor once that day, whichever links they
  * used, over the day's hits in D1: null for an archived day.
  */
-export function dailyReportQuery(options = {}) {
-  const params = [];
-  const totalConditions = [];
+export function dailyReportQuery(options: Period & { linkId?: number } = {}): ReportQuery {
+  const params: Params = [];
+  const totalConditions: string[] = [];
   if (options.linkId !== undefined) {
     params.push(options.linkId);
     totalConditions.push("t.link_id = ?1");
@@ -175,7 +199,7 @@ export function dailyReportQuery(options = {}) {
  * `link_daily_totals`; distinct visitors and users over the period's hits in D1, as one
  * `link_stats` row would count them, or null when a day of the period with hits is archived.
  */
-export function totalsQuery(options = {}) {
+export function totalsQuery(options: Period & { linkId?: number } = {}): ReportQuery {
   const { params, totalConditions, hitConditions, archivedConditions } = scopeConditions(options);
   const totals = `FROM link_daily_totals t${where(totalConditions)}`;
   const hits = `FROM referral_hits h${where(hitConditions)}`;
@@ -210,8 +234,8 @@ const REVENUE_COLUMNS =
  * `created_at` is in it (each with what is left of it after every reversal, whenever made).
  * `identifiers` keeps only those links. A conversion of a deleted link is in no row, as in the view.
  */
-export function revenueReportQuery(options = {}) {
-  const params = [];
+export function revenueReportQuery(options: Period & { identifiers?: readonly string[] } = {}): ReportQuery {
+  const params: Params = [];
   const order = " ORDER BY identifier, currency";
   const identifiers = options.identifiers;
   if (options.from === undefined && options.to === undefined && identifiers === undefined) {
@@ -238,9 +262,9 @@ export function revenueReportQuery(options = {}) {
  * Revenue and commission per currency across links (or of one, `linkId`), over a period: the sums
  * of {@link revenueReportQuery}'s rows of each currency. Conversions of deleted links are left out.
  */
-export function revenueTotalsQuery(options = {}) {
-  const params = [];
-  const conditions = [];
+export function revenueTotalsQuery(options: Period & { linkId?: number } = {}): ReportQuery {
+  const params: Params = [];
+  const conditions: string[] = [];
   if (options.linkId !== undefined) {
     params.push(options.linkId);
     conditions.push(`c.link_id = ?${params.length}`);
@@ -273,8 +297,8 @@ const DUE =
   ") d GROUP BY d.referrer_user_id, d.currency HAVING SUM(d.amount) > 0";
 
 /** {@link DUE}, optionally of one currency, by referrer then currency. */
-export function dueQuery(options = {}) {
-  const params = [];
+export function dueQuery(options: { currency?: string } = {}): ReportQuery {
+  const params: Params = [];
   let sql = `SELECT * FROM (${DUE})`;
   if (options.currency !== undefined) {
     sql += " WHERE currency = ?";
@@ -288,8 +312,8 @@ export function dueQuery(options = {}) {
  * the rows of the `referrer_earnings` view, each with `due`, what a payout would pay now (0 when
  * nothing is due). Not over a period: a commission's status is a state, not an event of a day.
  */
-export function earningsReportQuery(options = {}) {
-  const params = [];
+export function earningsReportQuery(options: Paging = {}): ReportQuery {
+  const params: Params = [];
   const sql =
     "SELECT e.referrer_user_id AS referrer_user_id, e.currency AS currency, e.pending AS pending, " +
     "e.approved AS approved, e.paid AS paid, e.reversed AS reversed, COALESCE(d.amount, 0) AS due " +
@@ -300,7 +324,7 @@ export function earningsReportQuery(options = {}) {
 }
 
 /** The earnings of every referrer summed per currency (what is due to everyone, in each currency). */
-export function earningsTotalsQuery() {
+export function earningsTotalsQuery(): ReportQuery {
   const { sql, params } = earningsReportQuery();
   return {
     sql:
@@ -311,11 +335,11 @@ export function earningsTotalsQuery() {
 }
 
 /** Digits after the decimal point of a currency (2 for EUR, 0 for JPY, 3 for KWD); 2 if unknown. */
-export function minorDigits(currency) {
+export function minorDigits(currency: string): number {
   try {
     const digits = new Intl.NumberFormat("en-US", { style: "currency", currency }).resolvedOptions()
       .maximumFractionDigits;
-    return Number.isInteger(digits) ? digits : 2;
+    return digits !== undefined && Number.isInteger(digits) ? digits : 2;
   } catch {
     return 2;
   }
@@ -326,7 +350,7 @@ export function minorDigits(currency) {
  * `formatMinor(1234567, "EUR")` is `12,345.67`, `formatMinor(1500, "JPY")` is `1,500`. Exact:
  * the integer's digits are placed, never divided as a float.
  */
-export function formatMinor(amount, currency) {
+export function formatMinor(amount: number, currency: string): string {
   const digits = minorDigits(currency);
   const text = String(Math.abs(amount)).padStart(digits + 1, "0");
   const whole = text.slice(0, text.length - digits).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
@@ -335,7 +359,7 @@ export function formatMinor(amount, currency) {
 }
 
 /** An SQL literal: a number as it is, text quoted with its quotes doubled, null as NULL. */
-export function sqlLiteral(value) {
+export function sqlLiteral(value: string | number | null | undefined): string {
   if (value === null || value === undefined) return "NULL";
   if (typeof value === "number" && Number.isFinite(value)) return String(value);
   return `'${String(value).replaceAll("'", "''")}'`;
@@ -345,6 +369,6 @@ export function sqlLiteral(value) {
  * The query as one self-contained statement, for `wrangler d1 execute --command`, which takes no
  * parameters. The SQL above never puts `?` inside a string literal, so the replacement is exact.
  */
-export function inlineParams(query) {
+export function inlineParams(query: ReportQuery): string {
   return query.sql.replace(/\?(\d+)/g, (_, n) => sqlLiteral(query.params[Number(n) - 1]));
 }

@@ -1,7 +1,7 @@
 /**
  * Reports: the numbers of the `link_stats` and `daily_hits` views, over a period when one is given,
  * and of the money views `link_revenue` and `referrer_earnings` (docs/reports.md). The SQL lives in
- * report-sql.js, shared with `npm run report`.
+ * report-sql.ts, shared with `npm run report`.
  */
 import { and, count, desc, eq, gte, lt, type SQL } from "drizzle-orm";
 import type { Database } from "../client";
@@ -19,9 +19,9 @@ import {
   revenueReportQuery,
   revenueTotalsQuery,
   totalsQuery,
-} from "./report-sql.js";
+} from "./report-sql";
 
-export type { Period } from "./report-sql.js";
+export type { Period } from "./report-sql";
 
 /** A row of the link report: a `link_stats` row, restricted to the period if one is given. */
 export interface LinkReportRow {

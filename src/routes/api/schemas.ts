@@ -7,7 +7,7 @@
  */
 import * as z from "zod/mini";
 import { IDENTIFIER } from "../../db/queries/links";
-import { isDay } from "../../db/queries/report-sql.js";
+import { isDay } from "../../db/queries/report-sql";
 import { ERROR_CODES } from "../../errors";
 import { COMMISSION_RULE_MESSAGE, isSettableCommissionRule } from "../../lib/commission";
 import { MAX_AMOUNT } from "../../lib/money";

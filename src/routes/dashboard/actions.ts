@@ -23,7 +23,7 @@ import {
 import { insertLink, ownedLinkIdentifiers, updateLink } from "../../db/queries/links";
 import { createRun } from "../../db/queries/payout-runs";
 import { payReferrer } from "../../db/queries/payouts";
-import { isDay } from "../../db/queries/report-sql.js";
+import { isDay } from "../../db/queries/report-sql";
 import { forgetLink } from "../../hits/link-cache";
 import { randomIdentifier } from "../../lib/random-identifier";
 import { findDelivery, retryWebhookEvent } from "../../webhooks";

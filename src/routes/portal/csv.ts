@@ -3,7 +3,7 @@
  * ends, a header line, every field that holds a comma, a quote or a line break quoted with its
  * quotes doubled. Amounts are decimal in the currency's unit (`25.00` EUR, `1500` JPY), exact.
  */
-import { formatMinor } from "../../db/queries/report-sql.js";
+import { formatMinor } from "../../db/queries/report-sql";
 
 export interface CommissionLine {
   createdAt: string;
