@@ -1,7 +1,9 @@
 /**
  * scripts/check-config.mjs, which `npm run deploy` runs first: the vars `wrangler deploy` would
- * upload, checked with the worker's own parseConfig. Temp wrangler configs, the script as a child
- * process; and the real predeploy/deploy chain in a temp project whose `wrangler` binary is a fake
+ * upload, checked with the worker's own parseConfig. Temp wrangler configs; the check in-process
+ * (scripts/lib/check-config.mjs: what the command prints and its exit code), the command itself as
+ * a child process where the process matters (the current directory, CLOUDFLARE_ENV, the output
+ * streams); and the real predeploy/deploy chain in a temp project whose `wrangler` binary is a fake
  * that only prints its arguments, so that nothing here can ever reach Cloudflare.
  */
 import { execFile } from "node:child_process";
@@ -10,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { checkConfig } from "../../scripts/lib/check-config.mjs";
 
 const execFileAsync = promisify(execFile);
 const ROOT = resolve(".");
@@ -49,8 +52,11 @@ async function run(
   }
 }
 
-const check = (args: string[], options?: { cwd?: string; env?: NodeJS.ProcessEnv }) =>
+/** The command, as a child process (in ROOT unless `cwd`). */
+const command = (args: string[], options?: { cwd?: string; env?: NodeJS.ProcessEnv }) =>
   run(process.execPath, [SCRIPT, ...args], options);
+/** The same check in this process (run in ROOT, as the command is): what it prints, and its exit code. */
+const check = (args: string[]): Promise<Run> => checkConfig(args);
 
 /** The committed database_id, and one as `wrangler d1 create` prints it. */
 const PLACEHOLDER_LINE = 'database_id = "00000000-0000-0000-0000-000000000000"';
@@ -84,21 +90,23 @@ afterAll(async () => {
 
 describe("scripts/check-config.mjs", () => {
   it("the committed wrangler.toml, found as wrangler finds it: its vars pass, its placeholder database_id stops the deploy", async () => {
-    const placeholder = await check([]);
+    const placeholder = await command([]);
     expect(placeholder.code).toBe(1);
     expect(placeholder.stderr.trim()).toBe(
       "✖ the D1 database DB in wrangler.toml has the placeholder database_id: run `npx wrangler d1 create reflinks` and put the id it prints there. Nothing was migrated or deployed.",
     );
     const file = await configWith("", "");
-    const ok = await check(["--config", file]);
+    const ok = await command(["--config", file]);
     expect(ok.stderr).toBe("");
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/^✔ config ok: .*\[vars\] of .*wrangler\.toml/);
+    // In-process, the same words.
+    expect(await check(["--config", file])).toEqual(ok);
   });
 
   it("reads the wrangler.toml of the current directory when no --config is given", async () => {
     const file = await configWith('ATTRIBUTION = "last"', 'ATTRIBUTION = "middle"');
-    const bad = await check([], { cwd: resolve(file, "..") });
+    const bad = await command([], { cwd: resolve(file, "..") });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/ATTRIBUTION must be first or last \(in \[vars\] of wrangler\.toml\)/);
   });
@@ -167,7 +175,7 @@ describe("scripts/check-config.mjs", () => {
     for (const bad of [
       await check(["--config", file, "--env", "staging"]),
       // `CLOUDFLARE_ENV=staging npm run deploy` picks staging for all of wrangler's commands.
-      await check(["--config", file], { env: { CLOUDFLARE_ENV: "staging" } }),
+      await command(["--config", file], { env: { CLOUDFLARE_ENV: "staging" } }),
     ]) {
       expect(bad.code).toBe(1);
       expect(bad.stderr).toContain("STORE_IP must be full, truncated or none (in [env.staging.vars] of");
