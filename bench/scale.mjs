@@ -36,6 +36,8 @@ const mf = new Miniflare({
   modules: true,
   scriptPath: path.join(out, "index.js"),
   modulesRoot: out,
+  // The lazily loaded modules (lazy/*.js, imported by the main module) are ES modules too.
+  modulesRules: [{ type: "ESModule", include: ["**/*.js"] }],
   compatibilityDate: "2026-04-20",
   d1Databases: ["DB"],
   r2Buckets: ["ARCHIVE"],

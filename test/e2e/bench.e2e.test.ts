@@ -1,7 +1,8 @@
 /**
  * Smoke tests of the benchmark tools. `npm run bench -- --quick` starts everything, measures every
  * scenario (which includes checking that each worker answers as expected and that every hit is
- * stored), stops everything, and ends with its ratio line; `npm run bench:profile` attributes the
+ * stored), stops everything, and ends with its ratio line; `npm run bench:scale` (a small year)
+ * answers every report and archives; `npm run bench:profile` attributes the
  * worker's CPU and allocations to functions; `npm run bench:micro` times the runtime's building
  * blocks. The figures themselves are not judged here: on a shared machine a
  * test on throughput would be flaky, so the targets live in the benchmark's output and docs/performance.md.
@@ -65,6 +66,21 @@ it("npm run bench -- --quick measures every scenario and prints the ratio line",
   expect(output).toMatch(
     /^Budgets: ✔ main module ≤ \d+ KiB gzipped; ✔ total upload ≤ \d+ KiB gzipped; ✔ startup CPU ≤ \d+ ms$/m,
   );
+}, 300_000);
+
+it("npm run bench:scale seeds a year of hits, times the reports through the API and runs the archive job", async () => {
+  const { code, output } = await runNode([
+    path.join(ROOT, "bench", "scale.mjs"),
+    ...["--hits", "20000", "--links", "20", "--archive-runs", "2"],
+  ]);
+  expect(code, output).toBe(0);
+  expect(output).toMatch(/^scale: 20,000 hits, 20 links, 365 days \(seeded in [\d.]+ s/m);
+  expect(output).toMatch(
+    /^ {2}archive job: 2 runs, \d+ days, [\d,]+ hits written, [\d,]+ deleted in [\d.]+ s/m,
+  );
+  // Each report, timed twice: every hit in D1, then the old days archived.
+  expect(output.match(/^ {4}\/reports\/links, the year +[\d.]+ ms$/gm)).toHaveLength(2);
+  expect(output.match(/^ {4}\/reports\/daily, one link, the year +[\d.]+ ms$/gm)).toHaveLength(2);
 }, 300_000);
 
 it("npm run bench:profile names the worker's own functions with their share of its CPU", async () => {
