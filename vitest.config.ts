@@ -25,6 +25,7 @@ const OWN_DATABASE_TESTS = [
   "test/routes/*-migration.test.ts",
   "test/routes/link-options.test.ts",
   "test/routes/users.test.ts",
+  "test/routes/webhooks.test.ts",
   "test/routes/webhooks.*.test.ts",
   "test/routes/retention.test.ts",
   "test/routes/reports.happy.test.ts",
