@@ -1,13 +1,9 @@
 /** Random identifiers and secrets of webhook endpoints. */
-
-function base64(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes));
-}
+import { toBase64, toBase64url } from "../lib/base64";
 
 /** `wh_` and 16 random bytes, base64url: an endpoint's id, safe in a URL path. */
 export function newWebhookId(): string {
-  const text = base64(crypto.getRandomValues(new Uint8Array(16)));
-  return `wh_${text.replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "")}`;
+  return `wh_${toBase64url(crypto.getRandomValues(new Uint8Array(16)))}`;
 }
 
 /**
@@ -15,5 +11,5 @@ export function newWebhookId(): string {
  * Standard Webhooks library takes as it is (the bytes after the prefix are the HMAC key).
  */
 export function newWebhookSecret(): string {
-  return `whsec_${base64(crypto.getRandomValues(new Uint8Array(32)))}`;
+  return `whsec_${toBase64(crypto.getRandomValues(new Uint8Array(32)))}`;
 }

@@ -4,6 +4,8 @@
  * bytes the secret's base64 (after `whsec_`) decodes to. Receivers check it with any Standard
  * Webhooks library; the tests do so with the `standardwebhooks` npm package, not with this code.
  */
+import { fromBase64, toBase64 } from "../lib/base64";
+
 const SECRET_PREFIX = "whsec_";
 const keys = new Map<string, Promise<CryptoKey>>();
 
@@ -11,7 +13,7 @@ function hmacKey(secret: string): Promise<CryptoKey> {
   let key = keys.get(secret);
   if (!key) {
     const encoded = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret;
-    const bytes = Uint8Array.from(atob(encoded), (char) => char.charCodeAt(0));
+    const bytes = fromBase64(encoded);
     key = crypto.subtle.importKey("raw", bytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
     // A handful of endpoints at most: the cache stays small, and it is per isolate.
     if (keys.size > 100) keys.clear();
@@ -29,5 +31,5 @@ export async function signatureHeader(
 ): Promise<string> {
   const signed = new TextEncoder().encode(`${eventId}.${timestampSeconds}.${body}`);
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(secret), signed));
-  return `v1,${btoa(String.fromCharCode(...mac))}`;
+  return `v1,${toBase64(mac)}`;
 }

@@ -2,6 +2,7 @@ import { createMiddleware } from "hono/factory";
 import { timingSafeEqual } from "hono/utils/buffer";
 import type { HonoEnv } from "../../app-env";
 import { ApiError } from "../../errors";
+import { fromBase64 } from "../../lib/base64";
 
 /**
  * Token auth for the API. Fails closed: with no `API_TOKEN` configured the API answers 503 and does
@@ -40,7 +41,7 @@ function presentedToken(header: string, basic: boolean): string | null {
   let decoded: string;
   try {
     // RFC 7617: user-id ":" password; browsers send UTF-8.
-    decoded = new TextDecoder().decode(Uint8Array.from(atob(credentials), (char) => char.charCodeAt(0)));
+    decoded = new TextDecoder().decode(fromBase64(credentials));
   } catch {
     return null;
   }

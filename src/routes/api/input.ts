@@ -2,11 +2,13 @@
  * Reading API input: JSON bodies (400 when not JSON), validated with zod (422 naming the field),
  * and the cursors lists hand out.
  */
+
 import type { Context } from "hono";
 import * as z from "zod/mini";
 import en from "zod/v4/locales/en.js";
 import type { HitCursor } from "../../db/queries/hits";
 import { ApiError } from "../../errors";
+import { fromBase64url, toBase64url } from "../../lib/base64";
 
 // zod/mini comes without messages: the English ones that classic zod sets, and only they (the
 // other locales would weigh more than the rest of zod), word the issues no schema words itself,
@@ -57,13 +59,16 @@ export function validate<T extends z.ZodMiniType>(schema: T, value: unknown): z.
 
 /** Cursors are opaque to clients: base64url of a JSON value the list chose. */
 export function encodeCursor(value: unknown): string {
-  return btoa(JSON.stringify(value)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return toBase64url(new TextEncoder().encode(JSON.stringify(value)));
 }
 
 export function decodeCursor<T extends z.ZodMiniType>(cursor: string, schema: T): z.output<T> {
   try {
-    const json = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
-    const result = schema.safeParse(JSON.parse(json));
+    const bytes = fromBase64url(cursor);
+    if (bytes === null) throw new Error("not base64url");
+    const result = schema.safeParse(
+      JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes)),
+    );
     if (result.success) return result.data;
   } catch {
     // falls through to the error below

@@ -9,6 +9,7 @@
  * This is the synchronizer-token defence of the OWASP CSRF cheat sheet, HMAC variant; the
  * `Origin`/`Sec-Fetch-Site` check (hono's `csrf`) is the other half.
  */
+import { toBase64url as base64url, fromBase64url } from "../../lib/base64";
 
 /** How long a rendered form can be sent: a page left open a day must be reloaded. */
 export const FORM_TOKEN_MAX_AGE_SECONDS = 12 * 60 * 60;
@@ -40,23 +41,6 @@ function keyOf(apiToken: string): Promise<CryptoKey> {
     keys.set(apiToken, key);
   }
   return key;
-}
-
-const base64url = (bytes: ArrayBuffer | Uint8Array) =>
-  btoa(String.fromCharCode(...new Uint8Array(bytes)))
-    .replaceAll("+", "-")
-    .replaceAll("/", "_")
-    .replace(/=+$/, "");
-
-function fromBase64url(text: string): Uint8Array | null {
-  if (!/^[A-Za-z0-9_-]+$/.test(text)) return null;
-  try {
-    return Uint8Array.from(atob(text.replaceAll("-", "+").replaceAll("_", "/")), (char) =>
-      char.charCodeAt(0),
-    );
-  } catch {
-    return null;
-  }
 }
 
 const signed = (action: string, issued: string, nonce: string) =>

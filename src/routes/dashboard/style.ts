@@ -9,6 +9,7 @@
  * labels stay readable. Identifiers and user ids never break in the middle: a long one is cut
  * with an ellipsis and is whole in its tooltip.
  */
+import { toBase64 } from "../../lib/base64";
 export const STYLE = `
 :root { color-scheme: light dark; --fg: #1d2330; --muted: #5d6678; --bg: #f6f7f9; --card: #fff;
   --line: #dfe3ea; --accent: #2f6fde; --confirm: #d9480f; --mark: #eef4ff; --ok: #1f7a3a; --bad: #b42318;
@@ -123,6 +124,6 @@ let hash: Promise<string> | undefined;
 export function styleHashSource(): Promise<string> {
   hash ??= crypto.subtle
     .digest("SHA-256", new TextEncoder().encode(STYLE))
-    .then((digest) => `'sha256-${btoa(String.fromCharCode(...new Uint8Array(digest)))}'`);
+    .then((digest) => `'sha256-${toBase64(digest)}'`);
   return hash;
 }

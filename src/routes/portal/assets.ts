@@ -4,6 +4,7 @@
  * script only shows each link's copy button and copies on click; without it the page is whole
  * (the URL is there to select).
  */
+import { toBase64 } from "../../lib/base64";
 export const STYLE = `
 :root { color-scheme: light dark; --fg: #1d2330; --muted: #5d6678; --bg: #f6f7f9; --card: #fff;
   --line: #dfe3ea; --accent: #2f6fde; --ok: #1f7a3a; --bad: #b42318; --ok-bg: #e8f6ec; --bad-bg: #fdecea; }
@@ -62,7 +63,7 @@ export function hashSource(text: string): Promise<string> {
   if (!hash) {
     hash = crypto.subtle
       .digest("SHA-256", new TextEncoder().encode(text))
-      .then((digest) => `'sha256-${btoa(String.fromCharCode(...new Uint8Array(digest)))}'`);
+      .then((digest) => `'sha256-${toBase64(digest)}'`);
     hashes.set(text, hash);
   }
   return hash;

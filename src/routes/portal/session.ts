@@ -6,9 +6,11 @@
  * signed like the identity cookie's, with a key of its own (HKDF-SHA256 from the same secret,
  * info "reflinks portal session"), so that neither cookie's value can stand for the other.
  */
+
 import { generateCookie, generateSignedCookie } from "hono/cookie";
 import { parseSigned } from "hono/utils/cookie";
 import type { Config } from "../../config";
+import { toBase64url } from "../../lib/base64";
 
 export const SESSION_COOKIE = "reflinks_portal";
 export const SESSION_SECONDS = 60 * 60;
@@ -93,7 +95,7 @@ export async function sessionUser(request: Request, config: Config, now: number)
 
 /** A new sign-in token (32 random bytes, base64url) and the SHA-256 that is stored of it. */
 export async function newSignInToken(): Promise<{ token: string; hash: string }> {
-  const token = base64url(crypto.getRandomValues(new Uint8Array(32)));
+  const token = toBase64url(crypto.getRandomValues(new Uint8Array(32)));
   return { token, hash: await tokenHash(token) };
 }
 
@@ -101,13 +103,6 @@ export async function newSignInToken(): Promise<{ token: string; hash: string }>
 export async function tokenHash(token: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
   return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
-}
-
-function base64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes))
-    .replaceAll("+", "-")
-    .replaceAll("/", "_")
-    .replace(/=+$/, "");
 }
 
 /** The sign-in link's path, under the page. */
