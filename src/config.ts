@@ -21,6 +21,8 @@ export interface Config {
   originBase: string | null;
   /** How long the origin may take to send its response headers before we answer 504. */
   originTimeoutMs: number;
+  /** How long one webhook delivery attempt may take, all of it (`WEBHOOK_TIMEOUT_MS`). */
+  webhookTimeoutMs: number;
   /** How long a link lookup (found or not) is remembered in the isolate; 0: never. */
   linkCacheMs: number;
   refPath: string;
@@ -166,7 +168,8 @@ type ConfigVariable =
   | "SEPA_DEBTOR_BIC"
   | "PORTAL_PATH"
   | "PORTAL_LOGIN_URL"
-  | "PORTAL_LINKS";
+  | "PORTAL_LINKS"
+  | "WEBHOOK_TIMEOUT_MS";
 
 /** Unset, or set to the empty string: both mean "not configured" for the optional variables. */
 const optional = <T extends z.ZodMiniType>(schema: T) =>
@@ -250,6 +253,9 @@ const portalPathSchema = z.pipe(
 const schema = z.object({
   ORIGIN_URL: optional(httpUrl),
   ORIGIN_TIMEOUT_SECONDS: z._default(wholeNumber(1, 600), 30),
+  // The product's 10 s (src/webhooks/attempt.ts says why); a minute at most, so that a scheduled
+  // run's rounds of attempts stay within a Cron Trigger's wall time.
+  WEBHOOK_TIMEOUT_MS: z._default(wholeNumber(100, 60_000), 10_000),
   LINK_CACHE_SECONDS: z._default(wholeNumber(0, 3600), 30),
   REF_PATH: z._default(
     z.pipe(
@@ -478,6 +484,7 @@ export function parseConfig(source: ConfigSource): Config {
     originUrl: vars.ORIGIN_URL ? new URL(vars.ORIGIN_URL) : null,
     originBase: vars.ORIGIN_URL ? originBaseOf(new URL(vars.ORIGIN_URL)) : null,
     originTimeoutMs: vars.ORIGIN_TIMEOUT_SECONDS * 1000,
+    webhookTimeoutMs: vars.WEBHOOK_TIMEOUT_MS,
     linkCacheMs: vars.LINK_CACHE_SECONDS * 1000,
     refPath: vars.REF_PATH,
     refParams: [...new Set(vars.REF_PARAM)],

@@ -14,9 +14,9 @@ import { errorMessage, log } from "../lib/log";
 import { type AttemptOutcome, attemptDelivery, type Endpoint, timeoutOf } from "./attempt";
 import { MAX_ATTEMPTS, nextAttemptAt } from "./schedule";
 
+/** The worker's environment: its D1, and the settings that bound an attempt (`timeoutOf`). */
 export interface DeliveryBindings {
   DB: D1Database;
-  WEBHOOK_TIMEOUT_MS?: string;
 }
 
 /** How many due events one scheduled run sends at most, and how many at once. */
