@@ -136,40 +136,8 @@ export class ConfigError extends Error {
 /** The subset of the worker's environment that configures it (all strings, as wrangler passes vars). */
 export type ConfigSource = Partial<Record<ConfigVariable, unknown>>;
 
-type ConfigVariable =
-  | "ORIGIN_URL"
-  | "ORIGIN_TIMEOUT_SECONDS"
-  | "LINK_CACHE_SECONDS"
-  | "REF_PATH"
-  | "REF_PARAM"
-  | "COOKIE_NAME"
-  | "COOKIE_MAX_AGE"
-  | "COOKIE_DOMAIN"
-  | "SUCCESS_URL"
-  | "ATTRIBUTION"
-  | "ATTRIBUTION_WINDOW_DAYS"
-  | "STORE_IP"
-  | "ALLOWED_REDIRECT_HOSTS"
-  | "API_TOKEN"
-  | "SIGNING_SECRET"
-  | "COMMISSION"
-  | "COMMISSION_MONTHS"
-  | "COMMISSION_PAYMENTS"
-  | "HOLD_DAYS"
-  | "DEDUPE_SECONDS"
-  | "CONSENT"
-  | "RETENTION_DAYS"
-  | "FRAUD_RULES"
-  | "ARCHIVE_AFTER_DAYS"
-  | "DASHBOARD_HOST"
-  | "PAYOUT_MINIMUM"
-  | "SEPA_DEBTOR_NAME"
-  | "SEPA_DEBTOR_IBAN"
-  | "SEPA_DEBTOR_BIC"
-  | "PORTAL_PATH"
-  | "PORTAL_LOGIN_URL"
-  | "PORTAL_LINKS"
-  | "WEBHOOK_TIMEOUT_MS";
+/** Every setting's name: the keys of the schema below, written nowhere else in the code. */
+export type ConfigVariable = keyof typeof schema.shape;
 
 /** Unset, or set to the empty string: both mean "not configured" for the optional variables. */
 const optional = <T extends z.ZodMiniType>(schema: T) =>
