@@ -9,6 +9,7 @@ import type { Config } from "../config";
 import { errorMessage, log } from "../lib/log";
 import { REFERRAL_HEADER, REFERRAL_SIGNATURE_HEADER, type ReferralHeaders } from "../lib/referral-context";
 import { requestIdOf } from "../lib/request-id";
+import { SIGNATURE_HEADER, USER_HEADER } from "./login-report";
 
 /**
  * Marks requests this worker sends on. Seeing it on an incoming request means the origin (or
@@ -98,10 +99,9 @@ const DROPPED = new Set([
   "keep-alive",
   "te",
   "trailer",
-  "reflinks-user",
-  "reflinks-user-signature",
-  "reflinks-referral",
-  "reflinks-referral-signature",
+  ...[USER_HEADER, SIGNATURE_HEADER, REFERRAL_HEADER, REFERRAL_SIGNATURE_HEADER].map((name) =>
+    name.toLowerCase(),
+  ),
 ]);
 /**
  * With ORIGIN_URL, client addresses the client itself may have made up: the origin gets the
