@@ -11,10 +11,12 @@
  * twice: before the record, the next run writes the object again; after it, the next run goes on
  * deleting. `link_daily_totals` is never touched: the reports keep counting archived hits.
  */
+
 import type { AppBindings } from "../bindings";
 import { ConfigError, configOf } from "../config";
 import { loadArchiveParquet } from "../lazy-modules";
 import type { Clock } from "../lib/clock";
+import { DAY_MS, shiftDays } from "../lib/days";
 import type { ArchivedHit } from "./archive-parquet";
 
 /** Days archived per run, and hits deleted per run (statements of 100 ids). */
@@ -29,7 +31,6 @@ export interface ArchiveOptions {
   afterStep?: (step: ArchiveStep, day: string) => void;
 }
 
-const DAY_MS = 86_400_000;
 /** D1 binds at most 100 parameters per statement. */
 const IDS_PER_DELETE = 100;
 
@@ -125,7 +126,7 @@ export async function archiveOldDays(
  * confirmed referral names (they stay in D1, as the confirmation's record).
  */
 async function hitsOfDay(d1: D1Database, day: string, page: number): Promise<ArchivedHit[]> {
-  const end = new Date(Date.parse(`${day}T00:00:00.000Z`) + DAY_MS).toISOString();
+  const end = shiftDays(`${day}T00:00:00.000Z`, 1);
   const rows: ArchivedHit[] = [];
   let after = { createdAt: "", id: "" };
   for (;;) {

@@ -6,8 +6,10 @@
  * a table of millions of old hits is worked through over many runs, each well inside D1's limits,
  * and a run with nothing to do reads nothing. Idempotent: a row done is out of the index.
  */
+
 import type { AppBindings } from "../bindings";
 import { ConfigError, configOf } from "../config";
+import { shiftDays } from "../lib/days";
 
 /** Rows per statement, and statements per run: 2,000 rows a minute, 2.9 million a day. */
 export const RETENTION_BATCH = { rows: 500, batches: 4 };
@@ -44,6 +46,6 @@ export async function applyRetention(bindings: AppBindings, now: Date): Promise<
   const config = configOf(bindings);
   if (config instanceof ConfigError) throw config;
   if (config.retentionDays === 0) return { erased: 0, batches: 0 };
-  const cutoff = new Date(now.getTime() - config.retentionDays * 86_400_000).toISOString();
+  const cutoff = shiftDays(now, -config.retentionDays);
   return eraseOldHits(bindings.DB, cutoff, now.toISOString());
 }

@@ -10,7 +10,9 @@
  * finding its rows through the partial index `webhook_events_done_idx` (only delivered and failed
  * events are in it). Idempotent: a deleted event is gone, so a doubled run finds less or nothing.
  */
+
 import type { AppBindings } from "../bindings";
+import { shiftDays } from "../lib/days";
 
 /** How long a delivered or failed event, and its delivery log, is kept. */
 export const WEBHOOK_EVENTS_KEPT_DAYS = 30;
@@ -49,6 +51,6 @@ export function pruneWebhookEvents(
   bindings: Pick<AppBindings, "DB">,
   now: Date,
 ): Promise<Record<string, number>> {
-  const cutoff = new Date(now.getTime() - WEBHOOK_EVENTS_KEPT_DAYS * 86_400_000).toISOString();
+  const cutoff = shiftDays(now, -WEBHOOK_EVENTS_KEPT_DAYS);
   return deleteOldEvents(bindings.DB, cutoff);
 }

@@ -9,8 +9,10 @@
  * key imported once per isolate, and asks D1 nothing. Without `API_TOKEN` there is nothing to
  * sign with: no cookie is set and no header sent.
  */
+
 import { generateCookie } from "hono/cookie";
 import type { Config } from "../config";
+import { DAY_MS } from "./days";
 import { log } from "./log";
 import { isSignedWithToken, signWithToken } from "./token-signature";
 import { cookieOptions } from "./visitor-cookie";
@@ -140,5 +142,5 @@ function isFresh(value: string, config: Config, now: number): boolean {
   const clickedAt = match?.[1] ? Date.parse(decodeURIComponent(match[1])) : Number.NaN;
   if (Number.isNaN(clickedAt)) return false;
   const age = now - clickedAt;
-  return age >= -300_000 && age <= config.attributionWindowDays * 86_400_000;
+  return age >= -300_000 && age <= config.attributionWindowDays * DAY_MS;
 }

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gte, isNull, lt, lte, ne, notExists, or, sql } from "drizzle-orm";
 import type { FraudRules } from "../../config";
+import { shiftDays } from "../../lib/days";
 import { d1Statement, noteWrittenEvents, referralDecidedEvent } from "../../webhooks/outbox";
 import type { Database } from "../client";
 import { confirmedReferrals, referralHits, referralLinks, reflinksUsers } from "../schema";
@@ -107,7 +108,7 @@ export async function firstReferral(db: Database, userId: string): Promise<Refer
  */
 export async function findQualifyingHit(db: Database, request: ConfirmRequest) {
   const now = request.now ?? new Date();
-  const since = new Date(now.getTime() - request.windowDays * 86_400_000).toISOString();
+  const since = shiftDays(now, -request.windowDays);
   const order = request.attribution === "last" ? desc : asc;
   const [hit] = await db
     .select({
@@ -203,8 +204,8 @@ async function creditHit(
   hit: QualifyingHit,
 ): Promise<{ created: boolean; referral: Referral } | null> {
   const now = (request.now ?? new Date()).toISOString();
-  const since = new Date(Date.parse(now) - 86_400_000).toISOString();
-  const ownerSince = new Date(Date.parse(now) - SELF_IP_DAYS * 86_400_000).toISOString();
+  const since = shiftDays(now, -1);
+  const ownerSince = shiftDays(now, -SELF_IP_DAYS);
   const { selfIp, paidAds, velocity } = request.rules;
   const d1 = db.$client;
   // The rules are decided by SQLite inside the insert itself, from the rows as they are in this

@@ -10,6 +10,8 @@
  * the day of its `created_at`; a confirmation to the day of its own `created_at`, not its hit's.
  */
 
+import { addDays } from "../../lib/days";
+
 /** SQL text with numbered parameters `?1`, `?2`… and their values, in order. */
 export interface ReportQuery {
   sql: string;
@@ -57,7 +59,7 @@ export function isDay(value: unknown): value is string {
  */
 export function nextDay(day: string): string | null {
   if (day === LAST_DAY) return null;
-  return new Date(Date.parse(`${day}T00:00:00.000Z`) + 86_400_000).toISOString().slice(0, 10);
+  return addDays(day, 1);
 }
 
 /**

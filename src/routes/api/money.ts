@@ -2,6 +2,7 @@
  * `/_reflinks/conversions` and `/_reflinks/payouts` (docs/money.md): payments of referred users,
  * their refunds, and paying referrers exactly once.
  */
+
 import { and, eq } from "drizzle-orm";
 import type { Context } from "hono";
 import * as z from "zod/mini";
@@ -19,13 +20,13 @@ import { confirmReferral } from "../../db/queries/referrals";
 import { confirmedReferrals, referralLinks } from "../../db/schema";
 import { ApiError } from "../../errors";
 import { addCalendarMonths, type CommissionRule, parseCommissionRule } from "../../lib/commission";
+import { shiftDays } from "../../lib/days";
 import { API_ROUTES } from "./contract";
 import { decodeCursor, encodeCursor, jsonBody, queryOf, validate } from "./input";
 import { idempotencyKeyOf } from "./payout-runs";
 import { conversionJson, reversalJson } from "./serialize";
 
 type C = Context<HonoEnv>;
-const DAY_MS = 86_400_000;
 
 /** The handlers of the money routes, by their name in {@link API_ROUTES}. */
 export const moneyHandlers = {
@@ -85,7 +86,7 @@ export const moneyHandlers = {
       // The link's own COMMISSION_PAYMENTS, else the setting's.
       paymentsLimit: referral.linkCommissionPayments ?? config.commissionPayments,
       now,
-      approveAt: new Date(Date.parse(now) + config.holdDays * DAY_MS).toISOString(),
+      approveAt: shiftDays(now, config.holdDays),
     });
     const created = await findConversion(db, body.external_id);
     if (!created) throw new Error("conversion lost after its insert");

@@ -10,6 +10,7 @@
  * links table), `hits` (cursor of the recent hits); `done`/`failed` and their subject, set by an
  * action's redirect (./flash.ts).
  */
+
 import { Hono } from "hono/tiny";
 import type { HonoEnv } from "../../app-env";
 import { payoutMinimumOf } from "../../config";
@@ -33,6 +34,7 @@ import {
 } from "../../db/queries/reports";
 import { ApiError } from "../../errors";
 import { formatCommissionRule } from "../../lib/commission";
+import { addDays } from "../../lib/days";
 import { errorMessage, log } from "../../lib/log";
 import { requestIdOf } from "../../lib/request-id";
 import { decodeHitCursor, encodeHitCursor, queryOf, validate } from "../api/input";
@@ -97,10 +99,6 @@ async function securityHeaders(): Promise<Record<string, string>> {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
   };
-}
-
-function addDays(day: string, days: number): string {
-  return new Date(Date.parse(`${day}T00:00:00.000Z`) + days * 86_400_000).toISOString().slice(0, 10);
 }
 
 /** Every day from `from` to `to`, both included. */
