@@ -9,11 +9,11 @@ import { formToken } from "../../src/routes/dashboard/form-token";
 import { API_TOKEN, apiJson, seedHit, uniqueUser } from "../support/api";
 import {
   DASHBOARD,
-  DASHBOARD_ORIGIN,
+  dashboardHtml,
   formFields,
-  openDashboard,
   postForm,
   select,
+  submitForm,
   texts,
 } from "../support/dashboard";
 import { createLink, hitsOf } from "../support/db";
@@ -27,25 +27,11 @@ vi.setConfig({ testTimeout: 30_000 });
 const today = new Date().toISOString().slice(0, 10);
 const PERIOD = `from=${today}&to=${today}`;
 
-async function page(search = PERIOD): Promise<string> {
-  const response = await openDashboard(search);
-  const html = await response.text();
-  expect(response.status, html).toBe(200);
-  return html;
-}
+const page = (search = PERIOD) => dashboardHtml(search);
 
 /** Sends the page's form `selector` with some fields changed; expects the 303 and returns where to. */
 async function submit(selector: string, changes: Record<string, string> = {}, rendered?: string) {
-  const html = rendered ?? (await page());
-  const fields = await formFields(html, selector);
-  const action = (await select(html, selector))[0]?.attributes.action ?? "";
-  const response = await postForm(action, { ...fields, ...changes });
-  await response.body?.cancel();
-  expect(response.status).toBe(303);
-  expect(response.headers.get("Cache-Control")).toBe("no-store");
-  const location = response.headers.get("Location") ?? "";
-  expect(location.startsWith(`${DASHBOARD}?`), location).toBe(true);
-  return new URL(location, DASHBOARD_ORIGIN);
+  return submitForm(rendered ?? (await page()), selector, changes);
 }
 
 /** The page the redirect leads to, and its flash. */

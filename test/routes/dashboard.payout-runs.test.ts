@@ -9,8 +9,8 @@ import {
   basic,
   DASHBOARD,
   DASHBOARD_ORIGIN,
+  dashboardHtml,
   formFields,
-  openDashboard,
   postForm,
   select,
   texts,
@@ -22,12 +22,7 @@ vi.setConfig({ testTimeout: 30_000 });
 
 const today = new Date().toISOString().slice(0, 10);
 
-async function page(search = `from=${today}&to=${today}`): Promise<string> {
-  const response = await openDashboard(search);
-  const html = await response.text();
-  expect(response.status, html).toBe(200);
-  return html;
-}
+const page = (search = `from=${today}&to=${today}`) => dashboardHtml(search);
 
 /** A referrer with 10 % of `amount` due in `currency`. */
 async function referrerOwed(currency: string, amount: number) {

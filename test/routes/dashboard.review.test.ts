@@ -9,11 +9,12 @@ import { describe, expect, it, vi } from "vitest";
 import { apiJson, daysAgo, seedHit, uniqueUser } from "../support/api";
 import {
   DASHBOARD,
-  DASHBOARD_ORIGIN,
+  dashboardHtml,
   formFields,
   openDashboard,
   postForm,
   select,
+  submitForm,
 } from "../support/dashboard";
 import { createLink, hitsOf } from "../support/db";
 import { converted } from "../support/money";
@@ -56,12 +57,7 @@ async function heldReferral(
   return { id: confirmed.body.referral.id as number, user, referrer, link, conversion };
 }
 
-async function page(): Promise<string> {
-  const response = await openDashboard();
-  const html = await response.text();
-  expect(response.status, html).toBe(200);
-  return html;
-}
+const page = () => dashboardHtml();
 
 const releaseForm = (id: number) => `form[action="${DASHBOARD}/referrals/${id}/release"]`;
 const rejectForm = (id: number) => `form[action="${DASHBOARD}/referrals/${id}/reject"]`;
@@ -69,13 +65,7 @@ const banForm = (referrer: string) => `li[data-ban="${referrer}"] form`;
 
 /** Sends the page's form `selector` with some fields changed; the 303's target. */
 async function submit(selector: string, changes: Record<string, string> = {}, rendered?: string) {
-  const html = rendered ?? (await page());
-  const fields = await formFields(html, selector);
-  const action = (await select(html, selector))[0]?.attributes.action ?? "";
-  const response = await postForm(action, { ...fields, ...changes });
-  await response.body?.cancel();
-  expect(response.status).toBe(303);
-  return new URL(response.headers.get("Location") ?? "", DASHBOARD_ORIGIN);
+  return submitForm(rendered ?? (await page()), selector, changes);
 }
 
 /** The flash of the page a redirect leads to. */

@@ -136,3 +136,32 @@ export function postForm(
     body: new URLSearchParams(fields).toString(),
   });
 }
+
+/** The dashboard's page for the query `search`, as HTML; a page that is not 200 fails the test. */
+export async function dashboardHtml(search = ""): Promise<string> {
+  const response = await openDashboard(search);
+  const html = await response.text();
+  expect(response.status, html).toBe(200);
+  return html;
+}
+
+/**
+ * Sends the form `selector` of the page `html` as a browser would (every field it renders, some
+ * `changes` made), expects the action's 303 (never cached) back to the dashboard, and returns
+ * where it leads.
+ */
+export async function submitForm(
+  html: string,
+  selector: string,
+  changes: Record<string, string> = {},
+): Promise<URL> {
+  const fields = await formFields(html, selector);
+  const action = (await select(html, selector))[0]?.attributes.action ?? "";
+  const response = await postForm(action, { ...fields, ...changes });
+  await response.body?.cancel();
+  expect(response.status).toBe(303);
+  expect(response.headers.get("Cache-Control")).toBe("no-store");
+  const location = response.headers.get("Location") ?? "";
+  expect(location.startsWith(`${DASHBOARD}?`), location).toBe(true);
+  return new URL(location, DASHBOARD_ORIGIN);
+}
