@@ -286,6 +286,37 @@ describe("422: a field fails validation, and the message names it and says what 
   });
 });
 
+describe("422 before anything is read: the route table's schemas run before the handler", () => {
+  // With every D1 call failing, an answer other than 500 shows the handler never reached the
+  // database: the params, query, headers and body were refused first, whatever the ids name.
+  const unreachable = { bindings: { DB: brokenDatabase() } };
+
+  it.each<[string, string, ApiOptions, RegExp]>([
+    ["params", "/referrals/not-a-number/release", { method: "POST" }, /^id must be a referral id/],
+    ["query", "/links/no-such-link/hits?limit=0", {}, /^limit must be at least 1/],
+    ["query", "/reports/earnings?from=2026-01-01", {}, /^from is not a parameter of this report/],
+    ["query", "/reports/earnings?page=2", {}, /^page is not a known field/],
+    ["headers", "/payouts", { method: "POST", json: {} }, /^Idempotency-Key header is required/],
+    [
+      "headers",
+      "/payout-runs",
+      { method: "POST", json: { currency: "EUR" }, headers: { "Idempotency-Key": "  " } },
+      /^Idempotency-Key header must not be blank/,
+    ],
+    ["body", "/links/no-such-link/coupons", { method: "POST", json: { code: 7 } }, /^code must be a string/],
+    [
+      "body",
+      "/conversions/no-such-payment/reverse",
+      { method: "POST", json: { reversal_id: "" } },
+      /^reversal_id must not be empty/,
+    ],
+  ])("%s: %s answers 422 naming the field, never 404 or 500", async (_part, path, options, message) => {
+    const answer = await apiJson(path, { ...options, ...unreachable });
+    expect(answer.status).toBe(422);
+    expect(answer.body).toEqual(apiError("validation_failed", message));
+  });
+});
+
 describe("404: unknown routes", () => {
   it.each([
     ["GET", "/nope"],

@@ -1,6 +1,8 @@
 /**
  * Every route under `/_reflinks`, once: method, path, what it takes and what it answers. The
- * routes are registered from this table (src/routes/api/index.ts), the one 405 handler reads its
+ * routes are registered from this table (src/routes/api/index.ts), their params, query, headers
+ * and body are validated by its schemas before the handler runs (./input.ts), whose input is
+ * typed by them (./handler.ts), the one 405 handler reads its
  * methods from it, and `npm run openapi` makes the OpenAPI document from it; a test fails when
  * the app serves a route this table does not describe, or the other way round.
  */

@@ -15,8 +15,8 @@ import {
 import { ownedLinkIdentifiers } from "../../db/queries/links";
 import { ApiError } from "../../errors";
 import { forgetLink } from "../../hits/link-cache";
-import { API_ROUTES } from "./contract";
-import { decodeCursor, encodeCursor, jsonBody, queryOf, validate } from "./input";
+import type { ApiHandlers } from "./handler";
+import { decodeCursor, encodeCursor } from "./input";
 
 type C = Context<HonoEnv>;
 
@@ -28,12 +28,9 @@ function answer(c: C, outcome: DecisionOutcome, id: number) {
   return c.json(outcome.referral, 200);
 }
 
-const referralId = (c: C) => Number(c.req.param("id"));
-
-/** The handlers of the fraud review routes, by their name in {@link API_ROUTES}. */
+/** The handlers of the fraud review routes, by their name in the route table (./contract.ts). */
 export const fraudHandlers = {
-  async listReferrals(c: C) {
-    const query = validate(API_ROUTES.listReferrals.query, queryOf(c));
+  async listReferrals(c, { query }) {
     const beforeId =
       query.cursor === undefined ? undefined : decodeCursor(query.cursor, z.number().check(z.int()));
     const page = await listReferrals(c.var.db, { status: query.status, beforeId, limit: query.limit + 1 });
@@ -42,23 +39,20 @@ export const fraudHandlers = {
     return c.json({ referrals: shown, next_cursor: more ? encodeCursor(shown.at(-1)?.id) : null });
   },
 
-  async releaseReferral(c: C) {
-    const id = referralId(c);
+  async releaseReferral(c, { params }) {
+    const id = Number(params.id);
     return answer(c, await releaseReferral(c.var.db, id, new Date().toISOString()), id);
   },
 
-  async rejectReferral(c: C) {
-    const id = referralId(c);
-    const body = await jsonBody(c, API_ROUTES.rejectReferral.body);
+  async rejectReferral(c, { params, body }) {
+    const id = Number(params.id);
     return answer(c, await rejectReferral(c.var.db, id, body.reason ?? null, new Date().toISOString()), id);
   },
 
-  async banUser(c: C) {
-    const userId = c.req.param("user_id") ?? "";
-    const body = await jsonBody(c, API_ROUTES.banUser.body);
+  async banUser(c, { params: { user_id: userId }, body }) {
     const ban = await banUser(c.var.db, userId, body.reason ?? null, new Date().toISOString());
     // This isolate stops redirecting through them at once; others within LINK_CACHE_SECONDS.
     for (const identifier of await ownedLinkIdentifiers(c.var.db, userId)) forgetLink(c.env.DB, identifier);
     return c.json(ban, 200);
   },
-};
+} satisfies Partial<ApiHandlers>;

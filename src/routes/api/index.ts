@@ -20,7 +20,8 @@ import { dashboard } from "../dashboard/dashboard";
 import { requireApiToken } from "./auth";
 import { API_ROUTES, type ApiRoute, methodsOf, type RouteName } from "./contract";
 import { fraudHandlers } from "./fraud";
-import { MAX_BODY_BYTES, validate } from "./input";
+import type { ApiHandler, ApiHandlers } from "./handler";
+import { MAX_BODY_BYTES, readInput } from "./input";
 import { linkHandlers } from "./links";
 import { moneyHandlers } from "./money";
 import openApiDocument from "./openapi.json";
@@ -33,10 +34,7 @@ import { webhookHandlers } from "./webhooks";
 
 export { API_PREFIX };
 
-type Handler = (c: Context<HonoEnv>) => Response | Promise<Response>;
-
-/** The dashboard is a sub-app of its own (HTML errors, security headers): mounted, not a handler. */
-const HANDLERS: Record<Exclude<RouteName, "dashboard">, Handler> = {
+const HANDLERS: ApiHandlers = {
   async health(c) {
     let missing: string[];
     try {
@@ -89,7 +87,7 @@ export function createApiApp() {
   const routes = Object.entries(API_ROUTES) as [RouteName, ApiRoute][];
   const register = (name: RouteName, route: ApiRoute) => {
     if (name === "dashboard") app.route(route.path, dashboard);
-    else app.on(route.method.toUpperCase(), route.path, withParams(route, HANDLERS[name]));
+    else app.on(route.method.toUpperCase(), route.path, withInput(route, HANDLERS[name]));
   };
 
   // Routes without a token first, then the token check, then everything else.
@@ -133,17 +131,12 @@ export function createApiApp() {
 }
 
 /**
- * The handler, after the route's path parameters pass its `params` schema (422 naming the
- * parameter): one check for every route, so that an id in a path follows the rules of the same
- * id in a body (a text id: src/lib/text-id.ts), whichever handler reads it.
+ * The handler, given the request's input once it passes the route's schemas (./input.ts): every
+ * route validates the same way, and an id in a path follows the rules of the same id in a body
+ * (a text id: src/lib/text-id.ts), whichever handler reads it.
  */
-function withParams(route: ApiRoute, handler: Handler): Handler {
-  const params = route.params;
-  if (!params) return handler;
-  return (c) => {
-    validate(params, c.req.param());
-    return handler(c);
-  };
+function withInput<N extends RouteName>(route: ApiRoute, handler: ApiHandler<N>) {
+  return async (c: Context<HonoEnv>) => handler(c, (await readInput(c, route)) as never);
 }
 
 /** First attempts of the events a request wrote, after its response (`waitUntil`). */

@@ -21,26 +21,17 @@ import type { ReferralLink } from "../../db/schema";
 import { ApiError } from "../../errors";
 import { forgetLink } from "../../hits/link-cache";
 import { randomIdentifier } from "../../lib/random-identifier";
-import { API_ROUTES } from "./contract";
-import {
-  decodeCursor,
-  decodeHitCursor,
-  encodeCursor,
-  encodeHitCursor,
-  jsonBody,
-  queryOf,
-  validate,
-} from "./input";
+import type { ApiHandlers } from "./handler";
+import { decodeCursor, decodeHitCursor, encodeCursor, encodeHitCursor } from "./input";
 import { hitJson, linkJson } from "./serialize";
 
 const GENERATED_IDENTIFIER_ATTEMPTS = 5;
 
 type C = Context<HonoEnv>;
 
-/** The handlers of the link routes, by their name in {@link API_ROUTES}. */
+/** The handlers of the link routes, by their name in the route table (./contract.ts). */
 export const linkHandlers = {
-  async createLink(c: C) {
-    const body = await jsonBody(c, API_ROUTES.createLink.body);
+  async createLink(c, { body }) {
     const owner = body.user_id ?? null;
     const options = linkOptionsOf(body);
     // What linkJson makes `url` of, for the link.created webhook event's body.
@@ -68,8 +59,7 @@ export const linkHandlers = {
     return c.json(linkJson(created, new URL(c.req.url), c.var.config, []), 201);
   },
 
-  async listLinks(c: C) {
-    const query = validate(API_ROUTES.listLinks.query, queryOf(c));
+  async listLinks(c, { query }) {
     const afterId =
       query.cursor === undefined ? undefined : decodeCursor(query.cursor, z.number().check(z.int()));
     const page = await listLinks(c.var.db, { userId: query.user_id, afterId, limit: query.limit + 1 });
@@ -86,15 +76,13 @@ export const linkHandlers = {
     });
   },
 
-  async getLink(c: C) {
-    const link = await requireLink(c.var.db, c.req.param("identifier") ?? "");
+  async getLink(c, { params }) {
+    const link = await requireLink(c.var.db, params.identifier);
     const stats = await linkStatsOf(c.var.db, link.identifier);
     return c.json({ ...(await linkAnswer(c, link)), stats });
   },
 
-  async updateLink(c: C) {
-    const identifier = c.req.param("identifier") ?? "";
-    const body = await jsonBody(c, API_ROUTES.updateLink.body);
+  async updateLink(c, { params: { identifier }, body }) {
     const updated = await updateLink(c.var.db, identifier, {
       disabled: body.disabled,
       userId: body.user_id,
@@ -106,16 +94,14 @@ export const linkHandlers = {
     return c.json(await linkAnswer(c, updated));
   },
 
-  async deleteLink(c: C) {
-    const identifier = c.req.param("identifier") ?? "";
+  async deleteLink(c, { params: { identifier } }) {
     if (!(await deleteLink(c.var.db, identifier))) throw notFound(identifier);
     forgetLink(c.env.DB, identifier);
     return c.body(null, 204);
   },
 
-  async listHits(c: C) {
-    const link = await requireLink(c.var.db, c.req.param("identifier") ?? "");
-    const query = validate(API_ROUTES.listHits.query, queryOf(c));
+  async listHits(c, { params, query }) {
+    const link = await requireLink(c.var.db, params.identifier);
     const cursor = query.cursor === undefined ? undefined : decodeHitCursor(query.cursor);
     const page = await listHits(c.var.db, link.id, { cursor, limit: query.limit + 1 });
     const more = page.length > query.limit;
@@ -128,15 +114,14 @@ export const linkHandlers = {
   },
 
   /** The URL `GET /links/:identifier` answers as `url`, so a printed code opens the same link. */
-  async getLinkQr(c: C) {
-    const link = await requireLink(c.var.db, c.req.param("identifier") ?? "");
+  async getLinkQr(c, { params }) {
+    const link = await requireLink(c.var.db, params.identifier);
     const { url } = linkJson(link, new URL(c.req.url), c.var.config, []);
     return c.body(renderSVG(url, { border: 1 }), 200, { "Content-Type": "image/svg+xml" });
   },
 
-  async createCoupon(c: C) {
-    const link = await requireLink(c.var.db, c.req.param("identifier") ?? "");
-    const body = await jsonBody(c, API_ROUTES.createCoupon.body);
+  async createCoupon(c, { params, body }) {
+    const link = await requireLink(c.var.db, params.identifier);
     const coupon = await insertCoupon(c.var.db, link.id, body.code);
     if (!coupon) throw new ApiError("conflict", `coupon code "${body.code.toUpperCase()}" is taken`);
     return c.json(
@@ -145,15 +130,14 @@ export const linkHandlers = {
     );
   },
 
-  async deleteCoupon(c: C) {
-    const link = await requireLink(c.var.db, c.req.param("identifier") ?? "");
-    const code = c.req.param("code") ?? "";
+  async deleteCoupon(c, { params: { identifier, code } }) {
+    const link = await requireLink(c.var.db, identifier);
     if (!(await deleteCoupon(c.var.db, link.id, code))) {
       throw new ApiError("not_found", `Link "${link.identifier}" has no coupon "${code.slice(0, 40)}".`);
     }
     return c.body(null, 204);
   },
-};
+} satisfies Partial<ApiHandlers>;
 
 /** A link as the API answers it, with its coupon codes. */
 async function linkAnswer(c: C, link: ReferralLink) {

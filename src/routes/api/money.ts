@@ -21,17 +21,15 @@ import { confirmedReferrals, referralLinks } from "../../db/schema";
 import { ApiError } from "../../errors";
 import { addCalendarMonths, type CommissionRule, parseCommissionRule } from "../../lib/commission";
 import { shiftDays } from "../../lib/days";
-import { API_ROUTES } from "./contract";
-import { decodeCursor, encodeCursor, jsonBody, queryOf, validate } from "./input";
-import { idempotencyKeyOf } from "./payout-runs";
+import type { ApiHandlers } from "./handler";
+import { decodeCursor, encodeCursor } from "./input";
 import { conversionJson, reversalJson } from "./serialize";
 
 type C = Context<HonoEnv>;
 
-/** The handlers of the money routes, by their name in {@link API_ROUTES}. */
+/** The handlers of the money routes, by their name in the route table (./contract.ts). */
 export const moneyHandlers = {
-  async createConversion(c: C) {
-    const body = await jsonBody(c, API_ROUTES.createConversion.body);
+  async createConversion(c, { body }) {
     const { db, config } = c.var;
     const now = new Date().toISOString();
     const same = (existing: ConversionRow) => {
@@ -94,13 +92,12 @@ export const moneyHandlers = {
     return c.json({ created: true, conversion: conversionJson(created, now) }, 201);
   },
 
-  async getConversion(c: C) {
-    const conversion = await requireConversion(c);
+  async getConversion(c, { params }) {
+    const conversion = await requireConversion(c, params.external_id);
     return c.json(conversionJson(conversion, new Date().toISOString()));
   },
 
-  async listConversions(c: C) {
-    const query = validate(API_ROUTES.listConversions.query, queryOf(c));
+  async listConversions(c, { query }) {
     const now = new Date().toISOString();
     const beforeId =
       query.cursor === undefined ? undefined : decodeCursor(query.cursor, z.number().check(z.int()));
@@ -120,9 +117,8 @@ export const moneyHandlers = {
     });
   },
 
-  async reverseConversion(c: C) {
-    const conversion = await requireConversion(c);
-    const body = await jsonBody(c, API_ROUTES.reverseConversion.body);
+  async reverseConversion(c, { params, body }) {
+    const conversion = await requireConversion(c, params.external_id);
     const now = new Date().toISOString();
     const outcome = await reverseConversion(c.var.db, conversion.id, {
       reversalId: body.reversal_id,
@@ -157,16 +153,14 @@ export const moneyHandlers = {
     );
   },
 
-  async payoutsDue(c: C) {
-    const query = validate(API_ROUTES.payoutsDue.query, queryOf(c));
+  async payoutsDue(c, { query }) {
     const rows = await payoutsDue(c.var.db, { currency: query.currency });
     // PAYOUT_MINIMUM: only those a payout would pay now.
     return c.json({ rows: rows.filter((row) => row.amount >= payoutMinimumOf(c.var.config, row.currency)) });
   },
 
-  async createPayout(c: C) {
-    const key = idempotencyKeyOf(c);
-    const body = await jsonBody(c, API_ROUTES.createPayout.body);
+  async createPayout(c, { headers, body }) {
+    const key = headers["idempotency-key"];
     const minimum = payoutMinimumOf(c.var.config, body.currency);
     const outcome = await payReferrer(c.var.db, {
       key,
@@ -193,8 +187,7 @@ export const moneyHandlers = {
     return c.json({ payout: outcome.payout }, outcome.kind === "created" ? 201 : 200);
   },
 
-  async listPayouts(c: C) {
-    const query = validate(API_ROUTES.listPayouts.query, queryOf(c));
+  async listPayouts(c, { query }) {
     const beforeId =
       query.cursor === undefined ? undefined : decodeCursor(query.cursor, z.number().check(z.int()));
     const page = await listPayouts(c.var.db, {
@@ -206,10 +199,9 @@ export const moneyHandlers = {
     const shown = more ? page.slice(0, query.limit) : page;
     return c.json({ payouts: shown, next_cursor: more ? encodeCursor(shown.at(-1)?.id) : null });
   },
-};
+} satisfies Partial<ApiHandlers>;
 
-async function requireConversion(c: C): Promise<ConversionRow> {
-  const externalId = c.req.param("external_id") ?? "";
+async function requireConversion(c: C, externalId: string): Promise<ConversionRow> {
   const conversion = await findConversion(c.var.db, externalId);
   if (!conversion) throw new ApiError("not_found", `No conversion "${externalId.slice(0, 100)}".`);
   return conversion;

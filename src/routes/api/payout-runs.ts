@@ -11,19 +11,10 @@ import { payoutMethodsOf } from "../../db/queries/payout-methods";
 import { createRun, findRun, listRuns, type RunWithPayouts } from "../../db/queries/payout-runs";
 import { ApiError } from "../../errors";
 import { missingMethods, type PayoutFile, type PayoutFileFormat, payoutFile } from "../../payouts/files";
-import { API_ROUTES } from "./contract";
-import { decodeCursor, encodeCursor, jsonBody, queryOf, validate } from "./input";
+import type { ApiHandlers } from "./handler";
+import { decodeCursor, encodeCursor } from "./input";
 
 type C = Context<HonoEnv>;
-
-/** The `Idempotency-Key` header, as `POST /payouts` takes it: 1-255 characters, required. */
-export function idempotencyKeyOf(c: C): string {
-  const key = c.req.header("Idempotency-Key")?.trim() ?? "";
-  if (key === "" || key.length > 255) {
-    throw new ApiError("validation_failed", "Idempotency-Key header is required (1-255 characters)");
-  }
-  return key;
-}
 
 /** A run as the API answers it: with, per format, the referrers it cannot pay for want of a method. */
 export async function runJson(db: Database, run: RunWithPayouts) {
@@ -62,9 +53,8 @@ export function attachment(c: C, file: PayoutFile): Response {
 }
 
 export const payoutRunHandlers = {
-  async createPayoutRun(c: C) {
-    const key = idempotencyKeyOf(c);
-    const body = await jsonBody(c, API_ROUTES.createPayoutRun.body);
+  async createPayoutRun(c, { headers, body }) {
+    const key = headers["idempotency-key"];
     const { db, config } = c.var;
     const outcome = await createRun(db, {
       key,
@@ -84,8 +74,7 @@ export const payoutRunHandlers = {
     return c.json({ run: await runJson(db, outcome.run) }, outcome.kind === "created" ? 201 : 200);
   },
 
-  async listPayoutRuns(c: C) {
-    const query = validate(API_ROUTES.listPayoutRuns.query, queryOf(c));
+  async listPayoutRuns(c, { query }) {
     const beforeId =
       query.cursor === undefined ? undefined : decodeCursor(query.cursor, z.number().check(z.int()));
     const page = await listRuns(c.var.db, { beforeId, limit: query.limit + 1 });
@@ -95,15 +84,14 @@ export const payoutRunHandlers = {
     return c.json({ runs, next_cursor: more ? encodeCursor(shown.at(-1)?.id) : null });
   },
 
-  async getPayoutRun(c: C) {
-    const id = Number(c.req.param("id"));
+  async getPayoutRun(c, { params }) {
+    const id = Number(params.id);
     const run = await findRun(c.var.db, id);
     if (!run) throw new ApiError("not_found", `No payout run ${id}.`);
     return c.json({ run: await runJson(c.var.db, run) });
   },
 
-  async getPayoutRunFile(c: C) {
-    const { format } = validate(API_ROUTES.getPayoutRunFile.query, queryOf(c));
-    return attachment(c, await runFile(c, Number(c.req.param("id")), format));
+  async getPayoutRunFile(c, { params, query: { format } }) {
+    return attachment(c, await runFile(c, Number(params.id), format));
   },
-};
+} satisfies Partial<ApiHandlers>;

@@ -2,19 +2,15 @@
  * `/_reflinks/reconcile` and `/_reflinks/confirm` (docs/api.md): what the origin calls at login
  * and on success.
  */
-import type { Context } from "hono";
-import type { HonoEnv } from "../../app-env";
 import { confirmReferral } from "../../db/queries/referrals";
 import { recordLogin } from "../../db/queries/users";
 import { ApiError } from "../../errors";
 import { isUuid } from "../../lib/visitor-cookie";
-import { API_ROUTES } from "./contract";
-import { jsonBody } from "./input";
+import type { ApiHandlers } from "./handler";
 
-/** The handlers of the referral routes, by their name in {@link API_ROUTES}. */
+/** The handlers of the referral routes, by their name in the route table (./contract.ts). */
 export const referralHandlers = {
-  async reconcile(c: Context<HonoEnv>) {
-    const body = await jsonBody(c, API_ROUTES.reconcile.body);
+  async reconcile(c, { body }) {
     const anonymousId = typeof body.anonymous_id === "string" ? body.anonymous_id.trim().toLowerCase() : null;
     // The login is recorded whether or not the cookie matches a hit: from now on, this user's
     // clicks are an existing user's.
@@ -22,8 +18,7 @@ export const referralHandlers = {
     return c.json({ updated });
   },
 
-  async confirm(c: Context<HonoEnv>) {
-    const body = await jsonBody(c, API_ROUTES.confirm.body);
+  async confirm(c, { body }) {
     const result = await confirmReferral(c.var.db, {
       userId: body.user_id,
       event: body.event,
@@ -38,4 +33,4 @@ export const referralHandlers = {
     }
     return c.json(result, result.created ? 201 : 200);
   },
-};
+} satisfies Partial<ApiHandlers>;

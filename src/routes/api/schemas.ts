@@ -208,22 +208,33 @@ export const confirmBody = z.strictObject({
   coupon: couponInput,
 });
 
-/** `from` and `to`: days `YYYY-MM-DD`, both included, either optional; `to` not before `from`. */
-export const periodQuery = z.object({ from: day, to: day }).check(
-  z.refine((period) => !period.from || !period.to || period.from <= period.to, {
-    message: "must not be before from",
-    path: ["to"],
-  }),
+const toNotBeforeFrom = z.refine<{ from?: string; to?: string }>(
+  (period) => !period.from || !period.to || period.from <= period.to,
+  { message: "must not be before from", path: ["to"] },
 );
 
-export const dailyReportQuery = z.object({
-  link: z.optional(identifierSchema),
-  from: day,
-  to: day,
-});
+/** `from` and `to`: days `YYYY-MM-DD`, both included, either optional; `to` not before `from`. */
+export const periodQuery = z.object({ from: day, to: day }).check(toNotBeforeFrom);
 
-/** No parameter: earnings are as of the moment of reading. */
-export const earningsReportQuery = z.strictObject({});
+export const dailyReportQuery = z
+  .object({ link: z.optional(identifierSchema), from: day, to: day })
+  .check(toNotBeforeFrom);
+
+/**
+ * No parameter: earnings are as of the moment of reading. `from` and `to`, which every other
+ * report takes, get a message saying why; any other parameter is not a known field.
+ */
+export const earningsReportQuery = z.looseObject({}).check(
+  z.superRefine((query, context) => {
+    for (const name of Object.keys(query)) {
+      const message =
+        name === "from" || name === "to"
+          ? "is not a parameter of this report: earnings are as of now, not over a period"
+          : "is not a known field";
+      context.addIssue({ code: "custom", path: [name], message, input: query[name] });
+    }
+  }),
+);
 
 export const dashboardQuery = z.object({
   link: z.optional(identifierSchema),
@@ -296,9 +307,18 @@ export const listConversionsQuery = z.object({
 export const payoutBody = z.strictObject({ referrer_user_id: userIdSchema, currency });
 
 export const idempotencyHeaders = z.object({
-  "idempotency-key": meta(z.string().check(z.minLength(1), z.maxLength(255)), {
-    description: "required, not blank: the same key again answers the same payout, and pays nothing twice",
-  }),
+  "idempotency-key": meta(
+    z
+      .string()
+      .check(
+        z.trim(),
+        z.minLength(1, "must not be blank"),
+        z.maxLength(255, "must be at most 255 characters"),
+      ),
+    {
+      description: "required, not blank: the same key again answers the same payout, and pays nothing twice",
+    },
+  ),
 });
 
 export const dueQuery = z.object({ currency: z.optional(currency) });

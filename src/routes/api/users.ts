@@ -3,8 +3,6 @@
  * referrals, everything the worker stores about them (a data-access request), and erasure.
  */
 
-import type { Context } from "hono";
-import type { HonoEnv } from "../../app-env";
 import { listConversions } from "../../db/queries/conversions";
 import { couponCodesOf } from "../../db/queries/coupons";
 import { linkStatsOfOwner, listLinks } from "../../db/queries/links";
@@ -16,8 +14,7 @@ import { earningsOf, eraseUser, findUser, userHits, userReferrals } from "../../
 import { ApiError } from "../../errors";
 import { isOnHost } from "../../operator-door";
 import { newSignInToken, SIGN_IN_SEGMENT } from "../portal/session";
-import { API_ROUTES } from "./contract";
-import { jsonBody } from "./input";
+import type { ApiHandlers } from "./handler";
 import type { HitJson } from "./schemas";
 import { conversionJson, linkJson } from "./serialize";
 
@@ -25,8 +22,7 @@ import { conversionJson, linkJson } from "./serialize";
 const EVERYTHING = 1_000_000_000;
 
 export const userHandlers = {
-  async getUser(c: Context<HonoEnv>) {
-    const userId = c.req.param("user_id") ?? "";
+  async getUser(c, { params: { user_id: userId } }) {
     const { db, config } = c.var;
     const requestUrl = new URL(c.req.url);
     // Every link the user owns, with its numbers: two queries, however many links (a link is about
@@ -57,8 +53,7 @@ export const userHandlers = {
   },
 
   /** Everything the worker stores about the user, for a data-access request. */
-  async exportUser(c: Context<HonoEnv>) {
-    const userId = c.req.param("user_id") ?? "";
+  async exportUser(c, { params: { user_id: userId } }) {
     const { db, config } = c.var;
     const requestUrl = new URL(c.req.url);
     const now = new Date().toISOString();
@@ -95,9 +90,7 @@ export const userHandlers = {
   },
 
   /** Sets how the user is paid (docs/payouts.md#payout-methods); the whole method is replaced. */
-  async setPayoutMethod(c: Context<HonoEnv>) {
-    const userId = c.req.param("user_id") ?? "";
-    const body = await jsonBody(c, API_ROUTES.setPayoutMethod.body);
+  async setPayoutMethod(c, { params: { user_id: userId }, body }) {
     const method = await setPayoutMethod(
       c.var.db,
       userId,
@@ -116,8 +109,7 @@ export const userHandlers = {
    * A one-use, 15-minute sign-in link to the user's referral page, for an origin that reports
    * logins by API calls (docs/referrer-page.md#sign-in-links). Only the token's hash is stored.
    */
-  async createPortalLink(c: Context<HonoEnv>) {
-    const userId = c.req.param("user_id") ?? "";
+  async createPortalLink(c, { params: { user_id: userId } }) {
     const { db, config } = c.var;
     if (config.portalPath === null)
       throw new ApiError("not_found", "The referrer's page is off (PORTAL_PATH=off).");
@@ -135,11 +127,10 @@ export const userHandlers = {
   },
 
   /** Erases the personal data the worker holds about the user; money records stay. */
-  async eraseUser(c: Context<HonoEnv>) {
-    const userId = c.req.param("user_id") ?? "";
+  async eraseUser(c, { params: { user_id: userId } }) {
     return c.json({ hits: await eraseUser(c.var.db, userId) });
   },
-};
+} satisfies Partial<ApiHandlers>;
 
 /** A `referral_hits` row read with plain SQL (snake_case, 0/1) as the API's hit. */
 function hitRowJson(row: Record<string, string | number | null>): HitJson {

@@ -2,9 +2,7 @@
  * `/_reflinks/webhooks` (docs/webhooks.md): register, list and delete endpoints, read an
  * endpoint's delivery log, and send one of its events again now.
  */
-import type { Context } from "hono";
 import * as z from "zod/mini";
-import type { HonoEnv } from "../../app-env";
 import { ApiError } from "../../errors";
 import {
   createWebhook,
@@ -16,32 +14,26 @@ import {
   listWebhooks,
   retryWebhookEvent,
 } from "../../webhooks";
-import { API_ROUTES } from "./contract";
-import { decodeCursor, encodeCursor, jsonBody, queryOf, validate } from "./input";
+import type { ApiHandlers } from "./handler";
+import { decodeCursor, encodeCursor } from "./input";
 
-type C = Context<HonoEnv>;
-
-/** The handlers of the webhook routes, by their name in {@link API_ROUTES}. */
+/** The handlers of the webhook routes, by their name in the route table (./contract.ts). */
 export const webhookHandlers = {
-  async createWebhook(c: C) {
-    const body = await jsonBody(c, API_ROUTES.createWebhook.body);
+  async createWebhook(c, { body }) {
     return c.json(await createWebhook(c.var.db, body), 201);
   },
 
-  async listWebhooks(c: C) {
+  async listWebhooks(c) {
     return c.json({ webhooks: await listWebhooks(c.var.db) });
   },
 
-  async deleteWebhook(c: C) {
-    const id = c.req.param("id") ?? "";
+  async deleteWebhook(c, { params: { id } }) {
     if (!(await deleteWebhook(c.var.db, id))) throw notFound(id);
     return c.body(null, 204);
   },
 
-  async listWebhookDeliveries(c: C) {
-    const id = c.req.param("id") ?? "";
+  async listWebhookDeliveries(c, { params: { id }, query }) {
     if (!(await findWebhook(c.var.db, id))) throw notFound(id);
-    const query = validate(API_ROUTES.listWebhookDeliveries.query, queryOf(c));
     const beforeId =
       query.cursor === undefined ? undefined : decodeCursor(query.cursor, z.number().check(z.int()));
     const page = await listDeliveries(c.var.db, id, { beforeId, limit: query.limit + 1 });
@@ -53,9 +45,7 @@ export const webhookHandlers = {
     });
   },
 
-  async retryWebhookDelivery(c: C) {
-    const id = c.req.param("id") ?? "";
-    const deliveryId = c.req.param("delivery_id") ?? "";
+  async retryWebhookDelivery(c, { params: { id, delivery_id: deliveryId } }) {
     const delivery = /^\d{1,15}$/.test(deliveryId)
       ? await findDelivery(c.var.db, id, Number(deliveryId))
       : null;
@@ -69,7 +59,7 @@ export const webhookHandlers = {
     if (!attempt) throw notFound(id);
     return c.json(deliveryJson(attempt));
   },
-};
+} satisfies Partial<ApiHandlers>;
 
 function notFound(id: string): ApiError {
   return new ApiError("not_found", `No webhook "${id.slice(0, 50)}".`);
