@@ -15,6 +15,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import type { Database } from "../db/client";
+import { webhookEvents } from "../db/schema";
 import type { WebhookEventType } from "./event-types";
 import { conversionData, hitData, linkData, payoutData, referralData, reversalData } from "./payload-sql";
 
@@ -32,16 +33,34 @@ interface EventSource {
   now: string;
 }
 
-function outboxInsert({ type, from, where, key, data, timestamp, now }: EventSource): SQL {
-  return sql`INSERT INTO webhook_events
-      (id, webhook_id, type, payload, status, attempts, next_attempt_at, created_at, updated_at)
-    SELECT 'msg_' || substr(w.id, 4) || '_' || ${type} || '_' || (${key}), w.id, ${type},
+/** The rows of `webhook_events` an event source makes, in the table's column order. */
+function outboxSelect({ type, from, where, key, data, timestamp, now }: EventSource): SQL {
+  return sql`SELECT 'msg_' || substr(w.id, 4) || '_' || ${type} || '_' || (${key}), w.id, ${type},
       json_object('type', ${type}, 'timestamp', ${timestamp}, 'data', ${data}),
       'pending', 0, ${now}, ${now}, ${now}
     FROM ${from}, webhooks w
-    WHERE (${where}) AND EXISTS (SELECT 1 FROM json_each(w.events) e WHERE e.value = ${type})
+    WHERE (${where}) AND EXISTS (SELECT 1 FROM json_each(w.events) e WHERE e.value = ${type})`;
+}
+
+/** The outbox insert as SQL, for the raw D1 batches (`d1Statement`), answering the events' ids. */
+function outboxInsert(source: EventSource): SQL {
+  return sql`INSERT INTO webhook_events
+      (id, webhook_id, type, payload, status, attempts, next_attempt_at, created_at, updated_at)
+    ${outboxSelect(source)}
     ON CONFLICT (id) DO NOTHING
     RETURNING id`;
+}
+
+/**
+ * The same insert as a Drizzle query, for a Drizzle `db.batch([...])`: Drizzle's D1 batch cannot
+ * bind the parameters of a raw `db.all(sql)` item (drizzle-orm 0.45), and its insert-select can.
+ */
+function outboxQuery(db: Database, source: EventSource) {
+  return db
+    .insert(webhookEvents)
+    .select(outboxSelect(source))
+    .onConflictDoNothing({ target: webhookEvents.id })
+    .returning({ id: webhookEvents.id });
 }
 
 /**
@@ -81,9 +100,9 @@ export function referrerBannedEvent(userId: string, now: string): SQL {
   });
 }
 
-/** `conversion.created` for the conversion `externalId` made at `now` by this batch. */
-export function conversionCreatedEvent(externalId: string, now: string): SQL {
-  return outboxInsert({
+/** `conversion.created` for the conversion `externalId` made at `now` by this (Drizzle) batch. */
+export function conversionCreatedEvent(db: Database, externalId: string, now: string) {
+  return outboxQuery(db, {
     type: "conversion.created",
     from: sql`conversions c`,
     where: sql`c.external_id = ${externalId} AND c.created_at = ${now}`,
@@ -133,9 +152,12 @@ export function payoutCreatedInRunEvents(idempotencyKey: string, now: string): S
   });
 }
 
-/** `link.created` for the link `identifier` made at `now`; `urlPrefix` as `linkJson` makes `url`. */
-export function linkCreatedEvent(identifier: string, now: string, urlPrefix: string): SQL {
-  return outboxInsert({
+/**
+ * `link.created` for the link `identifier` made at `now` by this (Drizzle) batch; `urlPrefix` as
+ * `linkJson` makes `url`.
+ */
+export function linkCreatedEvent(db: Database, identifier: string, now: string, urlPrefix: string) {
+  return outboxQuery(db, {
     type: "link.created",
     from: sql`referral_links l`,
     where: sql`l.identifier = ${identifier} AND l.created_at = ${now}`,
@@ -186,8 +208,8 @@ export function conversionApprovedEvents(now: string, limit: number): SQL {
  * approved from the start (`HOLD_DAYS=0`): the scheduled job only approves pending conversions,
  * so it would never send this one's. Written after its `conversion.created`.
  */
-export function conversionApprovedAtCreationEvent(externalId: string, now: string): SQL {
-  return outboxInsert({
+export function conversionApprovedAtCreationEvent(db: Database, externalId: string, now: string) {
+  return outboxQuery(db, {
     type: "conversion.approved",
     from: sql`conversions c`,
     where: sql`c.external_id = ${externalId} AND c.created_at = ${now} AND c.status = 'approved'`,
@@ -225,38 +247,20 @@ export function d1Statement(d1: D1Database, query: SQL): D1PreparedStatement {
 }
 
 /**
- * An outbox statement as an item of a Drizzle `db.batch([...])`, answering the written events'
- * ids. Drizzle's D1 batch binds an item's parameters to its `stmt`, which a raw `db.all(sql)`
- * does not have (drizzle-orm 0.45: "Cannot read properties of undefined (reading 'bind')"): this
- * gives it one. Every query that uses it is covered by the webhook tests, so a Drizzle upgrade
- * that changes this fails them.
+ * The webhook events a request's changes wrote. Each query function that writes events is given
+ * one and adds the ids its outbox statements returned; the request's middleware makes their first
+ * attempt after the response (src/webhooks/first-attempt.ts), and the scheduled job sends what
+ * fails or never starts.
  */
-export function batchItem(db: Database, query: SQL) {
-  const item = db.all<{ id: string }>(query);
-  const statement = db.$client.prepare(dialect.sqlToQuery(query).sql);
-  return Object.assign(item, { _prepare: () => Object.assign(item, { stmt: statement }) });
-}
+export class WrittenEvents {
+  readonly ids: string[] = [];
 
-/**
- * The events a request wrote, by its database client (the API makes one per request): the API
- * middleware takes them after the handler and makes their first attempt in `waitUntil`, so that
- * query functions need not know about requests.
- */
-const writtenEvents = new WeakMap<object, string[]>();
-
-/** Records the event ids an outbox statement returned (D1 `results` or Drizzle rows). */
-export function noteWrittenEvents(db: object, result: unknown): void {
-  const rows = Array.isArray(result) ? result : (result as { results?: unknown[] } | undefined)?.results;
-  const ids = (rows ?? [])
-    .map((row) => (row as { id?: unknown }).id)
-    .filter((id): id is string => typeof id === "string");
-  if (ids.length === 0) return;
-  writtenEvents.set(db, [...(writtenEvents.get(db) ?? []), ...ids]);
-}
-
-/** The event ids written through `db` since the last call, and forgets them. */
-export function takeWrittenEvents(db: object): string[] {
-  const ids = writtenEvents.get(db) ?? [];
-  writtenEvents.delete(db);
-  return ids;
+  /** Adds the event ids an outbox statement returned (D1 `results` or Drizzle rows). */
+  add(result: unknown): void {
+    const rows = Array.isArray(result) ? result : (result as { results?: unknown[] } | undefined)?.results;
+    for (const row of rows ?? []) {
+      const id = (row as { id?: unknown }).id;
+      if (typeof id === "string") this.ids.push(id);
+    }
+  }
 }

@@ -11,6 +11,7 @@ import { NO_FRAUD_RULES } from "../../src/config";
 import { insertHit, insertHits } from "../../src/db/queries/hits";
 import { confirmReferral } from "../../src/db/queries/referrals";
 import type { NewReferralHit } from "../../src/db/schema";
+import { WrittenEvents } from "../../src/webhooks/outbox";
 import { apiJson, seedHit, uniqueUser } from "../support/api";
 import { createLink, db } from "../support/db";
 import { uniqueIdentifier } from "../support/worker";
@@ -144,7 +145,7 @@ describe("link_daily_totals", () => {
     });
     const now = new Date("2026-03-03T08:00:00.000Z");
     for (let i = 0; i < 3; i++) {
-      const answer = await confirmReferral(db, {
+      const answer = await confirmReferral(db, new WrittenEvents(), {
         userId: user,
         event: "signup",
         now,

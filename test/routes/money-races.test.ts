@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { database } from "../../src/db/client";
 import { reverseConversion } from "../../src/db/queries/conversions";
 import { payReferrer } from "../../src/db/queries/payouts";
+import { WrittenEvents } from "../../src/webhooks/outbox";
 import { uniqueUser } from "../support/api";
 import { delayedBatch } from "../support/faults";
 import {
@@ -44,9 +45,10 @@ describe("POST /payouts with one key, two calls in the same millisecond", () => 
           late = await converted(user, 5000); // 500, due at once
         }),
       ),
+      new WrittenEvents(),
       request,
     );
-    winner = payReferrer(database(env.DB), request);
+    winner = payReferrer(database(env.DB), new WrittenEvents(), request);
     const [lost, won] = await Promise.all([loser, winner]);
 
     expect(won).toMatchObject({ kind: "created", payout: { amount: 100, conversions: 1 } });
@@ -74,6 +76,7 @@ describe("a reversal decides from the conversion as it is when it writes, not as
           payoutId = payout.body.payout.id;
         }),
       ),
+      new WrittenEvents(),
       conversion.id,
       { reversalId: externalId("refund"), amount: 400, now: new Date().toISOString() },
     );
@@ -99,6 +102,7 @@ describe("a reversal decides from the conversion as it is when it writes, not as
           ).toBe(201);
         }),
       ),
+      new WrittenEvents(),
       conversion.id,
       { reversalId, amount: 500, now: new Date().toISOString() },
     );
@@ -117,6 +121,7 @@ describe("a reversal decides from the conversion as it is when it writes, not as
       database(
         delayed(() => reverse(conversion.external_id, { reversal_id: externalId("refund"), amount: 300 })),
       ),
+      new WrittenEvents(),
       conversion.id,
       { reversalId: externalId("refund"), amount: undefined, now: new Date().toISOString() },
     );

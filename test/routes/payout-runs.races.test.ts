@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import { database } from "../../src/db/client";
 import { createRun } from "../../src/db/queries/payout-runs";
 import { payReferrer } from "../../src/db/queries/payouts";
+import { WrittenEvents } from "../../src/webhooks/outbox";
 import { apiJson, uniqueUser } from "../support/api";
 import { delayedBatch } from "../support/faults";
 import { converted, getConversion, pay, referredUser } from "../support/money";
@@ -108,6 +109,7 @@ describe("races replayed in the order that breaks them", () => {
           expect((await pay(first?.referrer ?? "", currency)).status).toBe(201);
         }),
       ),
+      new WrittenEvents(),
       { key: crypto.randomUUID(), currency, now: new Date().toISOString(), minimum: 1 },
     );
     expect(outcome).toMatchObject({
@@ -126,6 +128,7 @@ describe("races replayed in the order that breaks them", () => {
           expect((await runApi(currency)).status).toBe(201);
         }),
       ),
+      new WrittenEvents(),
       {
         key: crypto.randomUUID(),
         referrerUserId: only?.referrer ?? "",
@@ -150,9 +153,10 @@ describe("races replayed in the order that breaks them", () => {
           late = await converted(only?.user ?? "", 5000, { currency }); // 500, due at once
         }),
       ),
+      new WrittenEvents(),
       request,
     );
-    winner = createRun(database(env.DB), request);
+    winner = createRun(database(env.DB), new WrittenEvents(), request);
     const [lost, won] = await Promise.all([loser, winner]);
     expect(won).toMatchObject({
       kind: "created",

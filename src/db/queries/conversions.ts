@@ -12,12 +12,11 @@ import {
   parseCommissionRule,
 } from "../../lib/commission";
 import {
-  batchItem,
   conversionApprovedAtCreationEvent,
   conversionCreatedEvent,
   conversionReversedEvent,
   d1Statement,
-  noteWrittenEvents,
+  type WrittenEvents,
 } from "../../webhooks/outbox";
 import type { Database } from "../client";
 import { type Conversion, conversions, type Reversal, referralLinks, reversals } from "../schema";
@@ -80,7 +79,11 @@ export interface NewConversion {
  * `conversion.approved` ones when it is approved from the start, `HOLD_DAYS=0`); null when its
  * `external_id` was taken first (by a racing call, say).
  */
-export async function insertConversion(db: Database, conversion: NewConversion): Promise<Conversion | null> {
+export async function insertConversion(
+  db: Database,
+  events: WrittenEvents,
+  conversion: NewConversion,
+): Promise<Conversion | null> {
   // Decided inside the insert, from the referral as it is in this batch, so that a release, a
   // rejection or a ban racing with this payment is never missed (docs/fraud.md): a held
   // referral's conversion is held (not payable), a rejected referral's or a banned referrer's is
@@ -114,11 +117,11 @@ export async function insertConversion(db: Database, conversion: NewConversion):
       })
       .onConflictDoNothing({ target: conversions.externalId })
       .returning(),
-    batchItem(db, conversionCreatedEvent(conversion.externalId, conversion.now)),
-    batchItem(db, conversionApprovedAtCreationEvent(conversion.externalId, conversion.now)),
+    conversionCreatedEvent(db, conversion.externalId, conversion.now),
+    conversionApprovedAtCreationEvent(db, conversion.externalId, conversion.now),
   ]);
-  noteWrittenEvents(db, created);
-  noteWrittenEvents(db, approved);
+  events.add(created);
+  events.add(approved);
   return row ?? null;
 }
 
@@ -206,6 +209,7 @@ export function commissionSql(rule: CommissionRule, left: string): string {
  */
 export async function reverseConversion(
   db: Database,
+  events: WrittenEvents,
   conversionId: number,
   request: { reversalId: string; amount: number | undefined; now: string },
 ): Promise<ReverseOutcome> {
@@ -225,7 +229,7 @@ export async function reverseConversion(
   // ?1 conversion id, ?2 reversal_id, ?3 amount (null: the rest), ?4 now
   const reversed = "(SELECT COALESCE(SUM(r.amount), 0) FROM reversals r WHERE r.conversion_id = ?1)";
   const d1 = db.$client;
-  const [inserted, , events] = await d1.batch([
+  const [inserted, , written] = await d1.batch([
     d1
       .prepare(
         `INSERT INTO reversals
@@ -259,7 +263,7 @@ export async function reverseConversion(
     // After the update: the event's conversion is the one the answer shows.
     d1Statement(d1, conversionReversedEvent(request.reversalId, request.now)),
   ]);
-  noteWrittenEvents(db, events);
+  events.add(written);
   const reversal = await findReversal(db, request.reversalId);
   if ((inserted?.meta.changes ?? 0) > 0) {
     if (!reversal) throw new Error("reversal lost after its insert");

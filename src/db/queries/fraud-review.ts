@@ -8,9 +8,9 @@
 import { type SQL, sql } from "drizzle-orm";
 import {
   d1Statement,
-  noteWrittenEvents,
   referralDecidedEvent,
   referrerBannedEvent,
+  type WrittenEvents,
 } from "../../webhooks/outbox";
 import type { Database } from "../client";
 import {
@@ -71,9 +71,14 @@ export type DecisionOutcome =
  * past their `approve_at`, as if never held), and `referral.confirmed` sent. A referral that is
  * `ok` already answers as it is; a rejected one is a conflict.
  */
-export async function releaseReferral(db: Database, id: number, now: string): Promise<DecisionOutcome> {
+export async function releaseReferral(
+  db: Database,
+  events: WrittenEvents,
+  id: number,
+  now: string,
+): Promise<DecisionOutcome> {
   const d1 = db.$client;
-  const [, , events] = await d1.batch([
+  const [, , written] = await d1.batch([
     d1
       .prepare(
         "UPDATE confirmed_referrals SET status = 'ok', reviewed_at = ?2 WHERE id = ?1 AND status = 'held'",
@@ -94,7 +99,7 @@ export async function releaseReferral(db: Database, id: number, now: string): Pr
       ),
     ),
   ]);
-  noteWrittenEvents(db, events);
+  events.add(written);
   const referral = await referralById(db, id);
   if (!referral) return { kind: "not_found" };
   return referral.status === "ok" ? { kind: "done", referral } : { kind: "conflict", referral };
@@ -107,12 +112,13 @@ export async function releaseReferral(db: Database, id: number, now: string): Pr
  */
 export async function rejectReferral(
   db: Database,
+  events: WrittenEvents,
   id: number,
   reason: string | null,
   now: string,
 ): Promise<DecisionOutcome> {
   const d1 = db.$client;
-  const [, , events] = await d1.batch([
+  const [, , written] = await d1.batch([
     d1
       .prepare(
         `UPDATE confirmed_referrals SET status = 'rejected', reason = ?3, reviewed_at = ?2
@@ -135,7 +141,7 @@ export async function rejectReferral(
       ),
     ),
   ]);
-  noteWrittenEvents(db, events);
+  events.add(written);
   const referral = await referralById(db, id);
   if (!referral) return { kind: "not_found" };
   return referral.status === "rejected" ? { kind: "done", referral } : { kind: "conflict", referral };
@@ -156,7 +162,13 @@ export interface BanJson {
  * referrals to their links are rejected by the confirmation itself. A repeat answers the first
  * ban and changes nothing: every statement acts only for the ban row this batch made.
  */
-export async function banUser(db: Database, userId: string, reason: string | null, now: string) {
+export async function banUser(
+  db: Database,
+  events: WrittenEvents,
+  userId: string,
+  reason: string | null,
+  now: string,
+) {
   const d1 = db.$client;
   // ?1 user, ?2 reason, ?3 now. The ban row made by this batch (a repeat finds an older one).
   const madeHere = "EXISTS (SELECT 1 FROM banned_users WHERE user_id = ?1 AND banned_at = ?3)";
@@ -184,8 +196,8 @@ export async function banUser(db: Database, userId: string, reason: string | nul
       WHERE ${unpaid} AND ${madeHere}`),
     d1Statement(d1, referrerBannedEvent(userId, now)),
   ]);
-  noteWrittenEvents(db, rejectedEvents);
-  noteWrittenEvents(db, bannedEvents);
+  events.add(rejectedEvents);
+  events.add(bannedEvents);
   const ban = await d1
     .prepare(
       "SELECT user_id, reason, banned_at, links_disabled, commissions_rejected FROM banned_users WHERE user_id = ?1",

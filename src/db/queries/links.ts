@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, type SQL, sql } from "drizzle-orm";
-import { batchItem, linkCreatedEvent, noteWrittenEvents } from "../../webhooks/outbox";
+import { linkCreatedEvent, type WrittenEvents } from "../../webhooks/outbox";
 import type { Database } from "../client";
 import { linkStats, type ReferralLink, referralLinks } from "../schema";
 
@@ -66,15 +66,16 @@ export interface LinkOptions {
  */
 export async function insertLink(
   db: Database,
+  events: WrittenEvents,
   link: LinkOptions & { identifier: string; userId: string | null },
   urlPrefix: string,
   now = new Date().toISOString(),
 ): Promise<ReferralLink | null> {
-  const [[created], events] = await db.batch([
+  const [[created], written] = await db.batch([
     newLinkStatement(db, link, now),
-    batchItem(db, linkCreatedEvent(link.identifier, now, urlPrefix)),
+    linkCreatedEvent(db, link.identifier, now, urlPrefix),
   ]);
-  noteWrittenEvents(db, events);
+  events.add(written);
   return created ?? null;
 }
 
@@ -95,12 +96,13 @@ function newLinkStatement(db: Database, link: { identifier: string; userId: stri
  */
 export async function insertOwnLink(
   db: Database,
+  events: WrittenEvents,
   link: { identifier: string; userId: string },
   limit: number,
   urlPrefix: string,
   now = new Date().toISOString(),
 ): Promise<{ created: ReferralLink } | { refused: "taken" | "limit" }> {
-  const [[inserted], removed, events] = await db.batch([
+  const [[inserted], removed, written] = await db.batch([
     newLinkStatement(db, link, now),
     db
       .delete(referralLinks)
@@ -113,9 +115,9 @@ export async function insertOwnLink(
         ),
       )
       .returning({ id: referralLinks.id }),
-    batchItem(db, linkCreatedEvent(link.identifier, now, urlPrefix)),
+    linkCreatedEvent(db, link.identifier, now, urlPrefix),
   ]);
-  noteWrittenEvents(db, events);
+  events.add(written);
   if (!inserted) return { refused: "taken" };
   if (removed.length > 0) return { refused: "limit" };
   return { created: inserted };

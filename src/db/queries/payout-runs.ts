@@ -8,8 +8,8 @@ import { type SQL, sql } from "drizzle-orm";
 import {
   conversionApprovedInPayoutEvents,
   d1Statement,
-  noteWrittenEvents,
   payoutCreatedInRunEvents,
+  type WrittenEvents,
 } from "../../webhooks/outbox";
 import type { Database } from "../client";
 import { dueConversion, type PayoutJson, unsettledClawback } from "./payouts";
@@ -87,6 +87,7 @@ export async function listRuns(
  */
 export async function createRun(
   db: Database,
+  events: WrittenEvents,
   request: { key: string; currency: string; now: string; minimum: number },
 ): Promise<RunOutcome> {
   const { key, currency, now } = request;
@@ -123,7 +124,7 @@ export async function createRun(
       WHERE run.idempotency_key = ${key} AND run.created_at = ${now} AND run.currency = ${currency}
         AND p.referrer_user_id = c.referrer_user_id
         AND NOT EXISTS (SELECT 1 FROM conversions paid WHERE paid.payout_id = p.id))`;
-  const [inserted, , , approvedEvents, , events] = await d1.batch([
+  const [inserted, , , approvedEvents, , written] = await d1.batch([
     statement(`INSERT INTO payout_runs (idempotency_key, currency, created_at)
       SELECT ?1, ?2, ?3 WHERE EXISTS (${dueByReferrer})
       ON CONFLICT (idempotency_key) DO NOTHING`),
@@ -144,8 +145,8 @@ export async function createRun(
         AND EXISTS ${payoutHere}`),
     d1Statement(d1, payoutCreatedInRunEvents(key, now)),
   ]);
-  noteWrittenEvents(db, approvedEvents);
-  noteWrittenEvents(db, events);
+  events.add(approvedEvents);
+  events.add(written);
   const made = await findRunByKey(db, key);
   if (!made) return { kind: "nothing_due" };
   if ((inserted?.meta.changes ?? 0) > 0) {

@@ -9,8 +9,8 @@ import { type SQL, sql } from "drizzle-orm";
 import {
   conversionApprovedInPayoutEvents,
   d1Statement,
-  noteWrittenEvents,
   payoutCreatedEvent,
+  type WrittenEvents,
 } from "../../webhooks/outbox";
 import type { Database } from "../client";
 import { dueQuery } from "./report-sql";
@@ -86,6 +86,7 @@ export const unsettledClawback = "r.clawback = 1 AND r.payout_id IS NULL";
  */
 export async function payReferrer(
   db: Database,
+  events: WrittenEvents,
   request: { key: string; referrerUserId: string; currency: string; now: string; minimum?: number },
 ): Promise<PayOutcome> {
   const { key, referrerUserId, currency, now } = request;
@@ -117,7 +118,7 @@ export async function payReferrer(
     AND EXISTS (SELECT 1 FROM payouts p WHERE p.idempotency_key = ${key} AND p.created_at = ${now}
       AND p.referrer_user_id = ${referrerUserId} AND p.currency = ${currency}
       AND NOT EXISTS (SELECT 1 FROM conversions paid WHERE paid.payout_id = p.id))`;
-  const [inserted, , approvedEvents, , events] = await d1.batch([
+  const [inserted, , approvedEvents, , written] = await d1.batch([
     statement(`INSERT INTO payouts (idempotency_key, referrer_user_id, currency, amount, created_at)
       SELECT ?1, ?2, ?3, due.amount, ?4
       FROM (SELECT
@@ -139,8 +140,8 @@ export async function payReferrer(
     // finds the winner's payout and would write its events under the same ids: nothing.
     d1Statement(d1, payoutCreatedEvent(key, now)),
   ]);
-  noteWrittenEvents(db, approvedEvents);
-  noteWrittenEvents(db, events);
+  events.add(approvedEvents);
+  events.add(written);
   const made = await findPayoutByKey(db, key);
   if (!made) {
     // Nothing paid: say whether something was due, below the minimum, or nothing at all.

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gte, isNull, lt, lte, ne, notExists, or, sql } from "drizzle-orm";
 import type { FraudRules } from "../../config";
 import { shiftDays } from "../../lib/days";
-import { d1Statement, noteWrittenEvents, referralDecidedEvent } from "../../webhooks/outbox";
+import { d1Statement, referralDecidedEvent, type WrittenEvents } from "../../webhooks/outbox";
 import type { Database } from "../client";
 import { confirmedReferrals, referralHits, referralLinks, reflinksUsers } from "../schema";
 import { findCouponLink } from "./coupons";
@@ -155,6 +155,7 @@ export async function findQualifyingHit(db: Database, request: ConfirmRequest) {
  */
 export async function confirmReferral(
   db: Database,
+  events: WrittenEvents,
   request: ConfirmRequest,
 ): Promise<{ created: boolean; referral: Referral } | null> {
   const existing = await findReferral(db, request.userId, request.event);
@@ -164,7 +165,7 @@ export async function confirmReferral(
     const nowMs = (request.now ?? new Date()).getTime();
     const link = await findCouponLink(db, request.coupon, nowMs);
     if (link && link.ownerId !== request.userId) {
-      const credited = await creditCoupon(db, request, link.linkId);
+      const credited = await creditCoupon(db, events, request, link.linkId);
       if (credited) return credited;
     }
   }
@@ -175,7 +176,7 @@ export async function confirmReferral(
     const hit = await findQualifyingHit(db, request);
     if (!hit) return null;
     try {
-      const credited = await creditHit(db, request, hit);
+      const credited = await creditHit(db, events, request, hit);
       if (credited) return credited;
       if (attempt >= CREDIT_ATTEMPTS) throw new Error("confirmation lost: its hit kept vanishing");
     } catch (error) {
@@ -200,6 +201,7 @@ type QualifyingHit = NonNullable<Awaited<ReturnType<typeof findQualifyingHit>>>;
 
 async function creditHit(
   db: Database,
+  events: WrittenEvents,
   request: ConfirmRequest,
   hit: QualifyingHit,
 ): Promise<{ created: boolean; referral: Referral } | null> {
@@ -257,7 +259,7 @@ async function creditHit(
       WHERE id = ?1 AND confirmed_at IS NULL AND EXISTS (SELECT 1 FROM confirmed_referrals WHERE hit_id = ?1)`,
     )
     .bind(hit.id, now);
-  return decide(db, request, now, insert, markHit);
+  return decide(db, events, request, now, insert, markHit);
 }
 
 /**
@@ -266,6 +268,7 @@ async function creditHit(
  */
 async function creditCoupon(
   db: Database,
+  events: WrittenEvents,
   request: ConfirmRequest,
   linkId: number,
 ): Promise<{ created: boolean; referral: Referral } | null> {
@@ -282,7 +285,7 @@ async function creditCoupon(
       RETURNING id`,
     )
     .bind(request.userId, request.event, linkId, now);
-  return decide(db, request, now, insert, null);
+  return decide(db, events, request, now, insert, null);
 }
 
 /**
@@ -291,6 +294,7 @@ async function creditCoupon(
  */
 async function decide(
   db: Database,
+  events: WrittenEvents,
   request: ConfirmRequest,
   now: string,
   insert: D1PreparedStatement,
@@ -306,8 +310,7 @@ async function decide(
     d1Statement(d1, referralDecidedEvent("referral.held", sql`${mine} AND r.status = 'held'`, now)),
     d1Statement(d1, referralDecidedEvent("referral.rejected", sql`${mine} AND r.status = 'rejected'`, now)),
   ]);
-  const events = markHit ? rest.slice(1) : rest;
-  for (const written of events) noteWrittenEvents(db, written);
+  for (const written of markHit ? rest.slice(1) : rest) events.add(written);
 
   const id = (inserted?.results?.[0] as { id?: number } | undefined)?.id;
   if (id !== undefined) {

@@ -41,16 +41,20 @@ export const fraudHandlers = {
 
   async releaseReferral(c, { params }) {
     const id = Number(params.id);
-    return answer(c, await releaseReferral(c.var.db, id, new Date().toISOString()), id);
+    return answer(c, await releaseReferral(c.var.db, c.var.events, id, new Date().toISOString()), id);
   },
 
   async rejectReferral(c, { params, body }) {
     const id = Number(params.id);
-    return answer(c, await rejectReferral(c.var.db, id, body.reason ?? null, new Date().toISOString()), id);
+    return answer(
+      c,
+      await rejectReferral(c.var.db, c.var.events, id, body.reason ?? null, new Date().toISOString()),
+      id,
+    );
   },
 
   async banUser(c, { params: { user_id: userId }, body }) {
-    const ban = await banUser(c.var.db, userId, body.reason ?? null, new Date().toISOString());
+    const ban = await banUser(c.var.db, c.var.events, userId, body.reason ?? null, new Date().toISOString());
     // This isolate stops redirecting through them at once; others within LINK_CACHE_SECONDS.
     for (const identifier of await ownedLinkIdentifiers(c.var.db, userId)) forgetLink(c.env.DB, identifier);
     return c.json(ban, 200);

@@ -14,8 +14,7 @@ import { EXPECTED_MIGRATIONS, MIGRATE_COMMAND, missingMigrations } from "../../d
 import { ApiError, errorResponse } from "../../errors";
 import { errorMessage, log } from "../../lib/log";
 import { requestIdOf } from "../../lib/request-id";
-import { deliverNewEvents } from "../../webhooks";
-import { takeWrittenEvents } from "../../webhooks/outbox";
+import { sendWrittenEvents } from "../../webhooks/first-attempt";
 import { dashboard } from "../dashboard/dashboard";
 import { requireApiToken } from "./auth";
 import { API_ROUTES, type ApiRoute, methodsOf, type RouteName } from "./contract";
@@ -74,15 +73,11 @@ export function createApiApp() {
     // The worker entry answers a bad configuration before any app runs; this keeps types honest.
     if (config instanceof Error) throw new ApiError("misconfigured", config.message);
     c.set("config", config);
-    const db = database(c.env.DB);
-    c.set("db", db);
+    c.set("db", database(c.env.DB));
     await next();
     c.header("Cache-Control", "no-store");
-    // Webhook events the handler's changes wrote (src/webhooks/outbox.ts): their first attempt
-    // is made after the response; the scheduled job retries what fails or never starts.
-    const events = takeWrittenEvents(db);
-    if (events.length > 0) sendAfterResponse(c, events);
   });
+  app.use(sendWrittenEvents);
 
   const routes = Object.entries(API_ROUTES) as [RouteName, ApiRoute][];
   const register = (name: RouteName, route: ApiRoute) => {
@@ -137,21 +132,6 @@ export function createApiApp() {
  */
 function withInput<N extends RouteName>(route: ApiRoute, handler: ApiHandler<N>) {
   return async (c: Context<HonoEnv>) => handler(c, (await readInput(c, route)) as never);
-}
-
-/** First attempts of the events a request wrote, after its response (`waitUntil`). */
-function sendAfterResponse(c: Context<HonoEnv>, events: string[]) {
-  let ctx: Context<HonoEnv>["executionCtx"];
-  try {
-    ctx = c.executionCtx;
-  } catch {
-    return; // no context (an app called without one, in a test): the scheduled job sends them
-  }
-  ctx.waitUntil(
-    deliverNewEvents(c.env, events).catch((error) =>
-      log("warn", "webhook_first_attempt_failed", { events: events.length, error: errorMessage(error) }),
-    ),
-  );
 }
 
 const METHOD_ORDER = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];

@@ -40,6 +40,7 @@ export const linkHandlers = {
     if (body.identifier !== undefined) {
       created = await insertLink(
         c.var.db,
+        c.var.events,
         { identifier: body.identifier, userId: owner, ...options },
         urlPrefix,
       );
@@ -48,6 +49,7 @@ export const linkHandlers = {
       for (let attempt = 0; !created && attempt < GENERATED_IDENTIFIER_ATTEMPTS; attempt++) {
         created = await insertLink(
           c.var.db,
+          c.var.events,
           { identifier: randomIdentifier(), userId: owner, ...options },
           urlPrefix,
         );

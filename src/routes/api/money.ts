@@ -51,7 +51,7 @@ export const moneyHandlers = {
     // The payment belongs to the user's referral for the event, confirmed now if it is not yet.
     let referral = await referralOf(c, body.user_id, body.event);
     if (!referral) {
-      const confirmed = await confirmReferral(db, {
+      const confirmed = await confirmReferral(db, c.var.events, {
         userId: body.user_id,
         event: body.event,
         signedUpAt: body.signed_up_at ?? null,
@@ -72,7 +72,7 @@ export const moneyHandlers = {
     // More than COMMISSION_MONTHS calendar months after the referral, a payment earns nothing.
     const expired =
       config.commissionMonths > 0 && now > addCalendarMonths(referral.createdAt, config.commissionMonths);
-    const inserted = await insertConversion(db, {
+    const inserted = await insertConversion(db, c.var.events, {
       externalId: body.external_id,
       referralId: referral.id,
       userId: body.user_id,
@@ -120,7 +120,7 @@ export const moneyHandlers = {
   async reverseConversion(c, { params, body }) {
     const conversion = await requireConversion(c, params.external_id);
     const now = new Date().toISOString();
-    const outcome = await reverseConversion(c.var.db, conversion.id, {
+    const outcome = await reverseConversion(c.var.db, c.var.events, conversion.id, {
       reversalId: body.reversal_id,
       amount: body.amount,
       now,
@@ -162,7 +162,7 @@ export const moneyHandlers = {
   async createPayout(c, { headers, body }) {
     const key = headers["idempotency-key"];
     const minimum = payoutMinimumOf(c.var.config, body.currency);
-    const outcome = await payReferrer(c.var.db, {
+    const outcome = await payReferrer(c.var.db, c.var.events, {
       key,
       referrerUserId: body.referrer_user_id,
       currency: body.currency,

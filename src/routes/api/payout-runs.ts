@@ -56,7 +56,7 @@ export const payoutRunHandlers = {
   async createPayoutRun(c, { headers, body }) {
     const key = headers["idempotency-key"];
     const { db, config } = c.var;
-    const outcome = await createRun(db, {
+    const outcome = await createRun(db, c.var.events, {
       key,
       currency: body.currency,
       now: new Date().toISOString(),

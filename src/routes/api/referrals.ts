@@ -19,7 +19,7 @@ export const referralHandlers = {
   },
 
   async confirm(c, { body }) {
-    const result = await confirmReferral(c.var.db, {
+    const result = await confirmReferral(c.var.db, c.var.events, {
       userId: body.user_id,
       event: body.event,
       signedUpAt: body.signed_up_at ?? null,

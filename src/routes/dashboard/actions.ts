@@ -169,12 +169,17 @@ export const createLinkAction: Action = async (c, form) => {
   const urlPrefix = `${new URL(c.req.url).origin}${c.var.config.refPath}`;
   let created = null;
   if (identifier !== undefined) {
-    created = await insertLink(c.var.db, { identifier, userId: owner }, urlPrefix);
+    created = await insertLink(c.var.db, c.var.events, { identifier, userId: owner }, urlPrefix);
     if (!created) return { failed: "identifier_taken", subject: identifier };
   } else {
     // As POST /links does: a random identifier, drawn again in the unlikely case it is taken.
     for (let attempt = 0; !created && attempt < GENERATED_IDENTIFIER_ATTEMPTS; attempt++) {
-      created = await insertLink(c.var.db, { identifier: randomIdentifier(), userId: owner }, urlPrefix);
+      created = await insertLink(
+        c.var.db,
+        c.var.events,
+        { identifier: randomIdentifier(), userId: owner },
+        urlPrefix,
+      );
     }
     if (!created) throw new Error("could not generate a free identifier");
   }
@@ -235,7 +240,7 @@ export const payAction: Action = async (c, form) => {
     currency: form.currency,
   });
   if (!checked.data) return { failed: "invalid", field: checked.field };
-  const outcome = await payReferrer(c.var.db, {
+  const outcome = await payReferrer(c.var.db, c.var.events, {
     key,
     referrerUserId: checked.data.referrer_user_id,
     currency: checked.data.currency,
@@ -260,7 +265,7 @@ export const runAction: Action = async (c, form) => {
   if (key === "" || key.length > 255) return { failed: "invalid", field: "idempotency_key" };
   const checked = invalidField(createRunBody, { currency: form.currency });
   if (!checked.data) return { failed: "invalid", field: checked.field };
-  const outcome = await createRun(c.var.db, {
+  const outcome = await createRun(c.var.db, c.var.events, {
     key,
     currency: checked.data.currency,
     now: new Date().toISOString(),
@@ -312,7 +317,7 @@ function decided(outcome: DecisionOutcome, id: number): Outcome {
 export const releaseAction: Action = async (c) => {
   const id = referralIdOf(c);
   if (id === null) return { failed: "referral_not_found" };
-  return decided(await releaseReferral(c.var.db, id, new Date().toISOString()), id);
+  return decided(await releaseReferral(c.var.db, c.var.events, id, new Date().toISOString()), id);
 };
 
 /** `POST /referrals/:id/reject {reason?}` from the review queue; an empty reason is none. */
@@ -322,7 +327,7 @@ export const rejectAction: Action = async (c, form) => {
   const checked = invalidField(rejectBody, { reason: given(form.reason)?.trim() });
   if (!checked.data) return { failed: "invalid", field: "reason", referral: id };
   const reason = checked.data.reason ?? null;
-  return decided(await rejectReferral(c.var.db, id, reason, new Date().toISOString()), id);
+  return decided(await rejectReferral(c.var.db, c.var.events, id, reason, new Date().toISOString()), id);
 };
 
 /**
@@ -336,7 +341,7 @@ export const banAction: Action = async (c, form) => {
   if (!checked.data) return { failed: "invalid", field: "reason" };
   const userId = user.data.user_id;
   const now = new Date().toISOString();
-  const ban = await banUser(c.var.db, userId, checked.data.reason ?? null, now);
+  const ban = await banUser(c.var.db, c.var.events, userId, checked.data.reason ?? null, now);
   // As the API does: this isolate stops redirecting through them at once.
   for (const identifier of await ownedLinkIdentifiers(c.var.db, userId)) forgetLink(c.env.DB, identifier);
   return {

@@ -22,6 +22,7 @@ import { verifiedUserId } from "../../lib/identity";
 import { errorMessage, log } from "../../lib/log";
 import { randomIdentifier } from "../../lib/random-identifier";
 import { requestIdOf } from "../../lib/request-id";
+import { sendWrittenEvents } from "../../webhooks/first-attempt";
 import { createLinkBody, payoutMethodBody } from "../api/schemas";
 import { checkFormToken, formToken } from "../dashboard/form-token";
 import { hashSource, SCRIPT, STYLE } from "./assets";
@@ -69,6 +70,7 @@ export function createPortalApp(config: Config, clock: Clock = systemClock) {
     headers.set("X-Content-Type-Options", "nosniff");
     headers.set("Referrer-Policy", "no-referrer");
   });
+  app.use(sendWrittenEvents);
 
   /** The signed-in user: the identity cookie's, else the page session's. */
   async function userOf(c: C): Promise<string | null> {
@@ -234,7 +236,14 @@ export function createPortalApp(config: Config, clock: Clock = systemClock) {
     }
     const urlPrefix = `${new URL(c.req.url).origin}${config.refPath}`;
     const attempt = (identifier: string) =>
-      insertOwnLink(c.var.db, { identifier, userId }, config.portalLinks, urlPrefix, clock().toISOString());
+      insertOwnLink(
+        c.var.db,
+        c.var.events,
+        { identifier, userId },
+        config.portalLinks,
+        urlPrefix,
+        clock().toISOString(),
+      );
     let outcome = await attempt(checked.data.identifier ?? randomIdentifier());
     if (checked.data.identifier === undefined) {
       for (
