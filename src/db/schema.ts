@@ -572,6 +572,9 @@ GROUP BY c.link_id, c.currency`,
 /**
  * Each referrer's commissions by status as of the moment of reading, per currency. `paid` is what
  * payouts paid for conversions (before any clawback); `reversed` what reversals took back.
+ * `approved` is the hold rule of ./queries/hold-sql.ts (`readsApproved`), spelled out here because
+ * a view's SQL is fixed by the migration that made it (reports.money.test.ts checks `approved`
+ * against what is due).
  */
 export const referrerEarnings = sqliteView("referrer_earnings", {
   referrerUserId: text("referrer_user_id").notNull(),

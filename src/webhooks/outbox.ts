@@ -15,6 +15,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import type { Database } from "../db/client";
+import { holdEndedSql } from "../db/queries/hold-sql";
 import { webhookEvents } from "../db/schema";
 import type { WebhookEventType } from "./event-types";
 import { conversionData, hitData, linkData, payoutData, referralData, reversalData } from "./payload-sql";
@@ -186,7 +187,7 @@ export function hitCreatedEvents(hitIds: string[], now: string): SQL {
  * set for the events and for the status update that follows them in one batch.
  */
 export function endedHolds(now: string, limit: number): SQL {
-  return sql`SELECT eh.id FROM conversions eh WHERE eh.status = 'pending' AND eh.approve_at <= ${now}
+  return sql`SELECT eh.id FROM conversions eh WHERE ${holdEndedSql("eh", now)}
     ORDER BY eh.approve_at, eh.id LIMIT ${sql.raw(String(Math.trunc(limit)))}`;
 }
 
@@ -230,7 +231,7 @@ export function conversionApprovedInPayoutEvents(inPayout: SQL, now: string): SQ
   return outboxInsert({
     type: "conversion.approved",
     from: sql`conversions c`,
-    where: sql`c.status = 'pending' AND c.approve_at <= ${now} AND (${inPayout})`,
+    where: sql`${holdEndedSql("c", now)} AND (${inPayout})`,
     key: sql`c.id`,
     data: conversionData("c", now),
     timestamp: sql`c.approve_at`,

@@ -20,6 +20,7 @@ import {
 } from "../../webhooks/outbox";
 import type { Database } from "../client";
 import { type Conversion, conversions, type Reversal, referralLinks, reversals } from "../schema";
+import { holdEndedSql } from "./hold-sql";
 
 /** `pending` past its `approve_at` reads as `approved`, whether or not anything rewrote it. */
 export function effectiveStatus(conversion: Pick<Conversion, "status" | "approveAt">, now: string): string {
@@ -28,8 +29,7 @@ export function effectiveStatus(conversion: Pick<Conversion, "status" | "approve
 
 /** The same rule in SQL, for filters. */
 export function effectiveStatusSql(now: string): SQL<string> {
-  return sql<string>`CASE WHEN ${conversions.status} = 'pending' AND ${conversions.approveAt} <= ${now}
-    THEN 'approved' ELSE ${conversions.status} END`;
+  return sql<string>`CASE WHEN ${holdEndedSql('"conversions"', now)} THEN 'approved' ELSE ${conversions.status} END`;
 }
 
 export interface ConversionRow extends Conversion {

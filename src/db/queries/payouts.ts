@@ -13,6 +13,7 @@ import {
   type WrittenEvents,
 } from "../../webhooks/outbox";
 import type { Database } from "../client";
+import { readsApproved } from "./hold-sql";
 import { dueQuery } from "./report-sql";
 
 /** What is due to referrers, per referrer and currency, as of `now`. */
@@ -75,7 +76,7 @@ export type PayOutcome =
  * payout of `POST /payouts` and those of a run (./payout-runs.ts) take exactly these.
  */
 export const dueConversion = (now: string) => `c.payout_id IS NULL AND c.commission > 0
-    AND (c.status = 'approved' OR (c.status = 'pending' AND c.approve_at <= ${now}))`;
+    AND ${readsApproved("c", now)}`;
 
 /** A clawback `r` not yet settled by a payout. */
 export const unsettledClawback = "r.clawback = 1 AND r.payout_id IS NULL";

@@ -11,6 +11,7 @@
  */
 
 import { addDays } from "../../lib/days";
+import { readsApproved } from "./hold-sql";
 
 /** SQL text with numbered parameters `?1`, `?2`… and their values, in order. */
 export interface ReportQuery {
@@ -292,7 +293,7 @@ const DUE =
   "SELECT c.referrer_user_id AS referrer_user_id, c.currency AS currency, c.commission AS amount, " +
   "1 AS conversions, 0 AS clawbacks " +
   "FROM conversions c WHERE c.referrer_user_id IS NOT NULL AND c.payout_id IS NULL AND c.commission > 0 " +
-  `AND (c.status = 'approved' OR (c.status = 'pending' AND c.approve_at <= ${NOW})) ` +
+  `AND ${readsApproved("c", NOW)} ` +
   "UNION ALL SELECT c.referrer_user_id, c.currency, r.commission_delta, 0, 1 " +
   "FROM reversals r JOIN conversions c ON c.id = r.conversion_id " +
   "WHERE c.referrer_user_id IS NOT NULL AND r.clawback = 1 AND r.payout_id IS NULL" +
