@@ -1,20 +1,10 @@
-// `npm run bench:dispatch`: the JavaScript a request costs before and after `fetch`, without the
-// network, the origin or the load generator: each build's fetch handler is called in a loop inside
-// one workerd, with `fetch` answering at once, so that differences of a few microseconds show
-// (the end-to-end bench, on a shared machine, cannot resolve them). Builds: the project, the bare
-// passthrough (a), and any `--variant` entry (e.g. the plain dispatcher the Hono front replaced).
-//
-//   npm run bench:dispatch -- --variant bench/variants/plain-dispatcher.ts
-//   npm run bench:dispatch -- --path '/pricing?ref=nobody' --requests 20000 --runs 7
-//
-// Nothing remote: wrangler only bundles (`deploy --dry-run`).
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { runWranglerSync } from "../scripts/lib/wrangler.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(path.join(ROOT, "package.json"));
@@ -41,15 +31,8 @@ const REQUESTS = Number(args.requests);
 const RUNS = Number(args.runs);
 
 function bundle(entry, outdir) {
-  const result = spawnSync(
-    process.execPath,
-    [
-      path.join(ROOT, "node_modules/wrangler/bin/wrangler.js"),
-      ...["deploy", "--dry-run", ...(entry ? [entry] : []), "--outdir", outdir],
-    ],
-    { cwd: ROOT, encoding: "utf8", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
-  );
-  if (result.status !== 0)
+  const result = runWranglerSync(["deploy", "--dry-run", ...(entry ? [entry] : []), "--outdir", outdir]);
+  if (result.code !== 0)
     throw new Error(`wrangler deploy --dry-run failed:\n${result.stdout}${result.stderr}`);
   const name = fs.readdirSync(outdir).find((file) => file.endsWith(".js"));
   return path.join(outdir, name);

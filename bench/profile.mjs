@@ -1,18 +1,3 @@
-// `npm run bench:profile`: where the worker's CPU goes on one kind of request, and where a bare
-// passthrough's goes, so that a gap in `npm run bench` can be attributed to code, not guessed at.
-//
-// Bundles the worker as `wrangler deploy` would, runs it (and baseline (a)) under wrangler's
-// Miniflare with workerd's inspector open, loads it with autocannon against a static origin and
-// records a V8 sampling CPU profile over the inspector. Prints, per worker, the functions with
-// the most self time as a share of the busy samples (idle excluded).
-//
-//   npm run bench:profile
-//   npm run bench:profile -- --path '/pricing?ref=nobody' --seconds 8 --top 25
-//   npm run bench:profile -- --allocations    also the bytes each function allocates per request
-//
-// Nothing remote: wrangler only bundles (`deploy --dry-run`); D1 is Miniflare's, in memory, with
-// the link `bench` (so `--path /ref/bench` profiles a recorded hit, its write included).
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import { createRequire } from "node:module";
@@ -21,6 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
+import { runWranglerSync } from "../scripts/lib/wrangler.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(path.join(ROOT, "package.json"));
@@ -73,16 +59,9 @@ async function freePort() {
 }
 
 function bundleWorker(outdir) {
-  const result = spawnSync(
-    process.execPath,
-    // Not minified, so that the profile names our functions (the deployed bundle is minified).
-    [
-      path.join(ROOT, "node_modules/wrangler/bin/wrangler.js"),
-      ...["deploy", "--dry-run", "--minify=false", "--outdir", outdir],
-    ],
-    { cwd: ROOT, encoding: "utf8", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
-  );
-  if (result.status !== 0)
+  // Not minified, so that the profile names our functions (the deployed bundle is minified).
+  const result = runWranglerSync(["deploy", "--dry-run", "--minify=false", "--outdir", outdir]);
+  if (result.code !== 0)
     throw new Error(`wrangler deploy --dry-run failed:\n${result.stdout}${result.stderr}`);
   return path.join(outdir, "index.js");
 }

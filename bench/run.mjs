@@ -38,9 +38,9 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import zlib from "node:zlib";
 import autocannon from "autocannon";
+import { runWrangler, wranglerEnv } from "../scripts/lib/wrangler.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const WRANGLER = path.join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 const HERE = path.join(ROOT, "bench");
 
 /** A real desktop browser: `isbot` lets it through, so referral visits record hits. */
@@ -96,15 +96,8 @@ const CONNECTIONS = Math.round(positive("connections", args.connections, 16));
 const DOWNLOAD_MB = Math.round(positive("download-mb", args["download-mb"], 200));
 const ONLY = args.only?.split(",").map((name) => name.trim());
 
-const WRANGLER_ENV = {
-  ...process.env,
-  WRANGLER_SEND_METRICS: "false",
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  FORCE_COLOR: "0",
-  NO_COLOR: "1",
-  // `migrations apply` would otherwise ask for confirmation in a terminal.
-  CI: "true",
-};
+// `migrations apply` would otherwise ask for confirmation in a terminal.
+const WRANGLER_ENV = wranglerEnv({ CI: "true" });
 
 // ---------------------------------------------------------------------------------------------
 
@@ -208,26 +201,19 @@ function waitForLine(label, child, parse) {
 }
 
 /** Runs wrangler to completion (in `cwd`, a checkout); throws with its output when it fails. */
-function wrangler(argv, cwd = ROOT) {
-  return new Promise((resolve, reject) => {
-    if (shuttingDown) return reject(new Error("stopping"));
-    const child = spawn(process.execPath, [WRANGLER, ...argv], {
-      cwd,
-      env: WRANGLER_ENV,
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    });
-    children.add(child);
-    let output = "";
-    child.stdout.on("data", (d) => (output += d));
-    child.stderr.on("data", (d) => (output += d));
-    child.once("error", reject);
-    child.once("close", (code) => {
-      children.delete(child);
-      if (code === 0) resolve(output);
-      else reject(new Error(`wrangler ${argv.slice(0, 3).join(" ")} exited with ${code}:\n${output}`));
-    });
+async function wrangler(argv, cwd = ROOT) {
+  if (shuttingDown) throw new Error("stopping");
+  const { code, output } = await runWrangler(argv, {
+    cwd,
+    env: { CI: "true" },
+    detached: true,
+    onSpawn: (child) => {
+      children.add(child);
+      child.once("close", () => children.delete(child));
+    },
   });
+  if (code !== 0) throw new Error(`wrangler ${argv.slice(0, 3).join(" ")} exited with ${code}:\n${output}`);
+  return output;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,19 +1,10 @@
 #!/usr/bin/env node
-// The `scale` scenario (docs/scaling.md#figures): a year of hits in one local D1, the reports a
-// dashboard asks for timed through the worker's own API, then the archive job's throughput.
-//
-//   node bench/scale.mjs                 1,000,000 hits over 365 days and 200 links
-//   node bench/scale.mjs --hits 10000000
-//
-// The worker runs as `wrangler deploy` would bundle it, in Miniflare (the workerd `wrangler dev`
-// uses), with a local D1 and R2; the hits are seeded inside D1 with one recursive INSERT (then
-// ANALYZE), the totals by the migration's backfill.
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { Miniflare } from "miniflare";
+import { runWranglerSync } from "../scripts/lib/wrangler.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -30,7 +21,9 @@ const root = path.resolve(import.meta.dirname, "..");
 const out = mkdtempSync(path.join(tmpdir(), "reflinks-scale-"));
 const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
 
-execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", out], { cwd: root, stdio: "ignore" });
+const bundled = runWranglerSync(["deploy", "--dry-run", "--outdir", out]);
+if (bundled.code !== 0)
+  throw new Error(`wrangler deploy --dry-run failed:\n${bundled.stdout}${bundled.stderr}`);
 const now = new Date();
 const mf = new Miniflare({
   modules: true,

@@ -1,16 +1,12 @@
 // `npm run import:django -- dump.json [--remote]`: moves a django-reflinks site's links, hits and
 // confirmed referrals into D1, keeping their ids and timestamps. Idempotent: a second run adds
 // nothing. The mapping is scripts/lib/django-dump.mjs; this file reads, runs wrangler, reports.
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { DumpError, dumpToSql } from "./lib/django-dump.mjs";
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const WRANGLER = path.join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
+import { runWranglerSync } from "./lib/wrangler.mjs";
 
 const USAGE = `Usage: npm run import:django -- <dump.json> [options]
 
@@ -84,17 +80,8 @@ const target = options.remote
   : ["--local", ...(options["persist-to"] ? ["--persist-to", options["persist-to"]] : [])];
 
 function wrangler(args) {
-  const run = spawnSync(
-    process.execPath,
-    [WRANGLER, "d1", "execute", "DB", ...target, "--yes", "--json", ...args],
-    {
-      cwd: ROOT,
-      encoding: "utf8",
-      env: { ...process.env, WRANGLER_SEND_METRICS: process.env.WRANGLER_SEND_METRICS ?? "false" },
-      maxBuffer: 64 * 1024 * 1024,
-    },
-  );
-  if (run.status !== 0) fail(`wrangler d1 execute failed:\n${run.stdout}\n${run.stderr}`);
+  const run = runWranglerSync(["d1", "execute", "DB", ...target, "--yes", "--json", ...args]);
+  if (run.code !== 0) fail(`wrangler d1 execute failed:\n${run.stdout}\n${run.stderr}`);
   return run.stdout;
 }
 function totals() {

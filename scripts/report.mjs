@@ -3,17 +3,16 @@
 // (`referrer_earnings`), as tables in the terminal, read from D1 with one `wrangler d1 execute`.
 // The SQL is the API's own (src/db/queries/report-sql.ts). Amounts of two currencies are never
 // added together.
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { importWorkerModule } from "./lib/import-worker-module.mjs";
+import { runWrangler, WRANGLER } from "./lib/wrangler.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { earningsReportQuery, formatMinor, inlineParams, isDay, linkReportQuery, revenueReportQuery } =
   await importWorkerModule(path.join(ROOT, "src/db/queries/report-sql.ts"));
-const WRANGLER = path.join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 const MAX_TEXT = 32;
 
 const USAGE = `Usage: npm run report [-- options]
@@ -89,33 +88,6 @@ const sql = [linkReportQuery(period), revenueReportQuery(period), earningsReport
 const args = ["d1", "execute", "DB", `--${where}`, "--json", "--command", sql];
 if (options["persist-to"]) args.push("--persist-to", path.resolve(options["persist-to"]));
 
-/** Runs wrangler without a shell; its output is ours to read, not the terminal's. */
-function wrangler(wranglerArgs) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [WRANGLER, ...wranglerArgs], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        WRANGLER_SEND_METRICS: process.env.WRANGLER_SEND_METRICS ?? "false",
-        CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? "false",
-        NO_COLOR: "1",
-        FORCE_COLOR: "0",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.on("error", (error) => resolve({ code: 1, stdout, stderr: error.message }));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 /** wrangler --json prints the results array, or `{"error": {"text": …}}`, after any banner. */
 function parseOutput(stdout) {
   const start = stdout.search(/^[[{]/m);
@@ -127,7 +99,8 @@ function parseOutput(stdout) {
   }
 }
 
-const result = await wrangler(args);
+// Its output is ours to read, not the terminal's.
+const result = await runWrangler(args);
 const output = parseOutput(result.stdout);
 const errorText =
   output?.error?.text ?? (result.code === 0 ? null : `${result.stderr}\n${result.stdout}`.trim());

@@ -1,15 +1,13 @@
 // `npm start`: the whole demo on this machine, no Cloudflare account and no network needed.
 // Local D1 migrated and seeded, the demo origin on :8000, `wrangler dev` in front of it on :8787.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { runWrangler, spawnWrangler, WRANGLER, wranglerEnv } from "./lib/wrangler.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-// The project's own wrangler, run directly: `npx` would add a process layer and, if wrangler
-// were missing, try to download one instead of saying `npm ci` was not run.
-const WRANGLER = path.join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 const HOST = "127.0.0.1";
 const READY_TIMEOUT_MS = 60_000;
 const now = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
@@ -43,13 +41,10 @@ const workerUrl = `http://${HOST}:${workerPort}`;
 const token = process.env.REFLINKS_API_TOKEN ?? "demo-token";
 const secret = process.env.REFLINKS_SIGNING_SECRET ?? "demo-signing-secret-change-me-0123456789";
 const tokenShown = process.env.REFLINKS_API_TOKEN ? "$REFLINKS_API_TOKEN" : token;
-const env = {
-  ...process.env,
-  WRANGLER_SEND_METRICS: "false",
-  // Offline, miniflare's fetch of the real `request.cf` fails with a noisy stack trace; its
-  // placeholder (country "US") is what it falls back to anyway. Set it to "true" to fetch it.
-  CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? "false",
-};
+// Offline, miniflare's fetch of the real `request.cf` fails with a noisy stack trace; its
+// placeholder (country "US") is what it falls back to anyway. CLOUDFLARE_CF_FETCH_ENABLED=true
+// fetches it (scripts/lib/wrangler.mjs keeps what the environment sets).
+const env = wranglerEnv();
 
 if (!fs.existsSync(WRANGLER)) fail("wrangler is not installed: run `npm ci` first.");
 
@@ -86,25 +81,10 @@ if (check.status !== 0)
   fail("The configuration is not valid: fix it and run `npm start` again.", check.stderr);
 
 // Quiet on success; on failure the whole output is the useful part.
-function wrangler(args, extraEnv = {}) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [WRANGLER, ...args], {
-      cwd: ROOT,
-      env: { ...env, ...extraEnv },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (d) => (output += d));
-    child.stderr.on("data", (d) => (output += d));
-    child.on("error", (err) => resolve({ code: 1, output: err.message }));
-    child.on("close", (code) => resolve({ code, output }));
-  });
-}
-
 async function step(label, args) {
   process.stdout.write(`• ${label}… `);
   // CI=true: `migrations apply` would otherwise stop and ask for confirmation in a terminal.
-  const { code, output } = await wrangler(args, { CI: "true" });
+  const { code, output } = await runWrangler(args, { env: { CI: "true" } });
   if (code !== 0) {
     console.log("failed");
     fail(`${label} failed (wrangler ${args.slice(0, 3).join(" ")} exited with ${code}).`, output);
@@ -155,10 +135,8 @@ console.log(`• Demo origin on ${originUrl}`);
 console.log(`• Starting the worker (wrangler dev) on ${workerUrl}…\n`);
 
 // Its own process group, so that stopping it also stops workerd and anything else it started.
-const worker = spawn(
-  process.execPath,
+const worker = spawnWrangler(
   [
-    WRANGLER,
     "dev",
     "--ip",
     HOST,
@@ -177,10 +155,9 @@ const worker = spawn(
     "--show-interactive-dev-session=false",
   ],
   {
-    cwd: ROOT,
-    // Piped, not inherited: a background process group writing to the terminal can be stopped.
-    env: process.stdout.isTTY ? { ...env, FORCE_COLOR: "1" } : env,
-    stdio: ["ignore", "pipe", "pipe"],
+    // Piped, not inherited (a background process group writing to the terminal can be stopped),
+    // so colour is asked for when the terminal shows it.
+    env: process.stdout.isTTY ? { FORCE_COLOR: "1", NO_COLOR: undefined } : {},
     detached: true,
   },
 );

@@ -11,7 +11,7 @@
  * internal error. `query` waits its turn by itself; any other command on `persistDir` goes through
  * `stack.exclusive`.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
@@ -20,9 +20,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createOriginServer } from "../../demo/origin.mjs";
+import { runWrangler, spawnWrangler } from "../../scripts/lib/wrangler.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const WRANGLER = path.join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 const HOST = "127.0.0.1";
 const READY_TIMEOUT_MS = 90_000;
 const READY_POLL_MS = 250;
@@ -33,15 +33,6 @@ const OUTPUT_TAIL_CHARS = 16_000;
 /** A real desktop browser: `isbot` lets it through, so its referral visits record hits. */
 export const BROWSER_UA =
   "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
-
-/** Offline and private: no metrics, no fetch of the real `request.cf`. */
-const WRANGLER_ENV: NodeJS.ProcessEnv = {
-  ...process.env,
-  WRANGLER_SEND_METRICS: "false",
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  FORCE_COLOR: "0",
-  NO_COLOR: "1",
-};
 
 export interface SeedLink {
   identifier: string;
@@ -109,35 +100,8 @@ export function sqlString(value: string | null | undefined): string {
   return value == null ? "NULL" : `'${value.replaceAll("'", "''")}'`;
 }
 
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs wrangler to completion (never through a shell), collecting its output. */
-function runWrangler(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WRANGLER, ...args], {
-      cwd: ROOT,
-      env: { ...WRANGLER_ENV, ...extraEnv },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr += chunk;
-    });
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 async function wranglerOk(label: string, args: string[], extraEnv?: NodeJS.ProcessEnv): Promise<string> {
-  const result = await runWrangler(args, extraEnv);
+  const result = await runWrangler(args, { env: extraEnv });
   if (result.code !== 0) {
     throw new Error(
       `${label} failed: wrangler ${args.join(" ")} exited with ${result.code}\n` +
@@ -413,7 +377,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       };
     }
     const args = [
-      WRANGLER,
       "dev",
       "--ip",
       HOST,
@@ -426,12 +389,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
     ];
     // Its own process group, so that stop() ends workerd along with wrangler.
-    worker = spawn(process.execPath, args, {
-      cwd: ROOT,
-      env: WRANGLER_ENV,
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    });
+    worker = spawnWrangler(args, { detached: true });
     const output = captureOutput(worker);
     const spawnError = new Promise<never>((_, reject) => worker?.once("error", reject));
     await Promise.race([waitUntilReady(workerUrl, worker, output), spawnError]);

@@ -9,10 +9,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DumpError, dumpToSql } from "../../scripts/lib/django-dump.mjs";
+import { WRANGLER, wranglerEnv } from "../../scripts/lib/wrangler.mjs";
 import { djangoPython } from "../fixtures/django-site.ts";
 
-const WRANGLER = path.resolve("node_modules/wrangler/bin/wrangler.js");
-const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" };
+const ENV = wranglerEnv({ CI: "true" });
 
 type Row = Record<string, unknown>;
 type DumpRecord = { model: string; pk: unknown; fields: Record<string, unknown> };

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WRANGLER, wranglerEnv } from "../../scripts/lib/wrangler.mjs";
 import {
   CROSS_CURRENCY_SUMS,
   DATASET_SQL,
@@ -25,12 +26,7 @@ import {
 } from "../support/report-dataset.ts";
 
 const execFileAsync = promisify(execFile);
-const ENV = {
-  ...process.env,
-  WRANGLER_SEND_METRICS: "false",
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  CI: "true",
-};
+const ENV = wranglerEnv({ CI: "true" });
 
 interface Run {
   code: number;
@@ -49,7 +45,7 @@ async function run(file: string, args: string[]): Promise<Run> {
 }
 
 const report = (...args: string[]) => run("scripts/report.mjs", args);
-const wrangler = (...args: string[]) => run("node_modules/wrangler/bin/wrangler.js", args);
+const wrangler = (...args: string[]) => run(WRANGLER, args);
 
 let persist = "";
 let beforeMoney = "";
