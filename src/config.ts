@@ -9,6 +9,7 @@ import { log } from "./lib/log";
 import { MAX_AMOUNT } from "./lib/money";
 import { isValidIban, normalizeIban } from "./payouts/iban";
 import { sepaText } from "./payouts/sepa-text";
+import { API_PREFIX } from "./routes/api/prefix";
 
 export interface Config {
   /** Base URL of the origin; null: pass the request on with `fetch(request)` (route mode). */
@@ -206,10 +207,10 @@ const portalPathSchema = z.pipe(
       ? 'must be "off" or a path of URL-safe segments, like /_reflinks/me'
       : /\/\.{1,2}(\/|$)/.test(path)
         ? 'must not contain "." or ".." segments'
-        : path === "/_reflinks"
-          ? 'must not be "/_reflinks" itself'
+        : path === API_PREFIX
+          ? `must not be "${API_PREFIX}" itself`
           : (API_SEGMENTS as readonly string[]).includes(path.split("/")[2] ?? "") &&
-              path.startsWith("/_reflinks/")
+              path.startsWith(`${API_PREFIX}/`)
             ? "must not be on a route of the API"
             : null;
     if (problem === null) return path;
@@ -237,7 +238,7 @@ const schema = z.object({
           /^\/([A-Za-z0-9._~-]+\/)+$/,
           'must start and end with "/" and contain only URL-safe segments, like "/ref/"',
         ),
-        z.refine((path) => !path.startsWith("/_reflinks/"), 'must not be under "/_reflinks/"'),
+        z.refine((path) => !path.startsWith(`${API_PREFIX}/`), `must not be under "${API_PREFIX}/"`),
         // URLs arrive with dot segments resolved: a prefix holding one could never match.
         z.refine((path) => !/\/\.{1,2}\//.test(path), 'must not contain "." or ".." segments'),
       ),
@@ -398,7 +399,7 @@ const schema = z.object({
         ),
       ),
   ),
-  PORTAL_PATH: z._default(portalPathSchema, "/_reflinks/me"),
+  PORTAL_PATH: z._default(portalPathSchema, `${API_PREFIX}/me`),
   PORTAL_LOGIN_URL: z._default(pathOrUrl, "/login"),
   PORTAL_LINKS: z._default(wholeNumber(0, 1000), 1),
 });

@@ -1,5 +1,5 @@
 /**
- * The hold rule in SQL, written once (docs/money.md#holds): a conversion stored `pending` whose
+ * The hold rule in SQL, written once (docs/money.md#status): a conversion stored `pending` whose
  * `approve_at` has passed reads as approved, whether or not the scheduled job has rewritten it
  * yet. Plain text, so that the text SQL of reports and payouts (./report-sql.ts, ./payouts.ts)
  * and Drizzle's templates (./conversions.ts, src/webhooks/outbox.ts) say the same thing.
