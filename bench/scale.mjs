@@ -23,6 +23,37 @@ const root = path.resolve(import.meta.dirname, "..");
 const out = mkdtempSync(path.join(tmpdir(), "reflinks-scale-"));
 const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
 
+/**
+ * The CPU time (user and system, ms) of this process's workerd children so far, from /proc
+ * (Linux): the worker's JavaScript and, locally, D1's SQLite and R2's storage too, so an upper
+ * bound of what a run costs the Worker (on Cloudflare, D1's queries run in D1). null elsewhere.
+ */
+function workerdCpuMs() {
+  const TICK_MS = 10; // USER_HZ is 100 on Linux
+  let total = 0;
+  let found = false;
+  try {
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      let stat;
+      try {
+        stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      } catch {
+        continue; // gone meanwhile
+      }
+      // pid (comm) state ppid ...: comm may hold spaces, so split after its closing parenthesis.
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (!name.startsWith("workerd") || Number(fields[1]) !== process.pid) continue;
+      found = true;
+      total += (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+    }
+  } catch {
+    return null;
+  }
+  return found ? total : null;
+}
+
 const bundled = runWranglerSync(["deploy", "--dry-run", "--outdir", out]);
 if (bundled.code !== 0)
   throw new Error(`wrangler deploy --dry-run failed:\n${bundled.stdout}${bundled.stderr}`);
@@ -114,13 +145,14 @@ try {
     for (let i = 0; i < runs; i++) times.push(await request(p));
     return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
   };
+  const span = DAYS === 365 ? "the year" : `${DAYS} days`;
   const reports = async (label) => {
     console.log(`  ${label}`);
     for (const [name, p] of [
-      ["/reports/links, the year", `/_reflinks/reports/links?from=${from}&to=${to}`],
+      [`/reports/links, ${span}`, `/_reflinks/reports/links?from=${from}&to=${to}`],
       ["/reports/links, all time (link_stats)", "/_reflinks/reports/links"],
-      ["/reports/daily, one link, the year", `/_reflinks/reports/daily?link=scale-7&from=${from}&to=${to}`],
-      ["/reports/daily, all links, the year", `/_reflinks/reports/daily?from=${from}&to=${to}`],
+      [`/reports/daily, one link, ${span}`, `/_reflinks/reports/daily?link=scale-7&from=${from}&to=${to}`],
+      [`/reports/daily, all links, ${span}`, `/_reflinks/reports/daily?from=${from}&to=${to}`],
     ]) {
       console.log(`    ${name.padEnd(42)} ${(await median(p)).toFixed(1).padStart(8)} ms`);
     }
@@ -134,10 +166,12 @@ try {
   let archived = 0;
   let deleted = 0;
   t = process.hrtime.bigint();
+  const cpuBefore = workerdCpuMs();
   for (let run = 0; run < Number(args["archive-runs"]); run++) {
     await worker.scheduled({ scheduledTime: now, cron: "* * * * *" });
   }
   const archiveMs = ms(t);
+  const cpuAfter = workerdCpuMs();
   const row = await db
     .prepare("SELECT COALESCE(SUM(rows), 0) AS hits, COUNT(*) AS days FROM archived_days")
     .first();
@@ -149,6 +183,12 @@ try {
       `${deleted.toLocaleString("en")} deleted in ${(archiveMs / 1000).toFixed(1)} s: ` +
       `${Math.round(archived / (archiveMs / 1000)).toLocaleString("en")} hits/s written and deleted (whole runs)`,
   );
+  if (cpuBefore !== null && cpuAfter !== null) {
+    const perRun = (cpuAfter - cpuBefore) / Number(args["archive-runs"]);
+    console.log(
+      `    CPU at most ${Math.round(perRun).toLocaleString("en")} ms a run (workerd's, D1's SQLite included)`,
+    );
+  }
   // The days before the window, as if the archive had caught up: visitors and users are then null.
   await db
     .prepare(

@@ -78,6 +78,8 @@ it("npm run bench:scale seeds a year of hits, times the reports through the API 
   expect(output).toMatch(
     /^ {2}archive job: 2 runs, \d+ days, [\d,]+ hits written, [\d,]+ deleted in [\d.]+ s/m,
   );
+  // Its CPU per run, bounded from above by workerd's (Linux's /proc, as on CI).
+  expect(output).toMatch(/^ {4}CPU at most [\d,]+ ms a run \(workerd's, D1's SQLite included\)$/m);
   // Each report, timed three times: every hit in D1, the old days archived, their hits deleted.
   expect(output.match(/^ {4}\/reports\/links, the year +[\d.]+ ms$/gm)).toHaveLength(3);
   expect(output.match(/^ {4}\/reports\/daily, one link, the year +[\d.]+ ms$/gm)).toHaveLength(3);
