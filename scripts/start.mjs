@@ -5,7 +5,7 @@ import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { runWrangler, spawnWrangler, WRANGLER, wranglerEnv } from "./lib/wrangler.mjs";
+import { pollUntilReady, runWrangler, spawnWrangler, WRANGLER, wranglerEnv } from "./lib/wrangler.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const HOST = "127.0.0.1";
@@ -222,22 +222,15 @@ setInterval(() => {
 process.on("exit", () => workerRunning() && killWorker("SIGKILL"));
 
 // /health goes through the worker to the origin, so a 200 means both ends work.
-let last = "no answer";
-let ready = false;
-const deadline = Date.now() + READY_TIMEOUT_MS;
-while (!stopping && !ready && Date.now() < deadline) {
-  try {
-    const res = await fetch(`${workerUrl}/health`, { signal: AbortSignal.timeout(2000) });
-    ready = res.ok;
-    if (ready) break;
-    last = `HTTP ${res.status}: ${(await res.text()).slice(0, 300)}`;
-  } catch (err) {
-    last = err.cause?.code ?? err.message;
-  }
-  await new Promise((resolve) => setTimeout(resolve, 500));
-}
-if (!stopping && !ready) {
-  console.error(`\n✖ The worker did not answer ${workerUrl}/health within 60 s (last: ${last}).`);
+const up = await pollUntilReady(`${workerUrl}/health`, {
+  timeoutMs: READY_TIMEOUT_MS,
+  intervalMs: 500,
+  stopped: () => (stopping ? "stopping" : null),
+  check: async (res) => res.ok || `HTTP ${res.status}: ${(await res.text()).slice(0, 300)}`,
+});
+let ready = up.ready;
+if (!up.ready && !stopping) {
+  console.error(`\n✖ The worker did not answer ${workerUrl}/health: ${up.why}.`);
   stop(1);
 }
 // The worker's own health: its configuration (as wrangler dev read it, .dev.vars included) and

@@ -95,3 +95,46 @@ export function runWranglerSync(args, { cwd = ROOT, env = {} } = {}) {
     stderr: run.error?.message ?? run.stderr ?? "",
   };
 }
+
+/**
+ * Polls `url` (a `wrangler dev` worker coming up) until `check` says it is ready, `stopped()`
+ * names a reason to give up (the process exited, the user stopped it), or `timeoutMs` passes.
+ * `check(response)` answers true when ready, else what it got (kept for the caller's message);
+ * it throws to give up at once, on an answer that waiting will not change. A request that fails
+ * (nothing listening yet) is tried again.
+ *
+ * @param {string} url
+ * @param {{ timeoutMs: number, intervalMs?: number, headers?: Record<string, string>,
+ *   stopped?: () => string | null,
+ *   check?: (response: Response) => Promise<true | string> | true | string }} options
+ * @returns {Promise<{ ready: true } | { ready: false, why: string }>}
+ */
+export async function pollUntilReady(url, options) {
+  const { timeoutMs, intervalMs = 250, headers = {}, stopped = () => null } = options;
+  const check = options.check ?? ((response) => response.ok || `HTTP ${response.status}`);
+  const deadline = Date.now() + timeoutMs;
+  let last = "no answer yet";
+  while (Date.now() < deadline) {
+    const reason = stopped();
+    if (reason !== null) return { ready: false, why: reason };
+    try {
+      const response = await fetch(url, { headers, signal: AbortSignal.timeout(2_000) });
+      const verdict = await check(response);
+      if (verdict === true) return { ready: true };
+      last = verdict;
+    } catch (error) {
+      if (error instanceof GiveUp) throw error.cause;
+      last = error.cause?.code ?? error.message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  return { ready: false, why: `no ready answer within ${timeoutMs / 1000} s (last: ${last})` };
+}
+
+/** Thrown by a `check` of {@link pollUntilReady} to give up at once with `cause`. */
+export class GiveUp extends Error {
+  /** @param {Error} cause */
+  constructor(cause) {
+    super(cause.message, { cause });
+  }
+}

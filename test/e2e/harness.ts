@@ -20,7 +20,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createOriginServer } from "../../demo/origin.mjs";
-import { runWrangler, spawnWrangler } from "../../scripts/lib/wrangler.mjs";
+import { GiveUp, pollUntilReady, runWrangler, spawnWrangler } from "../../scripts/lib/wrangler.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const HOST = "127.0.0.1";
@@ -224,21 +224,15 @@ function captureOutput(child: ChildProcess): () => string {
 }
 
 async function waitUntilReady(workerUrl: string, child: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  let last = "no answer yet";
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(
-        `wrangler dev exited (${child.signalCode ?? `code ${child.exitCode}`}) before it was ready.\n` +
-          `--- wrangler output ---\n${output()}`,
-      );
-    }
-    let misconfigured = "";
-    try {
-      const response = await fetch(`${workerUrl}/_reflinks/health`, {
-        headers: { "User-Agent": BROWSER_UA },
-        signal: AbortSignal.timeout(2_000),
-      });
+  const up = await pollUntilReady(`${workerUrl}/_reflinks/health`, {
+    timeoutMs: READY_TIMEOUT_MS,
+    intervalMs: READY_POLL_MS,
+    headers: { "User-Agent": BROWSER_UA },
+    stopped: () =>
+      child.exitCode !== null || child.signalCode !== null
+        ? `wrangler dev exited (${child.signalCode ?? `code ${child.exitCode}`}) before it was ready`
+        : null,
+    check: async (response) => {
       const text = await response.text();
       let body: { ok?: unknown; error?: { code?: unknown } } | undefined;
       try {
@@ -246,23 +240,19 @@ async function waitUntilReady(workerUrl: string, child: ChildProcess, output: ()
       } catch {
         // Not JSON yet: keep polling.
       }
-      if (response.ok && body?.ok === true) return;
-      if (body?.error?.code === "misconfigured") misconfigured = text;
-      last = `HTTP ${response.status}: ${text.slice(0, 300)}`;
-    } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause;
-      last = cause?.code ?? (error as Error).message;
-    }
-    // A bad `--var` does not get better by waiting.
-    if (misconfigured) {
-      throw new Error(`The worker is misconfigured: ${misconfigured}\n--- wrangler output ---\n${output()}`);
-    }
-    await sleep(READY_POLL_MS);
+      if (response.ok && body?.ok === true) return true;
+      // A bad `--var` does not get better by waiting.
+      if (body?.error?.code === "misconfigured") {
+        throw new GiveUp(
+          new Error(`The worker is misconfigured: ${text}\n--- wrangler output ---\n${output()}`),
+        );
+      }
+      return `HTTP ${response.status}: ${text.slice(0, 300)}`;
+    },
+  });
+  if (!up.ready) {
+    throw new Error(`wrangler dev at ${workerUrl}: ${up.why}.\n--- wrangler output ---\n${output()}`);
   }
-  throw new Error(
-    `wrangler dev did not answer ${workerUrl}/_reflinks/health with {"ok":true} within ` +
-      `${READY_TIMEOUT_MS / 1000} s (last: ${last}).\n--- wrangler output ---\n${output()}`,
-  );
 }
 
 /**
