@@ -12,6 +12,7 @@
 import { generateCookie, generateSignedCookie } from "hono/cookie";
 import { parseSigned } from "hono/utils/cookie";
 import type { Config } from "../config";
+import { derivedBits } from "./keys";
 import { cookieOptions } from "./visitor-cookie";
 
 export const IDENTITY_COOKIE = "reflinks_uid";
@@ -23,33 +24,15 @@ export const IDENTITY_COOKIE = "reflinks_uid";
  */
 const RECORDED = "r";
 
-const HKDF_INFO = new TextEncoder().encode("reflinks identity cookie");
-
-// Derived once per isolate and token: the derivation is a few WebCrypto calls.
-const derivedKeys = new Map<string, Promise<ArrayBuffer>>();
+const HKDF_INFO = "reflinks identity cookie";
 
 /** The identity cookie's key, or null when neither `SIGNING_SECRET` nor `API_TOKEN` is set. */
 export function identityKey(config: Config): Promise<string | ArrayBuffer> | null {
   if (config.signingSecret) return Promise.resolve(config.signingSecret);
   const token = config.apiToken;
   if (!token) return null;
-  let key = derivedKeys.get(token);
-  if (!key) {
-    key = deriveKey(token);
-    derivedKeys.set(token, key);
-  }
-  return key;
-}
-
-async function deriveKey(token: string): Promise<ArrayBuffer> {
-  const material = await crypto.subtle.importKey("raw", new TextEncoder().encode(token), "HKDF", false, [
-    "deriveBits",
-  ]);
-  return crypto.subtle.deriveBits(
-    { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: HKDF_INFO },
-    material,
-    256,
-  );
+  // Derived once per isolate and token (./keys.ts).
+  return derivedBits(token, HKDF_INFO);
 }
 
 /**

@@ -6,32 +6,9 @@
  * deployment and cannot be reversed by hashing the 2^32 IPv4 addresses.
  */
 import { ipAddressBytes } from "./ip";
+import { derivedHmacKey } from "./keys";
 
-const HKDF_INFO = new TextEncoder().encode("reflinks ip hash");
-
-// Derived and imported once per isolate and token, so that a hit costs one HMAC.
-const keys = new Map<string, Promise<CryptoKey>>();
-
-function keyOf(token: string): Promise<CryptoKey> {
-  let key = keys.get(token);
-  if (!key) {
-    key = deriveKey(token);
-    keys.set(token, key);
-  }
-  return key;
-}
-
-async function deriveKey(token: string): Promise<CryptoKey> {
-  const material = await crypto.subtle.importKey("raw", new TextEncoder().encode(token), "HKDF", false, [
-    "deriveBits",
-  ]);
-  const bits = await crypto.subtle.deriveBits(
-    { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: HKDF_INFO },
-    material,
-    256,
-  );
-  return crypto.subtle.importKey("raw", bits, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-}
+const HKDF_INFO = "reflinks ip hash";
 
 /** A client address's hash, and whether the address may be evidence for a rule. */
 export interface IpSignal {
@@ -49,7 +26,11 @@ export interface IpSignal {
 export async function ipSignal(address: string | null, token: string | null): Promise<IpSignal | null> {
   const ip = address?.trim();
   if (!ip || !token) return null;
-  const mac = await crypto.subtle.sign("HMAC", await keyOf(token), new TextEncoder().encode(ip));
+  const mac = await crypto.subtle.sign(
+    "HMAC",
+    await derivedHmacKey(token, HKDF_INFO),
+    new TextEncoder().encode(ip),
+  );
   let hex = "";
   for (const byte of new Uint8Array(mac, 0, 8)) hex += byte.toString(16).padStart(2, "0");
   return { ipHash: hex, ipPrivate: isLocalAddress(ip) };

@@ -1,30 +1,16 @@
 /**
  * Hex HMAC-SHA256 under `API_TOKEN`: the signature of the login header the origin sends
  * (docs/routing.md#reporting-logins-with-a-response-header) and of the referral context the worker sends it
- * (docs/referred-visitor.md). One key per isolate and token: the import is the costly part.
+ * (docs/referred-visitor.md). The key is imported once per isolate and token (./keys.ts).
  */
-const keys = new Map<string, Promise<CryptoKey>>();
-const HEX_SIGNATURE = /^[0-9a-f]{64}$/i;
+import { hmacKey } from "./keys";
 
-function keyOf(token: string): Promise<CryptoKey> {
-  let key = keys.get(token);
-  if (!key) {
-    key = crypto.subtle.importKey(
-      "raw",
-      new TextEncoder().encode(token),
-      { name: "HMAC", hash: "SHA-256" },
-      false,
-      ["sign", "verify"],
-    );
-    keys.set(token, key);
-  }
-  return key;
-}
+const HEX_SIGNATURE = /^[0-9a-f]{64}$/i;
 
 /** The lower-case hex HMAC-SHA256 of `value` under `token`. */
 export async function signWithToken(value: string, token: string): Promise<string> {
   const mac = new Uint8Array(
-    await crypto.subtle.sign("HMAC", await keyOf(token), new TextEncoder().encode(value)),
+    await crypto.subtle.sign("HMAC", await hmacKey(token), new TextEncoder().encode(value)),
   );
   let hex = "";
   for (const byte of mac) hex += byte.toString(16).padStart(2, "0");
@@ -36,5 +22,5 @@ export async function isSignedWithToken(value: string, signature: string, token:
   if (!HEX_SIGNATURE.test(signature)) return false;
   const bytes = new Uint8Array(32);
   for (let i = 0; i < 32; i++) bytes[i] = Number.parseInt(signature.slice(i * 2, i * 2 + 2), 16);
-  return crypto.subtle.verify("HMAC", await keyOf(token), bytes, new TextEncoder().encode(value));
+  return crypto.subtle.verify("HMAC", await hmacKey(token), bytes, new TextEncoder().encode(value));
 }

@@ -5,21 +5,14 @@
  * Webhooks library; the tests do so with the `standardwebhooks` npm package, not with this code.
  */
 import { fromBase64, toBase64 } from "../lib/base64";
+import { hmacKeyOfBytes } from "../lib/keys";
 
 const SECRET_PREFIX = "whsec_";
-const keys = new Map<string, Promise<CryptoKey>>();
-
-function hmacKey(secret: string): Promise<CryptoKey> {
-  let key = keys.get(secret);
-  if (!key) {
-    const encoded = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret;
-    const bytes = fromBase64(encoded);
-    key = crypto.subtle.importKey("raw", bytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-    // A handful of endpoints at most: the cache stays small, and it is per isolate.
-    if (keys.size > 100) keys.clear();
-    keys.set(secret, key);
-  }
-  return key;
+/** The key is the bytes the secret's base64 decodes to, imported once per isolate and secret. */
+function signingKey(secret: string): Promise<CryptoKey> {
+  return hmacKeyOfBytes(secret, () =>
+    fromBase64(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret),
+  );
 }
 
 /** The `webhook-signature` header of one attempt. */
@@ -30,6 +23,6 @@ export async function signatureHeader(
   body: string,
 ): Promise<string> {
   const signed = new TextEncoder().encode(`${eventId}.${timestampSeconds}.${body}`);
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(secret), signed));
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", await signingKey(secret), signed));
   return `v1,${toBase64(mac)}`;
 }

@@ -10,38 +10,17 @@
  * `Origin`/`Sec-Fetch-Site` check (hono's `csrf`) is the other half.
  */
 import { toBase64url as base64url, fromBase64url } from "../../lib/base64";
+import { derivedHmacKey } from "../../lib/keys";
 
 /** How long a rendered form can be sent: a page left open a day must be reloaded. */
 export const FORM_TOKEN_MAX_AGE_SECONDS = 12 * 60 * 60;
 /** Clock skew tolerated between isolates, for a token that seems to come from the future. */
 const SKEW_SECONDS = 60;
 
-const HKDF_INFO = new TextEncoder().encode("reflinks dashboard form");
-const keys = new Map<string, Promise<CryptoKey>>();
+const HKDF_INFO = "reflinks dashboard form";
 
-function keyOf(apiToken: string): Promise<CryptoKey> {
-  let key = keys.get(apiToken);
-  if (!key) {
-    key = (async () => {
-      const material = await crypto.subtle.importKey(
-        "raw",
-        new TextEncoder().encode(apiToken),
-        "HKDF",
-        false,
-        ["deriveKey"],
-      );
-      return crypto.subtle.deriveKey(
-        { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: HKDF_INFO },
-        material,
-        { name: "HMAC", hash: "SHA-256", length: 256 },
-        false,
-        ["sign", "verify"],
-      );
-    })();
-    keys.set(apiToken, key);
-  }
-  return key;
-}
+/** The forms' key, derived from `API_TOKEN` once per isolate (src/lib/keys.ts). */
+const keyOf = (apiToken: string) => derivedHmacKey(apiToken, HKDF_INFO);
 
 const signed = (action: string, issued: string, nonce: string) =>
   new TextEncoder().encode(`${action}\n${issued}\n${nonce}`);

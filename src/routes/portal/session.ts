@@ -11,12 +11,12 @@ import { generateCookie, generateSignedCookie } from "hono/cookie";
 import { parseSigned } from "hono/utils/cookie";
 import type { Config } from "../../config";
 import { toBase64url } from "../../lib/base64";
+import { derivedBits } from "../../lib/keys";
 
 export const SESSION_COOKIE = "reflinks_portal";
 export const SESSION_SECONDS = 60 * 60;
 
-const HKDF_INFO = new TextEncoder().encode("reflinks portal session");
-const keys = new Map<string, Promise<ArrayBuffer>>();
+const HKDF_INFO = "reflinks portal session";
 
 /** The secret the page's keys come from: `SIGNING_SECRET`, else `API_TOKEN`; null with neither. */
 export function portalSecret(config: Config): string | null {
@@ -26,20 +26,8 @@ export function portalSecret(config: Config): string | null {
 function sessionKey(config: Config): Promise<ArrayBuffer> | null {
   const secret = portalSecret(config);
   if (secret === null) return null;
-  let key = keys.get(secret);
-  if (!key) {
-    key = crypto.subtle
-      .importKey("raw", new TextEncoder().encode(secret), "HKDF", false, ["deriveBits"])
-      .then((material) =>
-        crypto.subtle.deriveBits(
-          { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: HKDF_INFO },
-          material,
-          256,
-        ),
-      );
-    keys.set(secret, key);
-  }
-  return key;
+  // Derived once per isolate and secret (src/lib/keys.ts).
+  return derivedBits(secret, HKDF_INFO);
 }
 
 function options(config: Config, requestUrl: URL, maxAge: number) {
