@@ -1,10 +1,11 @@
 /**
  * The API's objects as SQLite JSON, for outbox rows written inside the same D1 batch as the change
  * (when ids come from autoincrement, the row exists only inside the batch). Each builder mirrors
- * its serializer in src/routes/api/serialize.ts field for field; test/routes/webhooks.payloads
+ * its serializer in src/routes/api/serialize.ts field for field; test/routes/webhooks.events.test.ts
  * checks every event's `data` against what the API answers for the same object.
  */
 import { type SQL, sql } from "drizzle-orm";
+import { holdEndedSql } from "../db/queries/hold-sql";
 
 const bool = (column: SQL) => sql`json(CASE WHEN ${column} THEN 'true' ELSE 'false' END)`;
 const identifierOf = (linkId: SQL) =>
@@ -17,8 +18,7 @@ export function conversionData(c: string, now: string): SQL {
     'user_id', ${col("user_id")}, 'referrer_user_id', ${col("referrer_user_id")},
     'link', ${identifierOf(col("link_id"))}, 'referral_id', ${col("referral_id")},
     'amount', ${col("amount")}, 'currency', ${col("currency")}, 'commission', ${col("commission")},
-    'status', CASE WHEN ${col("status")} = 'pending' AND ${col("approve_at")} <= ${now} THEN 'approved'
-      ELSE ${col("status")} END,
+    'status', CASE WHEN ${holdEndedSql(c, now)} THEN 'approved' ELSE ${col("status")} END,
     'approve_at', ${col("approve_at")}, 'reversed_amount', ${col("reversed_amount")},
     'payout_id', ${col("payout_id")}, 'created_at', ${col("created_at")})`;
 }
